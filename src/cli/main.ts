@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { readPackageVersion } from "../version.js";
+
+/**
+ * Entry point of the `babymon` command. Each sub-command lives in ./commands/<name>.ts and exports
+ * `register(program)`; add it to the list below.
+ */
+const program = new Command("babymon")
+  .description(
+    "Local-only baby-monitor: cry detection with YAMNet, reasons, MQTT/Home Assistant, GPIO, SQLite",
+  )
+  .version(readPackageVersion());
+
+const commands: Array<{ register(program: Command): void }> = [];
+for (const command of commands) command.register(program);
+
+await program.parseAsync(process.argv);

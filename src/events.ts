@@ -1,0 +1,62 @@
+/**
+ * The one typed event interface between the listening pipeline and the sinks (SQLite, MQTT, GPIO).
+ * Times are epoch milliseconds (wall clock of the daemon; for file replays, the replay's clock).
+ */
+export const REASONS = ["hungry", "belly_pain", "burping", "discomfort", "tired"] as const;
+export type Reason = (typeof REASONS)[number];
+export type ReasonOrUnsure = Reason | "unsure";
+export type ReasonProbabilities = Record<Reason, number>;
+
+export interface ModelVersions {
+  /** sha256 of the YAMNet TFLite source the TF.js model was built from. */
+  yamnet: string;
+  /** name and version of the trained heads, or null when YAMNet's own cry score is used. */
+  heads: string | null;
+}
+
+export interface EpisodeInfo {
+  id: string;
+  startMs: number;
+  /** Offset of the start from the beginning of the input (seconds); for files, the file position. */
+  startSec: number;
+  peak: number;
+  reason: ReasonOrUnsure;
+  confidence: number;
+  probabilities: ReasonProbabilities | null;
+  levelDbfs: number;
+  models: ModelVersions;
+}
+
+export type BabymonEvent =
+  | { type: "episode_start"; at: number; episode: EpisodeInfo }
+  /** provisional reason, emitted once ~5 s into an episode */
+  | { type: "episode_update"; at: number; episode: EpisodeInfo }
+  | {
+      type: "episode_end";
+      at: number;
+      episode: EpisodeInfo & { endMs: number; endSec: number; durationSec: number };
+    }
+  | {
+      type: "window";
+      at: number;
+      /** seconds from the start of the input */
+      timeSec: number;
+      levelDbfs: number;
+      cry: number;
+      /** true when the volume gate skipped inference for this window */
+      gated: boolean;
+    }
+  | { type: "health"; at: number; health: HealthSnapshot };
+
+export type CaptureStatus = "online" | "stalled" | "offline";
+
+export interface HealthSnapshot {
+  capture: CaptureStatus;
+  inferenceMsPerWindow: number;
+  droppedWindows: number;
+  processedWindows: number;
+  uptimeSec: number;
+  detectionEnabled: boolean;
+  modelMissing: boolean;
+  sinkFailures: Record<string, number>;
+}
