@@ -46,7 +46,9 @@ export type BabymonEvent =
       /** true when the volume gate skipped inference for this window */
       gated: boolean;
     }
-  | { type: "health"; at: number; health: HealthSnapshot };
+  | { type: "health"; at: number; health: HealthSnapshot }
+  /** The capture source changed status (online / stalled / offline); `restarts` counts capture restarts. */
+  | { type: "capture"; at: number; status: CaptureStatus; restarts: number; detail: string | null };
 
 export type CaptureStatus = "online" | "stalled" | "offline";
 
