@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { readPackageVersion } from "../version.js";
+import * as models from "./commands/models.js";
 
 /**
  * Entry point of the `babymon` command. Each sub-command lives in ./commands/<name>.ts and exports
@@ -12,7 +13,7 @@ const program = new Command("babymon")
   )
   .version(readPackageVersion());
 
-const commands: Array<{ register(program: Command): void }> = [];
+const commands: Array<{ register(program: Command): void }> = [models];
 for (const command of commands) command.register(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,112 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+
+/**
+ * Picks the TF.js backend: `@tensorflow/tfjs-node` when installed and loadable (optional dependency), else
+ * `@tensorflow/tfjs-backend-wasm` (SIMD), else `@tensorflow/tfjs-backend-cpu`. `auto` falls through that list;
+ * a named preference fails with a message when that backend cannot be loaded.
+ */
+export const BACKEND_PREFERENCES = ["auto", "node", "wasm", "cpu"] as const;
+export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
+/** TF.js backend names: tfjs-node registers "tensorflow". */
+export type BackendName = "tensorflow" | "wasm" | "cpu";
+
+export interface ActiveBackend {
+  name: BackendName;
+  /** Human-readable detail, e.g. "wasm (SIMD, 1 thread)". */
+  description: string;
+  /** Why earlier candidates were skipped (auto only). */
+  skipped: string[];
+}
+
+export class BackendError extends Error {
+  override name = "BackendError";
+}
+
+const require = createRequire(import.meta.url);
+
+export function isBackendPreference(value: string): value is BackendPreference {
+  return (BACKEND_PREFERENCES as readonly string[]).includes(value);
+}
+
+/** Folder holding the wasm binaries of @tensorflow/tfjs-backend-wasm (with a trailing slash). */
+export function wasmBinaryDir(): string {
+  const main = require.resolve("@tensorflow/tfjs-backend-wasm");
+  return `${join(dirname(main), "/")}`;
+}
+
+async function tryNode(): Promise<string> {
+  // A variable specifier keeps TypeScript from requiring the optional package at build time.
+  const specifier = "@tensorflow/tfjs-node";
+  await import(specifier);
+  if (!(await tf.setBackend("tensorflow")))
+    throw new Error("tfjs-node loaded but its backend did not initialise");
+  return "tensorflow (tfjs-node, native libtensorflow)";
+}
+
+async function tryWasm(threads?: number): Promise<string> {
+  const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  wasm.setWasmPaths(wasmBinaryDir());
+  if (threads !== undefined) wasm.setThreadsCount(threads);
+  if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
+  const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
+  const n = wasm.getThreadsCount();
+  return `wasm (${simd ? "SIMD" : "no SIMD"}, ${n} thread${n === 1 ? "" : "s"})`;
+}
+
+async function tryCpu(): Promise<string> {
+  await import("@tensorflow/tfjs-backend-cpu");
+  if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend did not initialise");
+  return "cpu (plain JavaScript)";
+}
+
+const CANDIDATES: Array<{
+  pref: Exclude<BackendPreference, "auto">;
+  name: BackendName;
+  load: () => Promise<string>;
+}> = [
+  { pref: "node", name: "tensorflow", load: tryNode },
+  { pref: "wasm", name: "wasm", load: () => tryWasm() },
+  { pref: "cpu", name: "cpu", load: tryCpu },
+];
+
+let active: ActiveBackend | null = null;
+
+/**
+ * Activates a backend and returns which one is in use; `log` receives one line saying so. Calling it again
+ * with the same preference is cheap; a different preference switches the global TF.js backend.
+ */
+export async function selectBackend(
+  pref: BackendPreference = "auto",
+  log: (line: string) => void = () => {},
+): Promise<ActiveBackend> {
+  if (!isBackendPreference(pref)) {
+    throw new BackendError(
+      `Expected \`backend\` to be one of ${BACKEND_PREFERENCES.join(", ")}, got ${JSON.stringify(pref)}`,
+    );
+  }
+  if (active && (pref === "auto" || CANDIDATES.find((c) => c.pref === pref)?.name === active.name)) {
+    if (tf.getBackend() === active.name) return active;
+  }
+  const skipped: string[] = [];
+  for (const candidate of CANDIDATES) {
+    if (pref !== "auto" && candidate.pref !== pref) continue;
+    try {
+      const description = await candidate.load();
+      active = { name: candidate.name, description, skipped };
+      log(`TF.js backend: ${description}${skipped.length ? ` (skipped: ${skipped.join("; ")})` : ""}`);
+      return active;
+    } catch (err) {
+      const reason = `${candidate.pref}: ${(err as Error).message.split("\n")[0]}`;
+      if (pref !== "auto") throw new BackendError(`Cannot use the ${candidate.pref} backend: ${reason}`);
+      skipped.push(reason);
+    }
+  }
+  throw new BackendError(`No TF.js backend could be loaded (${skipped.join("; ")})`);
+}
+
+/** The backend selected by selectBackend, or null before the first call. */
+export function activeBackend(): ActiveBackend | null {
+  return active && tf.getBackend() === active.name ? active : null;
+}

@@ -1,0 +1,476 @@
+import { createHash } from "node:crypto";
+import { basename } from "node:path";
+import {
+  type ConvOptions,
+  constantData,
+  readTflite,
+  type TfliteModel,
+  type TfliteOperator,
+  type TfliteSubgraph,
+  type TfliteTensor,
+} from "./tflite/reader.js";
+import { ActivationFunction, BuiltinOperator, operatorName, Padding, TensorType } from "./tflite/schema.js";
+
+/** The YAMNet TFLite files babymon knows by name, with the sha256 they must have. */
+export const KNOWN_YAMNET_FILES: Readonly<Record<string, string>> = {
+  "yamnet-frames-dynamic-int8.tflite": "469be6a3421cbc52cf97e9f2f966cba984198e8e7af9854d68b3e3ebb1e04194",
+  "yamnet-classifier-int8.tflite": "10c95ea3eb9a7bb4cb8bddf6feb023250381008177ac162ce169694d05c317de",
+};
+
+/** YAMNet's architecture (MobileNet v1): 27 conv layers numbered from 1, stride 2 at these. */
+export const YAMNET_CONV_LAYERS = 27;
+export const YAMNET_STRIDE2_LAYERS: readonly number[] = [1, 4, 8, 12, 24];
+export const YAMNET_INPUT_SHAPE = [96, 64, 1] as const;
+export const YAMNET_EMBEDDING_SIZE = 1024;
+export const YAMNET_CLASSES = 521;
+
+/** A file that is readable TFLite but not a YAMNet we can import, or has the wrong checksum. */
+export class YamnetImportError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: cannot import as YAMNet: ${problem}`);
+    this.name = "YamnetImportError";
+  }
+}
+
+export type LayerOp = "conv2d" | "depthwise" | "dense";
+export type LayerActivation = "linear" | "relu" | "relu6";
+export type LayerQuantization = "int8-per-tensor" | "int8-per-channel" | "float32";
+
+/**
+ * A layer's weights in TF.js layout (conv HWIO, depthwise HWC1, dense [in,out]). Quantized kernels keep
+ * their int8 values; `scales` has one entry (per tensor) or one per output channel, which is always the
+ * fastest-varying index of the TF.js layout, so value i has scale `scales[i % scales.length]`.
+ */
+export type LayerKernel =
+  | { quantization: "float32"; values: Float32Array }
+  | { quantization: "int8-per-tensor" | "int8-per-channel"; values: Int8Array; scales: Float32Array };
+
+export interface ImportedLayer {
+  /** 1-based: layers 1..27 are the conv stack, 28 is the dense classifier. */
+  index: number;
+  op: LayerOp;
+  /** Index of the TFLite operator this layer came from. */
+  tfliteOperator: number;
+  kernelShape: number[];
+  stride: number;
+  padding: "same" | "valid";
+  activation: LayerActivation;
+  kernel: LayerKernel;
+  bias: Float32Array;
+  /** Output shape for one patch: [h, w, c] for conv layers, [classes] for dense. */
+  outputShape: number[];
+}
+
+export interface ImportedYamnet {
+  source: { file: string; sha256: string; bytes: number };
+  layers: ImportedLayer[];
+  /** Quantization of the conv stack's input in fully-integer files (informational: we feed float log-mel). */
+  inputQuantization: { scale: number; zeroPoint: number } | null;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Reads a YAMNet TFLite file and extracts the conv stack and the dense classifier, following the operator
+ * graph from the first convolution over a 96×64×1 patch. `file` is the path used in messages and for the
+ * known-name sha256 check.
+ */
+export function importYamnetTflite(bytes: Uint8Array, file: string): ImportedYamnet {
+  const sha256 = sha256Hex(bytes);
+  const name = basename(file);
+  const expected = KNOWN_YAMNET_FILES[name];
+  if (expected !== undefined && expected !== sha256) {
+    throw new YamnetImportError(
+      file,
+      `sha256 is ${sha256}, expected ${expected} for ${name} (the file is damaged or not the published one)`,
+    );
+  }
+  const model = readTflite(bytes, file);
+  const layers = new GraphWalker(model, file).walk();
+  const first = model.subgraphs[0]!.tensors[layers.inputTensor]!;
+  const q = first.quantization;
+  return {
+    source: { file: name, sha256, bytes: bytes.length },
+    layers: layers.layers,
+    inputQuantization:
+      q && first.type !== TensorType.FLOAT32 ? { scale: q.scale[0]!, zeroPoint: q.zeroPoint[0]! } : null,
+  };
+}
+
+/** A constant tensor resolved through DEQUANTIZE ops, with its quantization. */
+interface ConstTensor {
+  tensor: TfliteTensor;
+  data: Uint8Array;
+}
+
+class GraphWalker {
+  private readonly sg: TfliteSubgraph;
+  private readonly producer = new Map<number, TfliteOperator>();
+  private readonly consumers = new Map<number, TfliteOperator[]>();
+
+  constructor(
+    private readonly model: TfliteModel,
+    private readonly file: string,
+  ) {
+    this.sg = model.subgraphs[0]!;
+    for (const op of this.sg.operators) {
+      for (const t of op.outputs) this.producer.set(t, op);
+      for (const t of op.inputs) {
+        if (t < 0) continue;
+        const list = this.consumers.get(t) ?? [];
+        list.push(op);
+        this.consumers.set(t, list);
+      }
+    }
+  }
+
+  private fail(problem: string): never {
+    throw new YamnetImportError(this.file, problem);
+  }
+
+  private tensor(i: number): TfliteTensor {
+    return this.sg.tensors[i]!;
+  }
+
+  private opLabel(op: TfliteOperator): string {
+    return `operator ${op.index} (${operatorName(op.opcode)})`;
+  }
+
+  walk(): { layers: ImportedLayer[]; inputTensor: number } {
+    const isPatch = (shape: number[]) =>
+      shape.length === 4 && shape[1] === 96 && shape[2] === 64 && shape[3] === 1;
+    const start = this.sg.operators.find(
+      (op) => op.opcode === BuiltinOperator.CONV_2D && isPatch(this.tensor(op.inputs[0]!).shape),
+    );
+    if (!start) {
+      this.fail("no CONV_2D operator takes a 96×64×1 log-mel patch, so this is not a YAMNet model");
+    }
+    const layers: ImportedLayer[] = [];
+    let op: TfliteOperator = start;
+    let hwc = [96, 64, 1];
+    // The conv stack: CONV_2D / DEPTHWISE_CONV_2D operators chained output → input.
+    while (op.opcode === BuiltinOperator.CONV_2D || op.opcode === BuiltinOperator.DEPTHWISE_CONV_2D) {
+      const layer = this.convLayer(op, layers.length + 1, hwc);
+      layers.push(layer);
+      hwc = layer.outputShape;
+      op = this.next(op);
+      if (op.opcode === BuiltinOperator.RELU || op.opcode === BuiltinOperator.RELU6) {
+        if (layer.activation !== "linear")
+          this.fail(`${this.opLabel(op)} follows an already activated layer`);
+        layer.activation = op.opcode === BuiltinOperator.RELU ? "relu" : "relu6";
+        op = this.next(op);
+      }
+    }
+    this.checkConvStack(layers);
+
+    // Global average pool: MEAN over height and width (or AVERAGE_POOL_2D over the whole map).
+    if (op.opcode === BuiltinOperator.MEAN) {
+      const axes = this.constInt32(op.inputs[1]!);
+      if (axes.join(",") !== "1,2")
+        this.fail(`${this.opLabel(op)} averages over axes [${axes}], expected [1,2]`);
+    } else if (op.opcode !== BuiltinOperator.AVERAGE_POOL_2D) {
+      this.fail(`the conv stack is followed by ${this.opLabel(op)}, expected MEAN (global average pool)`);
+    }
+    op = this.next(op);
+    while (op.opcode === BuiltinOperator.RESHAPE || op.opcode === BuiltinOperator.SQUEEZE) op = this.next(op);
+    if (op.opcode !== BuiltinOperator.FULLY_CONNECTED) {
+      this.fail(`the global average pool is followed by ${this.opLabel(op)}, expected FULLY_CONNECTED`);
+    }
+    const dense = this.denseLayer(op, layers.length + 1);
+    layers.push(dense);
+    const after = this.next(op);
+    if (after.opcode !== BuiltinOperator.LOGISTIC) {
+      this.fail(`the classifier is followed by ${this.opLabel(after)}, expected LOGISTIC (sigmoid scores)`);
+    }
+    return { layers, inputTensor: start.inputs[0]! };
+  }
+
+  /** The single operator consuming `op`'s output. */
+  private next(op: TfliteOperator): TfliteOperator {
+    const users = this.consumers.get(op.outputs[0]!) ?? [];
+    if (users.length !== 1) {
+      this.fail(`the output of ${this.opLabel(op)} feeds ${users.length} operators, expected exactly 1`);
+    }
+    return users[0]!;
+  }
+
+  /** A constant input, following DEQUANTIZE operators back to the stored tensor. */
+  private constant(index: number, what: string): ConstTensor {
+    let tensor = this.tensor(index);
+    for (;;) {
+      const data = constantData(this.model, tensor);
+      if (data) return { tensor, data };
+      const producer = this.producer.get(tensor.index);
+      if (producer?.opcode !== BuiltinOperator.DEQUANTIZE) {
+        this.fail(`${what} (tensor ${index}) is neither a constant nor produced by DEQUANTIZE of a constant`);
+      }
+      tensor = this.tensor(producer.inputs[0]!);
+    }
+  }
+
+  private constInt32(index: number): number[] {
+    const c = this.constant(index, "reduction axes");
+    if (c.tensor.type !== TensorType.INT32) this.fail(`tensor ${index} should be int32 axes`);
+    const view = new DataView(c.data.buffer, c.data.byteOffset, c.data.byteLength);
+    return Array.from({ length: c.data.byteLength / 4 }, (_, i) => view.getInt32(4 * i, true));
+  }
+
+  private activation(a: ActivationFunction, op: TfliteOperator): LayerActivation {
+    if (a === ActivationFunction.NONE) return "linear";
+    if (a === ActivationFunction.RELU) return "relu";
+    if (a === ActivationFunction.RELU6) return "relu6";
+    return this.fail(
+      `${this.opLabel(op)} has fused activation ${ActivationFunction[a] ?? a}, expected RELU or RELU6`,
+    );
+  }
+
+  private convLayer(op: TfliteOperator, index: number, inHwc: number[]): ImportedLayer {
+    const opts = op.options as ConvOptions | null;
+    if (!opts || (opts.kind !== "conv2d" && opts.kind !== "depthwise")) {
+      this.fail(`${this.opLabel(op)} has no convolution options`);
+    }
+    if (opts.strideW !== opts.strideH)
+      this.fail(`${this.opLabel(op)} has unequal strides ${opts.strideH}×${opts.strideW}`);
+    if (opts.dilationW !== 1 || opts.dilationH !== 1) this.fail(`${this.opLabel(op)} is dilated`);
+    const depthwise = opts.kind === "depthwise";
+    const w = this.constant(op.inputs[1]!, `weights of ${this.opLabel(op)}`);
+    const shape = w.tensor.shape;
+    if (shape.length !== 4) this.fail(`weights of ${this.opLabel(op)} have shape [${shape}], expected 4-D`);
+    let kernelShape: number[];
+    let perm: number[];
+    let channels: number;
+    let channelDim: number;
+    if (depthwise) {
+      // TFLite [1, H, W, C·M] → TF.js [H, W, C, M] (YAMNet: M = 1)
+      if (shape[0] !== 1 || opts.depthMultiplier !== 1 || shape[3] !== inHwc[2]) {
+        this.fail(
+          `depthwise weights of ${this.opLabel(op)} have shape [${shape}] for ${inHwc[2]} input channels`,
+        );
+      }
+      kernelShape = [shape[1]!, shape[2]!, shape[3]!, 1];
+      perm = [1, 2, 3, 0];
+      channels = shape[3]!;
+      channelDim = 3;
+    } else {
+      // TFLite OHWI → TF.js HWIO
+      if (shape[3] !== inHwc[2]) {
+        this.fail(`weights of ${this.opLabel(op)} have shape [${shape}] for ${inHwc[2]} input channels`);
+      }
+      kernelShape = [shape[1]!, shape[2]!, shape[3]!, shape[0]!];
+      perm = [1, 2, 3, 0];
+      channels = shape[0]!;
+      channelDim = 0;
+    }
+    const inputScale = this.tensor(op.inputs[0]!).quantization?.scale[0] ?? null;
+    const kernel = this.kernel(w, perm, channelDim, op);
+    const bias = this.bias(op, channels, kernel, inputScale);
+    const stride = opts.strideH;
+    const same = opts.padding === Padding.SAME;
+    const out = (n: number, k: number) => (same ? Math.ceil(n / stride) : Math.floor((n - k) / stride) + 1);
+    const outputShape = [out(inHwc[0]!, kernelShape[0]!), out(inHwc[1]!, kernelShape[1]!), channels];
+    const declared = this.tensor(op.outputs[0]!).shape.slice(1);
+    if (declared.join(",") !== outputShape.join(",")) {
+      this.fail(
+        `${this.opLabel(op)} declares output [${declared}], but its weights and stride give [${outputShape}]`,
+      );
+    }
+    return {
+      index,
+      op: depthwise ? "depthwise" : "conv2d",
+      tfliteOperator: op.index,
+      kernelShape,
+      stride,
+      padding: same ? "same" : "valid",
+      activation: this.activation(opts.activation, op),
+      kernel,
+      bias,
+      outputShape,
+    };
+  }
+
+  private denseLayer(op: TfliteOperator, index: number): ImportedLayer {
+    const opts = op.options;
+    if (opts?.kind !== "fully_connected") this.fail(`${this.opLabel(op)} has no fully-connected options`);
+    if (opts.weightsFormat !== 0) this.fail(`${this.opLabel(op)} uses shuffled weights, not supported`);
+    const w = this.constant(op.inputs[1]!, `weights of ${this.opLabel(op)}`);
+    const shape = w.tensor.shape;
+    if (shape.length !== 2 || shape[1] !== YAMNET_EMBEDDING_SIZE || shape[0] !== YAMNET_CLASSES) {
+      this.fail(
+        `the classifier's weights have shape [${shape}], expected [${YAMNET_CLASSES}, ${YAMNET_EMBEDDING_SIZE}] (521 classes from the 1024-d embedding)`,
+      );
+    }
+    const inputScale = this.tensor(op.inputs[0]!).quantization?.scale[0] ?? null;
+    const kernel = this.kernel(w, [1, 0], 0, op);
+    const bias = this.bias(op, shape[0]!, kernel, inputScale);
+    return {
+      index,
+      op: "dense",
+      tfliteOperator: op.index,
+      kernelShape: [shape[1]!, shape[0]!],
+      stride: 1,
+      padding: "valid",
+      activation: this.activation(opts.activation, op),
+      kernel,
+      bias,
+      outputShape: [shape[0]!],
+    };
+  }
+
+  /**
+   * Transposes a constant weight tensor into TF.js layout (`perm[k]` = source axis of target axis k), keeping
+   * int8 values quantized. `channelDim` is the source axis of the output channel.
+   */
+  private kernel(w: ConstTensor, perm: number[], channelDim: number, op: TfliteOperator): LayerKernel {
+    const { tensor } = w;
+    const shape = tensor.shape;
+    const label = `weights of ${this.opLabel(op)}`;
+    if (tensor.type === TensorType.INT8) {
+      const q = tensor.quantization;
+      if (!q) this.fail(`${label} are int8 without quantization parameters`);
+      if (q.zeroPoint.some((z) => z !== 0))
+        this.fail(`${label} have a non-zero zero point (asymmetric weights)`);
+      if (q.scale.length > 1 && q.quantizedDimension !== channelDim) {
+        this.fail(`${label} are quantized along dimension ${q.quantizedDimension}, expected ${channelDim}`);
+      }
+      if (q.scale.length !== 1 && q.scale.length !== shape[channelDim]) {
+        this.fail(`${label} have ${q.scale.length} scales for ${shape[channelDim]} channels`);
+      }
+      if (q.scale.some((s) => !(s > 0) || !Number.isFinite(s)))
+        this.fail(`${label} have a non-positive scale`);
+      const src = new Int8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength);
+      return {
+        quantization: q.scale.length === 1 ? "int8-per-tensor" : "int8-per-channel",
+        values: transpose(src, shape, perm, Int8Array),
+        scales: Float32Array.from(q.scale),
+      };
+    }
+    if (tensor.type === TensorType.FLOAT32 || tensor.type === TensorType.FLOAT16) {
+      const src = tensor.type === TensorType.FLOAT32 ? readFloat32(w.data) : readFloat16(w.data);
+      return { quantization: "float32", values: transpose(src, shape, perm, Float32Array) };
+    }
+    return this.fail(
+      `${label} have type ${TensorType[tensor.type] ?? tensor.type}, expected int8 or float32`,
+    );
+  }
+
+  private bias(
+    op: TfliteOperator,
+    channels: number,
+    kernel: LayerKernel,
+    inputScale: number | null,
+  ): Float32Array {
+    const index = op.inputs[2];
+    if (index === undefined || index < 0) return new Float32Array(channels);
+    const b = this.constant(index, `bias of ${this.opLabel(op)}`);
+    const label = `bias of ${this.opLabel(op)}`;
+    if (b.tensor.shape.reduce((x, y) => x * y, 1) !== channels) {
+      this.fail(`${label} has shape [${b.tensor.shape}], expected ${channels} values`);
+    }
+    if (b.tensor.type === TensorType.FLOAT32) return readFloat32(b.data);
+    if (b.tensor.type !== TensorType.INT32) {
+      this.fail(`${label} has type ${TensorType[b.tensor.type] ?? b.tensor.type}, expected float32 or int32`);
+    }
+    // int32 bias: scale = input scale × weight scale (per channel), as the TFLite quantization spec requires.
+    if (kernel.quantization === "float32" || inputScale === null) {
+      this.fail(`${label} is int32, but the weights or the input are not quantized`);
+    }
+    const ws = kernel.scales;
+    const bq = b.tensor.quantization;
+    const view = new DataView(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+    const out = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      const expected = inputScale * ws[c % ws.length]!;
+      const stored = bq ? bq.scale[bq.scale.length === 1 ? 0 : c]! : expected;
+      if (Math.abs(stored - expected) > 1e-3 * expected) {
+        this.fail(`${label} channel ${c} has scale ${stored}, expected input × weight scale = ${expected}`);
+      }
+      out[c] = view.getInt32(4 * c, true) * stored;
+    }
+    return out;
+  }
+
+  private checkConvStack(layers: ImportedLayer[]): void {
+    if (layers.length !== YAMNET_CONV_LAYERS) {
+      this.fail(`the conv stack has ${layers.length} layers, YAMNet has ${YAMNET_CONV_LAYERS}`);
+    }
+    for (const layer of layers) {
+      const expectedOp = layer.index === 1 ? "conv2d" : layer.index % 2 === 0 ? "depthwise" : "conv2d";
+      if (layer.op !== expectedOp) {
+        this.fail(`layer ${layer.index} is ${layer.op}, YAMNet has ${expectedOp} there`);
+      }
+      const expectedStride = YAMNET_STRIDE2_LAYERS.includes(layer.index) ? 2 : 1;
+      if (layer.stride !== expectedStride) {
+        this.fail(`layer ${layer.index} has stride ${layer.stride}, YAMNet has ${expectedStride}`);
+      }
+      if (layer.padding !== "same") this.fail(`layer ${layer.index} has VALID padding, YAMNet uses SAME`);
+    }
+    const last = layers[layers.length - 1]!.outputShape;
+    if (last.join(",") !== `3,2,${YAMNET_EMBEDDING_SIZE}`) {
+      this.fail(`the conv stack ends in [${last}], expected [3,2,${YAMNET_EMBEDDING_SIZE}]`);
+    }
+  }
+}
+
+function readFloat32(data: Uint8Array): Float32Array {
+  const out = new Float32Array(data.byteLength / 4);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
+  return out;
+}
+
+function readFloat16(data: Uint8Array): Float32Array {
+  const out = new Float32Array(data.byteLength / 2);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = 0; i < out.length; i++) {
+    const h = view.getUint16(2 * i, true);
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    out[i] =
+      exp === 0
+        ? sign * 2 ** -14 * (frac / 1024)
+        : exp === 31
+          ? frac
+            ? Number.NaN
+            : sign * Number.POSITIVE_INFINITY
+          : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+  }
+  return out;
+}
+
+/** Row-major transpose: target axis k takes source axis perm[k]. */
+function transpose<T extends Int8Array | Float32Array>(
+  src: T,
+  shape: number[],
+  perm: number[],
+  Ctor: { new (n: number): T },
+): T {
+  const rank = shape.length;
+  const outShape = perm.map((p) => shape[p]!);
+  const srcStrides = new Array<number>(rank);
+  let s = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    srcStrides[i] = s;
+    s *= shape[i]!;
+  }
+  const stepForTarget = perm.map((p) => srcStrides[p]!);
+  const out = new Ctor(src.length);
+  const idx = new Array<number>(rank).fill(0);
+  let srcPos = 0;
+  for (let o = 0; o < out.length; o++) {
+    out[o] = src[srcPos]!;
+    for (let k = rank - 1; k >= 0; k--) {
+      idx[k]!++;
+      srcPos += stepForTarget[k]!;
+      if (idx[k]! < outShape[k]!) break;
+      srcPos -= stepForTarget[k]! * outShape[k]!;
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
