@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { readPackageVersion } from "../version.js";
+import * as classify from "./commands/classify.js";
 import * as models from "./commands/models.js";
 
 /**
@@ -13,7 +14,7 @@ const program = new Command("babymon")
   )
   .version(readPackageVersion());
 
-const commands: Array<{ register(program: Command): void }> = [models];
+const commands: Array<{ register(program: Command): void }> = [models, classify];
 for (const command of commands) command.register(program);
 
 await program.parseAsync(process.argv);
