@@ -1,0 +1,150 @@
+import type { BabymonEvent, EpisodeInfo, HealthSnapshot, ReasonOrUnsure } from "../../events.js";
+
+/** What the retained `state` topic carries. */
+export interface StatePayload {
+  crying: boolean;
+  /** the current episode's reason while crying, afterwards the last episode's final reason */
+  reason: ReasonOrUnsure | null;
+  confidence: number | null;
+  episode_id: string | null;
+  episode_start: string | null;
+  level_dbfs: number | null;
+  detection_enabled: boolean;
+  /** 0..1 */
+  sensitivity: number;
+}
+
+export type EpisodeEventType = "start" | "update" | "end";
+
+/** One message on the `event` topic; `id` is unique per message so subscribers can drop a QoS 1 re-send. */
+export interface EpisodeEventPayload {
+  id: string;
+  type: EpisodeEventType;
+  device_id: string;
+  episode_id: string;
+  at: string;
+  start: string;
+  start_sec: number;
+  end: string | null;
+  end_sec: number | null;
+  duration_sec: number | null;
+  reason: ReasonOrUnsure;
+  provisional: boolean;
+  confidence: number;
+  probabilities: Record<string, number> | null;
+  peak: number;
+  level_dbfs: number;
+  models: { yamnet: string; heads: string | null };
+}
+
+/** The HA `event` entity's message: `event_type` plus attributes, once per episode at its end. */
+export interface CryEventPayload {
+  event_type: ReasonOrUnsure;
+  id: string;
+  episode_id: string;
+  confidence: number;
+  probabilities: Record<string, number> | null;
+  duration_sec: number;
+  start: string;
+  end: string;
+}
+
+export interface HealthPayload {
+  capture: HealthSnapshot["capture"];
+  inference_ms_per_window: number;
+  dropped_windows: number;
+  processed_windows: number;
+  uptime_sec: number;
+  detection_enabled: boolean;
+  model_missing: boolean;
+  sink_failures: Record<string, number>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const round = (x: number, digits = 4) => Number(x.toFixed(digits));
+
+type EpisodeEvent = Extract<BabymonEvent, { type: "episode_start" | "episode_update" | "episode_end" }>;
+
+export function episodeEventPayload(event: EpisodeEvent, deviceId: string): EpisodeEventPayload {
+  const type: EpisodeEventType =
+    event.type === "episode_start" ? "start" : event.type === "episode_update" ? "update" : "end";
+  const ep: EpisodeInfo = event.episode;
+  const end = event.type === "episode_end" ? event.episode : null;
+  return {
+    id: `${ep.id}:${type}`,
+    type,
+    device_id: deviceId,
+    episode_id: ep.id,
+    at: iso(event.at),
+    start: iso(ep.startMs),
+    start_sec: round(ep.startSec, 3),
+    end: end ? iso(end.endMs) : null,
+    end_sec: end ? round(end.endSec, 3) : null,
+    duration_sec: end ? round(end.durationSec, 3) : null,
+    reason: ep.reason,
+    provisional: type !== "end",
+    confidence: round(ep.confidence),
+    probabilities: ep.probabilities
+      ? Object.fromEntries(Object.entries(ep.probabilities).map(([k, v]) => [k, round(v)]))
+      : null,
+    peak: round(ep.peak),
+    level_dbfs: round(ep.levelDbfs, 1),
+    models: { yamnet: ep.models.yamnet, heads: ep.models.heads },
+  };
+}
+
+export function cryEventPayload(end: EpisodeEventPayload): CryEventPayload {
+  return {
+    event_type: end.reason,
+    id: `${end.episode_id}:cry`,
+    episode_id: end.episode_id,
+    confidence: end.confidence,
+    probabilities: end.probabilities,
+    duration_sec: end.duration_sec ?? 0,
+    start: end.start,
+    end: end.end ?? end.at,
+  };
+}
+
+export function healthPayload(h: HealthSnapshot): HealthPayload {
+  return {
+    capture: h.capture,
+    inference_ms_per_window: round(h.inferenceMsPerWindow, 2),
+    dropped_windows: h.droppedWindows,
+    processed_windows: h.processedWindows,
+    uptime_sec: round(h.uptimeSec, 1),
+    detection_enabled: h.detectionEnabled,
+    model_missing: h.modelMissing,
+    sink_failures: h.sinkFailures,
+  };
+}
+
+export type DetectionCommand =
+  | { kind: "detection"; enabled: boolean }
+  | { kind: "sensitivity"; sensitivity: number }
+  | { kind: "invalid"; reason: string };
+
+/**
+ * `set/detection`: ON/OFF (also on/off, true/false, 1/0). `set/sensitivity`: a number 0..100 (percent).
+ * Anything else is reported as invalid, never thrown.
+ */
+export function parseCommand(which: "detection" | "sensitivity", payload: Buffer | string): DetectionCommand {
+  const text = (typeof payload === "string" ? payload : payload.toString("utf8")).trim();
+  if (which === "detection") {
+    const v = text.toLowerCase();
+    if (v === "on" || v === "true" || v === "1") return { kind: "detection", enabled: true };
+    if (v === "off" || v === "false" || v === "0") return { kind: "detection", enabled: false };
+    return {
+      kind: "invalid",
+      reason: `Expected ON or OFF on set/detection, got ${JSON.stringify(text.slice(0, 40))}`,
+    };
+  }
+  const n = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0 || n > 100) {
+    return {
+      kind: "invalid",
+      reason: `Expected a number between 0 and 100 on set/sensitivity, got ${JSON.stringify(text.slice(0, 40))}`,
+    };
+  }
+  return { kind: "sensitivity", sensitivity: n / 100 };
+}
