@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { readPackageVersion } from "../version.js";
+import * as checkConfig from "./commands/check-config.js";
 import * as classify from "./commands/classify.js";
+import * as detect from "./commands/detect.js";
+import * as devices from "./commands/devices.js";
+import * as history from "./commands/history.js";
 import * as models from "./commands/models.js";
+import * as run from "./commands/run.js";
 
 /**
  * Entry point of the `babymon` command. Each sub-command lives in ./commands/<name>.ts and exports
@@ -14,7 +19,15 @@ const program = new Command("babymon")
   )
   .version(readPackageVersion());
 
-const commands: Array<{ register(program: Command): void }> = [models, classify];
+const commands: Array<{ register(program: Command): void }> = [
+  models,
+  classify,
+  run,
+  detect,
+  history,
+  checkConfig,
+  devices,
+];
 for (const command of commands) command.register(program);
 
 await program.parseAsync(process.argv);

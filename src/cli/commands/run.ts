@@ -1,0 +1,58 @@
+import type { Command } from "commander";
+import { App } from "../../app.js";
+import { createLogger } from "../../logging.js";
+import { loadConfigOrExit, printConfig, withConfigOption } from "../config-options.js";
+
+export function register(program: Command): void {
+  withConfigOption(
+    program
+      .command("run")
+      .description("the daemon: listen (microphone by default), detect cry episodes, tell the sinks")
+      .option(
+        "-i, --input <file|url|->",
+        "replay a file, a stream URL or raw s16le PCM on stdin (-) instead of the mic",
+      )
+      .option("--fast", "replay --input as fast as possible instead of in real time")
+      .option("--print-config", "print the effective configuration as YAML and exit"),
+  ).action(async (opts: { config?: string; input?: string; fast?: boolean; printConfig?: boolean }) => {
+    const overrides: Record<string, unknown> = {};
+    if (opts.input !== undefined) overrides["audio.input"] = opts.input;
+    if (opts.fast) overrides["audio.realtime"] = false;
+    const loaded = loadConfigOrExit(opts.config, overrides);
+    if (opts.printConfig) {
+      printConfig(loaded);
+      return;
+    }
+    const logger = createLogger(loaded.config.logging);
+    const app = new App({ config: loaded.config, logger });
+
+    let exiting = false;
+    const shutdown = async (why: string, code: number) => {
+      if (exiting) return;
+      exiting = true;
+      logger.info({ why }, "stopping");
+      await app.stop();
+      logger.info("stopped");
+      logger.flush();
+      process.exit(code);
+    };
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.on(signal, () => {
+        if (exiting) {
+          process.exit(130);
+        }
+        void shutdown(signal, 0);
+      });
+    }
+    try {
+      await app.start();
+    } catch (err) {
+      logger.fatal({ err: (err as Error).message }, "could not start");
+      logger.flush();
+      process.exit(1);
+    }
+    logger.info({ dataDir: app.dataDir, sinks: app.sinks.map((s) => s.name) }, "running");
+    // file and stdin inputs end; live sources run until a signal
+    void app.pipeline.finished.then(() => shutdown("end of input", 0));
+  });
+}

@@ -1,0 +1,31 @@
+import type { Command } from "commander";
+import YAML from "yaml";
+import { ConfigError, type LoadedConfig, loadConfig } from "../config/load.js";
+
+/** Adds `--config FILE` (default $BABYMON_CONFIG) to a command. */
+export function withConfigOption(command: Command): Command {
+  return command.option(
+    "-c, --config <file>",
+    "YAML config file (default: $BABYMON_CONFIG, else built-in defaults)",
+  );
+}
+
+/** Loads and validates the config, or prints what is wrong (key, value, what is allowed) and exits with code 2. */
+export function loadConfigOrExit(
+  file: string | undefined,
+  overrides: Record<string, unknown> = {},
+): LoadedConfig {
+  try {
+    return loadConfig({ file: file ?? process.env.BABYMON_CONFIG ?? null, overrides });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`babymon: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+export function printConfig(loaded: LoadedConfig): void {
+  process.stdout.write(YAML.stringify(loaded.config));
+}

@@ -1,0 +1,103 @@
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SampleRingBuffer } from "../audio/ring-buffer.js";
+import { encodeWav } from "../audio/wav.js";
+import type { StorageConfig } from "../config/schema.js";
+import type { BabymonEvent } from "../events.js";
+import type { Logger } from "../logging.js";
+import type { Db } from "../sinks/sqlite/database.js";
+
+const RATE = 16000;
+/** Extra audio kept beyond the pre-roll: the onset is reported ~1–2 s after the episode's start. */
+const REPORT_DELAY_SEC = 4;
+const DAY_MS = 86_400_000;
+
+interface OpenClip {
+  id: string;
+  from: number;
+  parts: Float32Array[];
+  samples: number;
+}
+
+/**
+ * Episode clips (off by default): the audio of each episode, from `preRollSec` before its start, up to `maxSec`,
+ * written as 16 kHz WAV into the clips folder and linked from the episode row. Clips older than their own
+ * `retentionDays` are deleted. Nothing is kept outside episodes beyond a few seconds in memory.
+ */
+export class ClipRecorder {
+  private readonly ring: SampleRingBuffer;
+  private open: OpenClip | null = null;
+  private readonly dir: string;
+
+  constructor(
+    private readonly config: StorageConfig["clips"],
+    private readonly db: Db,
+    defaultDir: string,
+    private readonly logger: Logger,
+  ) {
+    this.dir = config.dir ?? defaultDir;
+    this.ring = new SampleRingBuffer(Math.ceil((config.preRollSec + REPORT_DELAY_SEC) * RATE));
+  }
+
+  onAudio(samples: Float32Array): void {
+    this.ring.write(samples);
+    const clip = this.open;
+    if (clip && clip.samples < this.config.maxSec * RATE) {
+      const take = samples.subarray(0, Math.min(samples.length, this.config.maxSec * RATE - clip.samples));
+      clip.parts.push(take.slice());
+      clip.samples += take.length;
+    }
+  }
+
+  onEvent(event: BabymonEvent): void {
+    if (event.type === "episode_start") {
+      if (this.open) this.write(this.open);
+      const wanted = Math.round((event.episode.startSec - this.config.preRollSec) * RATE);
+      const from = Math.max(this.ring.start, Math.min(wanted, this.ring.end));
+      const head = this.ring.read(from, this.ring.end - from);
+      this.open = { id: event.episode.id, from, parts: [head], samples: head.length };
+    } else if (event.type === "episode_end" && this.open?.id === event.episode.id) {
+      const clip = this.open;
+      this.open = null;
+      // after the sinks' queues have had a turn, so the episode row exists
+      setTimeout(() => this.write(clip), 100);
+    }
+  }
+
+  private write(clip: OpenClip): void {
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      const samples = new Float32Array(clip.samples);
+      let at = 0;
+      for (const p of clip.parts) {
+        samples.set(p.subarray(0, samples.length - at), at);
+        at += Math.min(p.length, samples.length - at);
+      }
+      const path = join(this.dir, `${clip.id}.wav`);
+      writeFileSync(path, encodeWav(samples, RATE));
+      this.db.prepare("UPDATE episodes SET clip_path = ? WHERE id = ?").run(path, clip.id);
+      this.retention();
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, episode: clip.id }, "could not write episode clip");
+    }
+  }
+
+  retention(now = Date.now()): number {
+    const cutoff = now - this.config.retentionDays * DAY_MS;
+    let removed = 0;
+    for (const name of readdirSync(this.dir)) {
+      if (!name.endsWith(".wav")) continue;
+      const path = join(this.dir, name);
+      if (statSync(path).mtimeMs < cutoff) {
+        ClipRecorder.removeFile(path);
+        this.db.prepare("UPDATE episodes SET clip_path = NULL WHERE clip_path = ?").run(path);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  static removeFile(path: string): void {
+    rmSync(path, { force: true });
+  }
+}

@@ -1,0 +1,262 @@
+import type { AudioSource } from "../audio/sources/source.js";
+import type { DetectionConfig, InferenceConfig, WindowsConfig } from "../config/schema.js";
+import { type DetectionControl, thresholdForSensitivity } from "../control/detection-control.js";
+import type {
+  BabymonEvent,
+  CaptureStatus,
+  HealthSnapshot,
+  ModelVersions,
+  ReasonProbabilities,
+} from "../events.js";
+import type { Analyzer } from "../inference/analysis.js";
+import type { Logger } from "../logging.js";
+import { EpisodeTracker } from "./episodes.js";
+import { type AudioWindow, VolumeGate, WindowCutter } from "./windows.js";
+
+export interface PipelineOptions {
+  windows: WindowsConfig;
+  inference: Pick<InferenceConfig, "maxQueuedWindows" | "maxBatch">;
+  detection: DetectionConfig;
+  source: AudioSource;
+  /** null when the model could not be loaded: levels and health still flow, no cry detection */
+  analyzer: Analyzer | null;
+  /** Publishes an event; must not block (sinks sit behind their own queues). */
+  emit: (event: BabymonEvent) => void;
+  logger: Logger;
+  control?: DetectionControl;
+  /** Failures per sink, for health snapshots. */
+  sinkFailures?: () => Record<string, number>;
+  /** Seconds between health events; 0 = none. */
+  healthEverySec?: number;
+  newEpisodeId?: () => string;
+  /** Epoch ms of sample 0 for sources that replay (files): default the start time. */
+  replayEpochMs?: number;
+  /** Receives every 16 kHz chunk (episode clips). */
+  onAudio?: (samples: Float32Array) => void;
+}
+
+interface WindowResult {
+  cry: number;
+  reasons: ReasonProbabilities | null;
+}
+
+interface QueuedWindow {
+  window: AudioWindow;
+  atMs: number;
+}
+
+const NO_MODELS: ModelVersions = { yamnet: "missing", heads: null };
+
+/**
+ * The listening pipeline: source → ring buffer → windows (level, volume gate) → one inference loop → episode
+ * state machine → events. The loop never waits for the sinks; when inference falls behind a live source, the
+ * oldest waiting windows are dropped and counted (a lossless source — fast file replay — is paused instead).
+ */
+export class ListeningPipeline {
+  readonly name = "pipeline";
+  private readonly cutter: WindowCutter;
+  private readonly gate: VolumeGate;
+  private readonly tracker: EpisodeTracker;
+  private readonly queue: QueuedWindow[] = [];
+  private pumping: Promise<void> | null = null;
+  private spaceWaiters: Array<() => void> = [];
+  private dropped = 0;
+  private processed = 0;
+  private msPerWindow = 0;
+  private readonly startedAt = Date.now();
+  private replayEpochMs: number;
+  private detectionEnabled: boolean;
+  private healthTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private stopping = false;
+  private capture: CaptureStatus = "offline";
+  private inferenceFailures = 0;
+  /** Resolves when the source has ended and every window has been handled (file replay). */
+  readonly finished: Promise<void>;
+  private resolveFinished!: () => void;
+
+  constructor(private readonly o: PipelineOptions) {
+    this.cutter = new WindowCutter(o.windows.hopSec);
+    this.gate = new VolumeGate(o.windows.gate);
+    this.tracker = new EpisodeTracker(o.detection, o.analyzer?.models ?? NO_MODELS, o.newEpisodeId);
+    this.replayEpochMs = o.replayEpochMs ?? Date.now();
+    this.detectionEnabled = o.detection.enabled;
+    const settings = o.control?.get();
+    if (settings) this.applySettings(settings.enabled, settings.sensitivity);
+    this.finished = new Promise((r) => {
+      this.resolveFinished = r;
+    });
+  }
+
+  async start(): Promise<void> {
+    const { source, control, logger } = this.o;
+    this.unsubscribe =
+      control?.onChange((s, from) => {
+        logger.info({ settings: s, from }, "detection settings changed");
+        this.applySettings(s.enabled, s.sensitivity);
+        this.emitHealth();
+      }) ?? null;
+    if (this.o.healthEverySec && this.o.healthEverySec > 0) {
+      this.healthTimer = setInterval(() => this.emitHealth(), this.o.healthEverySec * 1000);
+      this.healthTimer.unref();
+    }
+    this.replayEpochMs = this.o.replayEpochMs ?? Date.now();
+    await source.start({
+      data: (samples) => this.onSamples(samples),
+      status: (status, detail) => {
+        this.capture = status;
+        const live = !source.replayClock && !source.lossless;
+        logger[status === "online" || !live ? "info" : "warn"](
+          { status, detail, restarts: source.restarts },
+          "capture",
+        );
+        this.o.emit({ type: "capture", at: Date.now(), status, restarts: source.restarts, detail });
+      },
+    });
+    void source.done
+      .catch((err) => logger.error({ err: (err as Error).message }, "input failed"))
+      .then(async () => {
+        await this.drain();
+        this.resolveFinished();
+      });
+  }
+
+  private applySettings(enabled: boolean, sensitivity: number): void {
+    const wasEnabled = this.detectionEnabled;
+    this.detectionEnabled = enabled && this.o.detection.enabled;
+    this.tracker.setThreshold(thresholdForSensitivity(this.o.detection.threshold, sensitivity));
+    if (wasEnabled && !this.detectionEnabled) for (const e of this.tracker.close()) this.o.emit(e);
+  }
+
+  private onSamples(samples: Float32Array): void | Promise<void> {
+    this.o.onAudio?.(samples);
+    this.cutter.push(samples, (window) => {
+      const atMs = this.o.source.replayClock ? this.replayEpochMs + window.endSec * 1000 : Date.now();
+      if (!this.o.source.lossless && this.queue.length >= this.o.inference.maxQueuedWindows) {
+        this.queue.shift();
+        this.dropped++;
+      }
+      this.queue.push({ window, atMs });
+    });
+    this.kick();
+    if (this.o.source.lossless && this.queue.length >= this.o.inference.maxQueuedWindows) {
+      return new Promise<void>((r) => this.spaceWaiters.push(r));
+    }
+  }
+
+  private kick(): void {
+    if (!this.pumping && this.queue.length > 0) {
+      this.pumping = this.pump().finally(() => {
+        this.pumping = null;
+        if (this.queue.length > 0) this.kick();
+      });
+    }
+  }
+
+  private async pump(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: QueuedWindow[] = [];
+      const toAnalyse: QueuedWindow[] = [];
+      const episodeOpen = this.tracker.current() !== null;
+      while (batch.length < this.o.inference.maxBatch && this.queue.length > 0) {
+        const item = this.queue.shift()!;
+        batch.push(item);
+        if (this.o.analyzer && this.gate.shouldAnalyse(item.window.levelDbfs, episodeOpen))
+          toAnalyse.push(item);
+      }
+      this.releaseWaiters();
+      const cries = new Map<QueuedWindow, WindowResult>();
+      if (toAnalyse.length > 0 && this.o.analyzer) {
+        const t0 = performance.now();
+        try {
+          const results = await this.o.analyzer.analyze(toAnalyse.map((q) => q.window.samples));
+          results.forEach((r, i) => {
+            cries.set(toAnalyse[i], { cry: r.cry, reasons: r.reasons });
+          });
+        } catch (err) {
+          this.inferenceFailures++;
+          this.o.logger.error({ err: (err as Error).message }, "inference failed; windows skipped");
+        }
+        const ms = (performance.now() - t0) / toAnalyse.length;
+        this.msPerWindow = this.msPerWindow === 0 ? ms : this.msPerWindow * 0.9 + ms * 0.1;
+      }
+      for (const item of batch) this.finishWindow(item, cries.get(item) ?? null);
+    }
+  }
+
+  private finishWindow(item: QueuedWindow, result: WindowResult | null): void {
+    const { window, atMs } = item;
+    this.processed++;
+    const cry = result?.cry ?? 0;
+    if (!result || cry < this.tracker.getThreshold() / 2) this.gate.observeBackground(window.levelDbfs);
+    this.o.emit({
+      type: "window",
+      at: atMs,
+      timeSec: window.startSec,
+      levelDbfs: window.levelDbfs,
+      cry,
+      gated: result === null,
+    });
+    if (!this.detectionEnabled) return;
+    const events = this.tracker.push({
+      startSec: window.startSec,
+      endSec: window.endSec,
+      atMs,
+      cry,
+      reasons: result?.reasons ?? null,
+      levelDbfs: window.levelDbfs,
+    });
+    for (const e of events) this.o.emit(e);
+  }
+
+  private releaseWaiters(): void {
+    if (this.queue.length < this.o.inference.maxQueuedWindows) {
+      const waiters = this.spaceWaiters;
+      this.spaceWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Waits until every queued window has been analysed. */
+  async drain(): Promise<void> {
+    while (this.pumping || this.queue.length > 0) {
+      this.kick();
+      await this.pumping;
+    }
+  }
+
+  health(): HealthSnapshot {
+    return {
+      capture: this.capture,
+      inferenceMsPerWindow: Math.round(this.msPerWindow * 100) / 100,
+      droppedWindows: this.dropped,
+      processedWindows: this.processed,
+      uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
+      detectionEnabled: this.detectionEnabled,
+      modelMissing: this.o.analyzer === null,
+      sinkFailures: this.o.sinkFailures?.() ?? {},
+    };
+  }
+
+  emitHealth(): void {
+    this.o.emit({ type: "health", at: Date.now(), health: this.health() });
+  }
+
+  /** Stops the source, analyses what is queued, and closes the open episode. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.unsubscribe?.();
+    await this.o.source.stop();
+    this.releaseWaiters();
+    await this.drain();
+    for (const e of this.tracker.close()) this.o.emit(e);
+    this.emitHealth();
+    this.resolveFinished();
+  }
+
+  get stats() {
+    return { dropped: this.dropped, processed: this.processed, inferenceFailures: this.inferenceFailures };
+  }
+}

@@ -1,0 +1,184 @@
+import type { StorageConfig } from "../../config/schema.js";
+import type { BabymonEvent, EpisodeInfo } from "../../events.js";
+import type { Logger } from "../../logging.js";
+import type { Sink } from "../sink.js";
+import { type Db, usedBytes } from "./database.js";
+
+const DAY_MS = 86_400_000;
+const RETENTION_EVERY_MS = 3_600_000;
+const DELETE_CHUNK = 500;
+
+export interface SqliteSinkOptions {
+  config: Pick<StorageConfig, "retentionDays" | "maxSizeMb" | "windowLog">;
+  logger: Logger;
+  /** Deletes clip files of episodes removed by retention (set when clips are on). */
+  removeClip?: (path: string) => void;
+  now?: () => number;
+}
+
+/**
+ * Writes episodes (inserted at start, updated with the provisional reason and at the end), capture status changes,
+ * health snapshots, daemon start/stop and (optionally) a sampled window log. Each event is one committed
+ * transaction, so a crash loses nothing that was handled. Retention by age and by size runs at start and hourly.
+ */
+export class SqliteSink implements Sink {
+  readonly name = "sqlite";
+  private readonly stmts;
+  private windowCount = 0;
+  private lastRetention = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly o: SqliteSinkOptions,
+  ) {
+    this.now = o.now ?? Date.now;
+    this.stmts = {
+      insertEpisode: db.prepare(
+        `INSERT OR REPLACE INTO episodes (id, start_ms, start_sec, peak, reason, confidence, probabilities, level_dbfs,
+           yamnet_model, heads_model, status, updated_ms)
+         VALUES (@id, @start_ms, @start_sec, @peak, @reason, @confidence, @probabilities, @level_dbfs,
+           @yamnet_model, @heads_model, 'open', @updated_ms)`,
+      ),
+      provisional: db.prepare(
+        `UPDATE episodes SET provisional_reason = @reason, reason = @reason, confidence = @confidence,
+           probabilities = @probabilities, peak = @peak, level_dbfs = @level_dbfs, updated_ms = @updated_ms
+         WHERE id = @id`,
+      ),
+      endEpisode: db.prepare(
+        `INSERT INTO episodes (id, start_ms, end_ms, start_sec, end_sec, duration_sec, peak, reason, confidence,
+           probabilities, level_dbfs, yamnet_model, heads_model, status, updated_ms)
+         VALUES (@id, @start_ms, @end_ms, @start_sec, @end_sec, @duration_sec, @peak, @reason, @confidence,
+           @probabilities, @level_dbfs, @yamnet_model, @heads_model, 'closed', @updated_ms)
+         ON CONFLICT(id) DO UPDATE SET end_ms = excluded.end_ms, end_sec = excluded.end_sec,
+           duration_sec = excluded.duration_sec, peak = excluded.peak, reason = excluded.reason,
+           confidence = excluded.confidence, probabilities = excluded.probabilities,
+           level_dbfs = excluded.level_dbfs, status = 'closed', updated_ms = excluded.updated_ms`,
+      ),
+      health: db.prepare(
+        "INSERT INTO health (at_ms, kind, capture, restarts, detail, data) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      window: db.prepare(
+        "INSERT INTO windows (at_ms, time_sec, level_dbfs, cry, gated) VALUES (?, ?, ?, ?, ?)",
+      ),
+      interrupted: db.prepare("UPDATE episodes SET status = 'interrupted' WHERE status = 'open'"),
+    };
+  }
+
+  async start(): Promise<void> {
+    const interrupted = this.stmts.interrupted.run().changes;
+    if (interrupted > 0)
+      this.o.logger.warn({ interrupted }, "episodes left open by an unclean stop marked interrupted");
+    this.stmts.health.run(this.now(), "daemon_start", null, null, null, null);
+    this.retention();
+  }
+
+  async handle(event: BabymonEvent): Promise<void> {
+    switch (event.type) {
+      case "episode_start":
+        this.stmts.insertEpisode.run(this.episodeParams(event.episode));
+        break;
+      case "episode_update":
+        this.stmts.provisional.run(this.episodeParams(event.episode));
+        break;
+      case "episode_end": {
+        const e = event.episode;
+        this.stmts.endEpisode.run({
+          ...this.episodeParams(e),
+          end_ms: e.endMs,
+          end_sec: e.endSec,
+          duration_sec: e.durationSec,
+        });
+        break;
+      }
+      case "capture":
+        this.stmts.health.run(event.at, "capture", event.status, event.restarts, event.detail, null);
+        break;
+      case "health":
+        this.stmts.health.run(
+          event.at,
+          "health",
+          event.health.capture,
+          null,
+          null,
+          JSON.stringify(event.health),
+        );
+        break;
+      case "window":
+        if (this.o.config.windowLog.enabled && this.windowCount++ % this.o.config.windowLog.every === 0) {
+          this.stmts.window.run(event.at, event.timeSec, event.levelDbfs, event.cry, event.gated ? 1 : 0);
+        }
+        break;
+    }
+    if (this.now() - this.lastRetention >= RETENTION_EVERY_MS) this.retention();
+  }
+
+  private episodeParams(e: EpisodeInfo) {
+    return {
+      id: e.id,
+      start_ms: e.startMs,
+      start_sec: e.startSec,
+      peak: e.peak,
+      reason: e.reason,
+      confidence: e.confidence,
+      probabilities: e.probabilities ? JSON.stringify(e.probabilities) : null,
+      level_dbfs: e.levelDbfs,
+      yamnet_model: e.models.yamnet,
+      heads_model: e.models.heads,
+      updated_ms: this.now(),
+    };
+  }
+
+  /** Deletes rows past their age, then the oldest rows while the database is over its size limit. */
+  retention(): { deleted: number } {
+    this.lastRetention = this.now();
+    const { retentionDays, maxSizeMb, windowLog } = this.o.config;
+    const cutoff = this.now() - retentionDays * DAY_MS;
+    let deleted = 0;
+    deleted += this.deleteEpisodes("start_ms < ? AND status != 'open'", cutoff);
+    deleted += this.db.prepare("DELETE FROM health WHERE at_ms < ?").run(cutoff).changes;
+    deleted += this.db
+      .prepare("DELETE FROM windows WHERE at_ms < ?")
+      .run(this.now() - windowLog.retentionDays * DAY_MS).changes;
+    const limit = maxSizeMb * 1024 * 1024;
+    // oldest first: window log, then health, then episodes (the most valuable) — in chunks until under the limit
+    const tables: Array<[string, string]> = [
+      ["windows", "rowid IN (SELECT rowid FROM windows ORDER BY at_ms LIMIT ?)"],
+      ["health", "id IN (SELECT id FROM health ORDER BY at_ms LIMIT ?)"],
+    ];
+    for (const [table, where] of tables) {
+      while (usedBytes(this.db) > limit) {
+        const n = this.db.prepare(`DELETE FROM ${table} WHERE ${where}`).run(DELETE_CHUNK).changes;
+        deleted += n;
+        if (n === 0) break;
+      }
+    }
+    while (usedBytes(this.db) > limit) {
+      const n = this.deleteEpisodes(
+        "id IN (SELECT id FROM episodes WHERE status != 'open' ORDER BY start_ms LIMIT ?)",
+        DELETE_CHUNK,
+      );
+      deleted += n;
+      if (n === 0) break;
+    }
+    if (deleted > 0) {
+      this.db.pragma("incremental_vacuum");
+      this.o.logger.info({ deleted }, "storage retention removed old rows");
+    }
+    return { deleted };
+  }
+
+  private deleteEpisodes(where: string, arg: number): number {
+    const clips = this.db
+      .prepare<[number], { clip_path: string }>(
+        `SELECT clip_path FROM episodes WHERE (${where}) AND clip_path IS NOT NULL`,
+      )
+      .all(arg);
+    for (const c of clips) this.o.removeClip?.(c.clip_path);
+    return this.db.prepare(`DELETE FROM episodes WHERE ${where}`).run(arg).changes;
+  }
+
+  async stop(): Promise<void> {
+    this.stmts.health.run(this.now(), "daemon_stop", null, null, null, null);
+  }
+}
