@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { DetectionControl, DetectionSettings, SettingsStore } from "../../control/detection-control.js";
-import type { BabymonEvent, HealthSnapshot } from "../../events.js";
+import type { BabymonEvent } from "../../events.js";
 import type { Logger } from "../../logging.js";
 import type { Sink } from "../sink.js";
 import type { MqttConfig } from "./config.js";

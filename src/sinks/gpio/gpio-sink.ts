@@ -1,0 +1,200 @@
+import type { BabymonEvent, ReasonOrUnsure } from "../../events.js";
+import type { Logger } from "../../logging.js";
+import type { Sink } from "../sink.js";
+import type { GpioConfig } from "./config.js";
+import { type GpioDriver, type GpioLine, OnoffGpioDriver, SimulatedGpioDriver } from "./drivers.js";
+import { type GpioChip, readGpioChips, resolveGpioNumber } from "./pins.js";
+
+export type FaultSource = "capture" | "broker" | "model";
+
+interface Led {
+  name: string;
+  set(on: boolean): void;
+  close(): void;
+}
+
+export interface GpioSinkOptions {
+  config: GpioConfig;
+  log: Logger;
+  /** Tests pass a SimulatedGpioDriver; by default `config.driver` decides. */
+  driver?: GpioDriver;
+  /** /sys/class/gpio chips; read from the system by default. */
+  chips?: GpioChip[];
+}
+
+/**
+ * Status LEDs next to the cot: heartbeat (blinks while audio is analysed), crying (blinks during an episode),
+ * the reason (one LED per reason or an RGB colour), fault (capture down, broker down, model missing).
+ * It never stops the daemon: without usable GPIO it logs once and drives a simulated board.
+ */
+export class GpioSink implements Sink {
+  readonly name = "gpio";
+  driver: GpioDriver | null = null;
+  readonly #leds = new Map<string, Led>();
+  readonly #faults = new Set<FaultSource>();
+  #rgbLeds: { red: Led; green: Led; blue: Led } | null = null;
+  #fallback: SimulatedGpioDriver | null = null;
+  #timers: NodeJS.Timeout[] = [];
+  #cryingTimer: NodeJS.Timeout | null = null;
+  #reasonTimer: NodeJS.Timeout | null = null;
+  #lastWindowMs = Number.NEGATIVE_INFINITY;
+  #heartbeatOn = false;
+  #crying = false;
+
+  constructor(private readonly options: GpioSinkOptions) {}
+
+  async start(): Promise<void> {
+    const { config, log } = this.options;
+    this.driver = this.options.driver ?? (await this.#pickDriver());
+    const chips = this.options.chips ?? readGpioChips();
+    const open = (name: string, spec: number | { pin: number; activeLow: boolean } | null | undefined) => {
+      if (spec === null || spec === undefined) return null;
+      const pin = typeof spec === "number" ? spec : spec.pin;
+      const activeLow = typeof spec === "number" ? config.activeLow : spec.activeLow;
+      const line = this.#openLine(pin, name, chips);
+      const led: Led = {
+        name,
+        set: (on) => line.write(on !== activeLow ? 1 : 0),
+        close: () => line.close(),
+      };
+      led.set(false);
+      this.#leds.set(name, led);
+      return led;
+    };
+    open("heartbeat", config.leds.heartbeat);
+    open("crying", config.leds.crying);
+    open("fault", config.leds.fault);
+    for (const [reason, spec] of Object.entries(config.reasonLeds)) open(`reason:${reason}`, spec);
+    if (config.rgb) {
+      const polarity = (pin: number) => ({ pin, activeLow: config.rgb!.activeLow });
+      this.#rgbLeds = {
+        red: open("rgb:red", polarity(config.rgb.red))!,
+        green: open("rgb:green", polarity(config.rgb.green))!,
+        blue: open("rgb:blue", polarity(config.rgb.blue))!,
+      };
+    }
+    this.#timers.push(setInterval(() => this.#beat(), config.heartbeatMs));
+    for (const t of this.#timers) t.unref();
+  }
+
+  #openLine(pin: number, name: string, chips: GpioChip[]): GpioLine {
+    const { config, log } = this.options;
+    const driver = this.driver!;
+    try {
+      return driver.open(resolveGpioNumber(pin, config.numbering, chips, config.chipLabel), name);
+    } catch (error) {
+      if (driver.kind === "simulated") return driver.open(pin, name);
+      log.warn(
+        { led: name, pin },
+        `GPIO: cannot use pin ${pin} for the ${name} LED (${(error as Error).message}); simulating it`,
+      );
+      this.#fallback ??= new SimulatedGpioDriver();
+      return this.#fallback.open(pin, name);
+    }
+  }
+
+  async #pickDriver(): Promise<GpioDriver> {
+    const { config, log } = this.options;
+    if (config.driver === "simulated") return new SimulatedGpioDriver();
+    const { driver, why } = await OnoffGpioDriver.load();
+    if (driver) return driver;
+    log.warn(`GPIO: ${why}; LEDs are simulated (no hardware is driven)`);
+    return new SimulatedGpioDriver();
+  }
+
+  /** For faults the events do not carry (the MQTT broker connection). */
+  setFault(source: FaultSource, active: boolean): void {
+    if (active) this.#faults.add(source);
+    else this.#faults.delete(source);
+    this.#leds.get("fault")?.set(this.#faults.size > 0);
+  }
+
+  get faults(): FaultSource[] {
+    return [...this.#faults];
+  }
+
+  async handle(event: BabymonEvent): Promise<void> {
+    switch (event.type) {
+      case "window":
+        this.#lastWindowMs = Date.now();
+        return;
+      case "capture":
+        this.setFault("capture", event.status !== "online");
+        return;
+      case "health":
+        this.setFault("capture", event.health.capture !== "online");
+        this.setFault("model", event.health.modelMissing);
+        return;
+      case "episode_start":
+        this.#startBlinking();
+        this.#showReason(null);
+        return;
+      case "episode_update":
+        this.#showReason(event.episode.reason);
+        return;
+      case "episode_end": {
+        this.#stopBlinking();
+        this.#showReason(event.episode.reason);
+        const holdMs = this.options.config.reasonHoldSec * 1000;
+        this.#reasonTimer = setTimeout(() => this.#showReason(null), holdMs);
+        this.#reasonTimer.unref();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.#stopBlinking();
+    if (this.#reasonTimer) clearTimeout(this.#reasonTimer);
+    for (const led of this.#leds.values()) {
+      led.set(false);
+      led.close();
+    }
+    this.#leds.clear();
+  }
+
+  #beat(): void {
+    const alive = Date.now() - this.#lastWindowMs < this.options.config.stallAfterSec * 1000;
+    this.#heartbeatOn = alive ? !this.#heartbeatOn : false;
+    this.#leds.get("heartbeat")?.set(this.#heartbeatOn);
+  }
+
+  #startBlinking(): void {
+    if (this.#crying) return;
+    this.#crying = true;
+    const led = this.#leds.get("crying");
+    if (!led) return;
+    let on = true;
+    led.set(true);
+    this.#cryingTimer = setInterval(() => {
+      on = !on;
+      led.set(on);
+    }, this.options.config.blinkMs);
+    this.#cryingTimer.unref();
+  }
+
+  #stopBlinking(): void {
+    this.#crying = false;
+    if (this.#cryingTimer) clearInterval(this.#cryingTimer);
+    this.#cryingTimer = null;
+    this.#leds.get("crying")?.set(false);
+  }
+
+  #showReason(reason: ReasonOrUnsure | null): void {
+    if (this.#reasonTimer) clearTimeout(this.#reasonTimer);
+    this.#reasonTimer = null;
+    for (const [name, led] of this.#leds) {
+      if (name.startsWith("reason:")) led.set(name === `reason:${reason}`);
+    }
+    if (this.#rgbLeds) {
+      const [r, g, b] = reason ? this.options.config.colours[reason] : [false, false, false];
+      this.#rgbLeds.red.set(r);
+      this.#rgbLeds.green.set(g);
+      this.#rgbLeds.blue.set(b);
+    }
+  }
+}
