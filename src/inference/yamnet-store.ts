@@ -204,7 +204,7 @@ export function readWeights(dir: string, manifest: YamnetManifest): Uint8Array {
   const path = join(dir, manifest.weights.file);
   if (!existsSync(path))
     throw new YamnetModelFolderError(dir, `${manifest.weights.file} is missing (run \`npm run models\`)`);
-  const bytes = new Uint8Array(readFileSync(path));
+  const bytes: Uint8Array = readFileSync(path);
   if (bytes.length !== manifest.weights.bytes) {
     throw new YamnetModelFolderError(
       dir,
@@ -222,9 +222,16 @@ export function readWeights(dir: string, manifest: YamnetManifest): Uint8Array {
 }
 
 /** Dequantized kernel of one layer (float32, TF.js layout), read from weights.bin. */
-export function dequantizeKernel(weights: Uint8Array, layer: ManifestLayer): Float32Array {
+export function dequantizeKernel(
+  weights: Uint8Array,
+  layer: ManifestLayer,
+  scratch?: Float32Array,
+): Float32Array {
   const view = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
-  const out = new Float32Array(layer.kernel.length);
+  const out =
+    scratch && scratch.length >= layer.kernel.length
+      ? scratch.subarray(0, layer.kernel.length)
+      : new Float32Array(layer.kernel.length);
   const check = (b: { offset: number; length: number }, bytesPer: number, what: string) => {
     if (b.offset + b.length * bytesPer > weights.byteLength) {
       throw new Error(`layer ${layer.index} ${what} lies outside weights.bin`);

@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs-core";
+import type * as TF from "@tensorflow/tfjs-core";
 import { PATCH_SIZE, YAMNET_FRONTEND } from "../dsp/frontend-params.js";
 import { PROJECT_ROOT } from "../version.js";
 import type { YamnetOutput } from "./analysis.js";
-import { activeBackend, type BackendPreference, selectBackend } from "./backend.js";
+import { activeBackend, type BackendPreference, selectBackend, tf } from "./backend.js";
 import {
   dequantizeKernel,
   type ManifestLayer,
@@ -38,8 +38,8 @@ export interface LoadOptions {
 
 interface RuntimeLayer {
   meta: ManifestLayer;
-  kernel: tf.Tensor;
-  bias: tf.Tensor1D;
+  kernel: TF.Tensor;
+  bias: TF.Tensor1D;
 }
 
 /**
@@ -55,6 +55,7 @@ interface RuntimeLayer {
  */
 export class YamnetModel {
   private disposed = false;
+  private readonly inputBuffer = new Float32Array(MAX_BATCH * PATCH_SIZE);
 
   private constructor(
     readonly dir: string,
@@ -76,8 +77,14 @@ export class YamnetModel {
     }
     checkManifest(dir, manifest);
     const weights = readWeights(dir, manifest);
+    // The wasm backend copies tensor data into its heap, so one scratch buffer serves every layer there;
+    // cpu and tfjs-node keep a reference to the array they are given.
+    const scratch =
+      tf.getBackend() === "wasm"
+        ? new Float32Array(Math.max(...manifest.layers.map((l) => l.kernel.length)))
+        : undefined;
     const runtime = manifest.layers.map((meta): RuntimeLayer => {
-      const values = dequantizeKernel(weights, meta);
+      const values = dequantizeKernel(weights, meta, scratch);
       const kernel = tf.tensor(values, meta.kernelShape, "float32");
       return { meta, kernel, bias: tf.tensor1d(readFloats(weights, meta.bias), "float32") };
     });
@@ -123,13 +130,15 @@ export class YamnetModel {
   private predictBatch(patches: Float32Array[], featureLayers: number[]): YamnetOutput[] {
     const n = patches.length;
     if (n === 0) return [];
-    const input = new Float32Array(n * PATCH_SIZE);
+    // One input buffer for every call: backends copy it or drop their reference when the tensor is disposed.
+    const input = this.inputBuffer.subarray(0, n * PATCH_SIZE);
     for (const [i, p] of patches.entries()) input.set(p, i * PATCH_SIZE);
     const wanted = new Set(featureLayers);
     const { scores, embedding, features } = tf.tidy(() => {
-      let x: tf.Tensor4D = tf.tensor4d(input, [n, YAMNET_FRONTEND.patchFrames, YAMNET_FRONTEND.melBands, 1]);
+      let x: TF.Tensor4D = tf.tensor4d(input, [n, YAMNET_FRONTEND.patchFrames, YAMNET_FRONTEND.melBands, 1]);
       // tidy keeps returned tensors found in plain objects/arrays (not Maps).
-      const features: Record<number, tf.Tensor4D> = {};
+      const features: Record<number, TF.Tensor4D> = {};
+      let keep = false;
       for (const { meta, kernel, bias } of this.layers) {
         const args = {
           x,
@@ -138,16 +147,21 @@ export class YamnetModel {
           bias,
           activation: meta.activation,
         } as const;
-        x =
+        const y =
           meta.op === "depthwise"
-            ? tf.fused.depthwiseConv2d({ ...args, filter: kernel as tf.Tensor4D })
-            : tf.fused.conv2d({ ...args, filter: kernel as tf.Tensor4D });
-        if (wanted.has(meta.index)) features[meta.index] = x;
+            ? tf.fused.depthwiseConv2d({ ...args, filter: kernel as TF.Tensor4D })
+            : tf.fused.conv2d({ ...args, filter: kernel as TF.Tensor4D });
+        // Free each activation once consumed (tidy alone would hold all 27 until the end: ~20 MB at batch 8).
+        if (!keep) x.dispose();
+        x = y;
+        keep = wanted.has(meta.index);
+        if (keep) features[meta.index] = x;
       }
-      const embedding = tf.mean(x, [1, 2]) as tf.Tensor2D;
+      const embedding = tf.mean(x, [1, 2]) as TF.Tensor2D;
+      if (!keep) x.dispose();
       const logits = tf.fused.matMul({
         a: embedding,
-        b: this.dense.kernel as tf.Tensor2D,
+        b: this.dense.kernel as TF.Tensor2D,
         bias: this.dense.bias,
         activation: this.dense.meta.activation,
       });
@@ -163,15 +177,16 @@ export class YamnetModel {
       const dims = embedding.shape[1]!;
       return patches.map((_, i) => {
         const result: YamnetOutput = {
-          scores: scoreData.slice(i * classes, (i + 1) * classes),
-          embedding: embData.slice(i * dims, (i + 1) * dims),
+          // Views into the batch's arrays (already copies out of the backend): no second copy.
+          scores: scoreData.subarray(i * classes, (i + 1) * classes),
+          embedding: embData.subarray(i * dims, (i + 1) * dims),
         };
         if (featData.size > 0) {
           result.featureMaps = {};
           for (const [layer, data] of featData) {
             const shape = this.layerShapes[layer]!;
             const size = shape[0] * shape[1] * shape[2];
-            result.featureMaps[layer] = { data: data.slice(i * size, (i + 1) * size), shape };
+            result.featureMaps[layer] = { data: data.subarray(i * size, (i + 1) * size), shape };
           }
         }
         return result;
