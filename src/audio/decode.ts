@@ -47,7 +47,7 @@ export interface AudioStream {
 export interface OpenAudioOptions {
   /** ffmpeg executable; default: $BABYMON_FFMPEG or "ffmpeg" on PATH */
   ffmpegPath?: string;
-  /** frames per chunk read from WAV files (default 65536) */
+  /** frames per chunk read from WAV files (default 16384) */
   chunkFrames?: number;
 }
 
@@ -102,14 +102,20 @@ async function openFile(path: string): Promise<FileHandle> {
   }
 }
 
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
+/** Reads up to `length` bytes at `position` into the start of `buf`; returns how many were read. */
+async function readInto(fh: FileHandle, buf: Buffer, length: number, position: number): Promise<number> {
   let got = 0;
   while (got < length) {
     const { bytesRead } = await fh.read(buf, got, length - got, position + got);
     if (bytesRead === 0) break;
     got += bytesRead;
   }
+  return got;
+}
+
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  const got = await readInto(fh, buf, length, position);
   return got === length ? buf : buf.subarray(0, got);
 }
 
@@ -158,7 +164,7 @@ export async function openAudioFile(path: string, options: OpenAudioOptions = {}
       throw err;
     }
     const frames = checkDataChunk(layout, size, path);
-    return wavFileStream(fh, path, layout, frames, options.chunkFrames ?? 65536);
+    return wavFileStream(fh, path, layout, frames, options.chunkFrames ?? 16384);
   } catch (err) {
     await fh.close().catch(() => {});
     throw err;
@@ -186,13 +192,17 @@ function wavFileStream(
     frames,
     async *chunks() {
       try {
+        const bytes = Buffer.alloc(Math.min(chunkFrames, frames) * layout.blockAlign);
         for (let f = 0; f < frames; f += chunkFrames) {
           const n = Math.min(chunkFrames, frames - f);
-          const bytes = await readAt(fh, layout.dataOffset + f * layout.blockAlign, n * layout.blockAlign);
-          if (bytes.length < n * layout.blockAlign) {
-            throw new AudioFileError(path, "file shrank while being read");
-          }
-          yield decodeFrames(bytes, layout);
+          const got = await readInto(
+            fh,
+            bytes,
+            n * layout.blockAlign,
+            layout.dataOffset + f * layout.blockAlign,
+          );
+          if (got < n * layout.blockAlign) throw new AudioFileError(path, "file shrank while being read");
+          yield decodeFrames(bytes.subarray(0, got), layout);
         }
       } finally {
         await close();

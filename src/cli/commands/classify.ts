@@ -2,7 +2,13 @@ import Table from "cli-table3";
 import type { Command } from "commander";
 import { type AudioStream, chunks16k, openAudioFile } from "../../audio/decode.js";
 import { AudioFileError } from "../../audio/wav.js";
-import { PATCH_HOP_SAMPLES, PATCH_WINDOW_SAMPLES, YAMNET_FRONTEND } from "../../dsp/frontend-params.js";
+import {
+  PATCH_HOP_SAMPLES,
+  PATCH_SIZE,
+  PATCH_WINDOW_SAMPLES,
+  YAMNET_FRONTEND,
+} from "../../dsp/frontend-params.js";
+import { LogMelFrontend } from "../../dsp/logmel.js";
 import type { ModelVersions, ReasonProbabilities } from "../../events.js";
 import type { WindowAnalysis } from "../../inference/analysis.js";
 import { createAnalyzer, type YamnetAnalyzer } from "../../inference/analyzer.js";
@@ -94,7 +100,10 @@ function topClasses(scores: ArrayLike<number>, n: number, classes: ClassMap): Cl
     .map((index) => ({ index, name: classes.names[index], score: round(scores[index]) }));
 }
 
-/** 16 kHz windows of PATCH_WINDOW_SAMPLES at PATCH_HOP_SAMPLES; a stream shorter than one window is zero-padded. */
+/**
+ * 16 kHz windows of PATCH_WINDOW_SAMPLES at PATCH_HOP_SAMPLES; a stream shorter than one window is zero-padded.
+ * Each yielded window is a view, valid until the next one is requested (no copy per window).
+ */
 async function* slidingWindows(
   chunks: AsyncIterable<Float32Array>,
   onPadded: () => void,
@@ -112,7 +121,7 @@ async function* slidingWindows(
     length += chunk.length;
     let start = 0;
     while (start + PATCH_WINDOW_SAMPLES <= length) {
-      yield buffer.slice(start, start + PATCH_WINDOW_SAMPLES);
+      yield buffer.subarray(start, start + PATCH_WINDOW_SAMPLES);
       emitted++;
       start += PATCH_HOP_SAMPLES;
     }
@@ -183,18 +192,21 @@ export async function classifyFile(
         patches++;
       }
     };
+    // log-mel patches are computed into a reused pool as soon as each window appears
     const batchSize = options.batch ?? 8;
-    let batch: Float32Array[] = [];
+    const frontend = new LogMelFrontend();
+    const pool = Array.from({ length: batchSize }, () => new Float32Array(PATCH_SIZE));
+    let filled = 0;
     for await (const w of slidingWindows(counted(stream), () => {
       padded = true;
     })) {
-      batch.push(w);
-      if (batch.length === batchSize) {
-        consume(await analyzer.analyze(batch));
-        batch = [];
+      frontend.patch(w, pool[filled++]);
+      if (filled === batchSize) {
+        consume(await analyzer.analyzePatches(pool));
+        filled = 0;
       }
     }
-    if (batch.length > 0) consume(await analyzer.analyze(batch));
+    if (filled > 0) consume(await analyzer.analyzePatches(pool.slice(0, filled)));
     if (patches === 0) throw new AudioFileError(path, "no audio samples after decoding");
     const mean = sum.map((s) => s / patches);
     let reasons: ReasonProbabilities | null = null;
