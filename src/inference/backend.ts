@@ -54,7 +54,23 @@ async function tryWasm(threads?: number): Promise<string> {
   const wasm: typeof import("@tensorflow/tfjs-backend-wasm") = require("@tensorflow/tfjs-backend-wasm");
   wasm.setWasmPaths(wasmBinaryDir());
   if (threads !== undefined) wasm.setThreadsCount(threads);
-  if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
+  // The Emscripten runtime installs process-wide uncaughtException/unhandledRejection handlers that rethrow,
+  // which makes Node print the whole minified wasm glue (~100 kB) with any unrelated crash. Remove them.
+  const before = {
+    uncaughtException: process.listeners("uncaughtException"),
+    unhandledRejection: process.listeners("unhandledRejection"),
+  };
+  try {
+    if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend did not initialise");
+  } finally {
+    for (const listener of process.listeners("uncaughtException")) {
+      if (!before.uncaughtException.includes(listener)) process.removeListener("uncaughtException", listener);
+    }
+    for (const listener of process.listeners("unhandledRejection")) {
+      if (!before.unhandledRejection.includes(listener))
+        process.removeListener("unhandledRejection", listener);
+    }
+  }
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
   const n = wasm.getThreadsCount();
   return `wasm (${simd ? "SIMD" : "no SIMD"}, ${n} thread${n === 1 ? "" : "s"})`;

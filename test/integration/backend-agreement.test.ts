@@ -39,6 +39,16 @@ describe("TF.js backends", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it("selecting wasm leaves the process's error handlers as they were (Emscripten adds rethrowing ones)", async () => {
+    // First test in this file: the wasm runtime is initialised here for the first time in this process.
+    const before = [process.listenerCount("uncaughtException"), process.listenerCount("unhandledRejection")];
+    await selectBackend("wasm");
+    assert.deepEqual(
+      [process.listenerCount("uncaughtException"), process.listenerCount("unhandledRejection")],
+      before,
+    );
+  });
+
   it("cpu and wasm agree to 1e-4 on the scores of the same patches", async () => {
     const results: Record<string, Float32Array[]> = {};
     for (const backend of ["cpu", "wasm"] as const) {
