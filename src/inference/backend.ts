@@ -79,6 +79,8 @@ async function tryWasm(threads?: number): Promise<string> {
 async function tryCpu(): Promise<string> {
   require("@tensorflow/tfjs-backend-cpu");
   if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend did not initialise");
+  // Its first write prints a banner recommending tfjs-node; selectBackend already says which backend runs.
+  (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   return "cpu (plain JavaScript)";
 }
 

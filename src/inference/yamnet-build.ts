@@ -78,7 +78,13 @@ export function resolveSource(opts: BuildOptions): { kind: "file" | "url"; locat
 async function readSource(src: { kind: "file" | "url"; location: string }): Promise<Uint8Array> {
   if (src.kind === "file" || src.location.startsWith("file:")) {
     const path = src.kind === "file" ? src.location : fileURLToPath(src.location);
-    if (!existsSync(path)) throw new ModelSourceError(`YAMNet TFLite file not found: ${path}`);
+    if (!existsSync(path)) {
+      const hint =
+        path === SHARED_YAMNET_TFLITE
+          ? " (the default; pass --tflite PATH, set BABYMON_YAMNET_TFLITE, or --url URL)"
+          : "";
+      throw new ModelSourceError(`YAMNet TFLite file not found: ${path}${hint}`);
+    }
     return new Uint8Array(readFileSync(path));
   }
   let response: Response;
