@@ -56,6 +56,7 @@ interface RuntimeLayer {
 export class YamnetModel {
   private disposed = false;
   private readonly inputBuffer = new Float32Array(MAX_BATCH * PATCH_SIZE);
+  private readonly shapes: Record<number, [number, number, number]> = {};
 
   private constructor(
     readonly dir: string,
@@ -66,7 +67,9 @@ export class YamnetModel {
     readonly backend: string,
     /** Milliseconds spent reading and dequantizing the weights. */
     readonly loadMs: number,
-  ) {}
+  ) {
+    for (const l of layers) this.shapes[l.meta.index] = l.meta.outputShape as [number, number, number];
+  }
 
   static async load(dir: string = DEFAULT_YAMNET_DIR, options: LoadOptions = {}): Promise<YamnetModel> {
     if (!activeBackend() || options.backend) await selectBackend(options.backend ?? "auto", options.log);
@@ -93,16 +96,18 @@ export class YamnetModel {
   }
 
   /** Output shape [h, w, c] of each conv layer, by 1-based layer index. */
-  get layerShapes(): Record<number, [number, number, number]> {
-    const out: Record<number, [number, number, number]> = {};
-    for (const l of this.layers) out[l.meta.index] = l.meta.outputShape as [number, number, number];
-    return out;
+  get layerShapes(): Readonly<Record<number, [number, number, number]>> {
+    return this.shapes;
   }
 
   get convLayerCount(): number {
     return this.layers.length;
   }
 
+  /**
+   * Runs YAMNet on log-mel patches (each 96×64, row-major frames × bands), in batches of up to MAX_BATCH.
+   * The arrays in the outputs of one batch are views into shared buffers: `slice()` one to keep it alone.
+   */
   predict(patches: Float32Array[], opts: PredictOptions = {}): YamnetOutput[] {
     if (this.disposed) throw new Error("YamnetModel.predict called after dispose()");
     const featureLayers = opts.featureLayers ?? [];
@@ -184,7 +189,7 @@ export class YamnetModel {
         if (featData.size > 0) {
           result.featureMaps = {};
           for (const [layer, data] of featData) {
-            const shape = this.layerShapes[layer]!;
+            const shape = this.shapes[layer]!;
             const size = shape[0] * shape[1] * shape[2];
             result.featureMaps[layer] = { data: data.subarray(i * size, (i + 1) * size), shape };
           }
