@@ -5,12 +5,16 @@ import type { AudioSource } from "./audio/sources/source.js";
 import { resolveDataDir } from "./config/load.js";
 import type { Config, InferenceConfig } from "./config/schema.js";
 import { type DetectionControl, PersistentDetectionControl } from "./control/detection-control.js";
+import { FaultBoard } from "./control/faults.js";
 import { ClipRecorder } from "./detection/clips.js";
 import { ListeningPipeline } from "./detection/pipeline.js";
 import type { BabymonEvent, HealthSnapshot } from "./events.js";
 import type { Analyzer } from "./inference/analysis.js";
 import { createAnalyzer } from "./inference/analyzer.js";
 import type { Logger } from "./logging.js";
+import { systemdWatchdogFactory } from "./service/systemd-notify.js";
+import { gpioSinkFactory } from "./sinks/gpio/factory.js";
+import { mqttSinkFactory } from "./sinks/mqtt/factory.js";
 import { QueuedSink } from "./sinks/queued-sink.js";
 import type { Service, Sink } from "./sinks/sink.js";
 import { type Db, openDatabase, SqliteSettingsStore } from "./sinks/sqlite/database.js";
@@ -26,6 +30,10 @@ export interface SinkContext {
   database: Db | null;
   control: DetectionControl;
   health: () => HealthSnapshot;
+  /** Where each explicitly set config key came from (LoadedConfig.origins), e.g. to warn about secrets. */
+  configOrigins: Record<string, string>;
+  /** Faults one sink knows and another shows (MQTT broker away → fault LED). */
+  faults: FaultBoard;
 }
 
 /** Builds one sink from its config slice, or null when that sink is turned off. */
@@ -41,7 +49,12 @@ export const sqliteSinkFactory: SinkFactory = ({ config, database, logger }) =>
     : null;
 
 /** Every sink of the daemon, in start order. Add a sink: write its factory and append it here. */
-export const SINK_FACTORIES: SinkFactory[] = [sqliteSinkFactory];
+export const SINK_FACTORIES: SinkFactory[] = [
+  sqliteSinkFactory,
+  mqttSinkFactory,
+  gpioSinkFactory,
+  systemdWatchdogFactory,
+];
 
 export interface AppOptions {
   config: Config;
@@ -51,6 +64,7 @@ export interface AppOptions {
   analyzer?: Analyzer | null;
   sinkFactories?: SinkFactory[];
   newEpisodeId?: () => string;
+  configOrigins?: Record<string, string>;
 }
 
 export function databasePath(config: Config, dataDir: string): string {
@@ -97,6 +111,7 @@ export class App {
   pipeline!: ListeningPipeline;
   database: Db | null = null;
   control!: DetectionControl;
+  readonly faults = new FaultBoard();
   readonly dataDir: string;
   private started: Service[] = [];
   private stopping: Promise<void> | null = null;
@@ -145,6 +160,8 @@ export class App {
         database: this.database,
         control: this.control,
         health: () => this.pipeline.health(),
+        configOrigins: this.o.configOrigins ?? {},
+        faults: this.faults,
       };
       for (const factory of this.o.sinkFactories ?? SINK_FACTORIES) {
         const sink = await factory(context);

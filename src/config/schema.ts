@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { gpioConfigSchema } from "../sinks/gpio/config.js";
+import { mqttConfigSchema } from "../sinks/mqtt/config.js";
 
 /**
  * The one schema of the daemon's configuration: types, defaults and ranges. Every module receives only its
@@ -151,6 +153,8 @@ export const configSchema = z
     detection: detectionConfigSchema.prefault({}),
     storage: storageConfigSchema.prefault({}),
     logging: loggingConfigSchema.prefault({}),
+    mqtt: mqttConfigSchema.prefault({}),
+    gpio: gpioConfigSchema.prefault({}),
   })
   .strict();
 

@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, describe, test } from "node:test";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import pino from "pino";
 import { PersistentDetectionControl } from "../../src/control/detection-control.js";
-import { SqliteSettingsStore } from "../../src/control/sqlite-settings-store.js";
 import type { BabymonEvent, EpisodeInfo } from "../../src/events.js";
 import { mqttConfigSchema } from "../../src/sinks/mqtt/config.js";
 import { MqttSink } from "../../src/sinks/mqtt/mqtt-sink.js";
 import { MqttOutbox } from "../../src/sinks/mqtt/outbox.js";
+import { openDatabase, SqliteSettingsStore } from "../../src/sinks/sqlite/database.js";
 import { MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
 
 function memoryLogger() {
@@ -67,8 +67,7 @@ function makeSink(
   extra: Record<string, unknown> = {},
   password?: string,
 ): Daemonish {
-  const db = new Database(dbFile);
-  db.pragma("journal_mode = WAL");
+  const db = openDatabase(dbFile);
   const settings = new SqliteSettingsStore(db);
   const control = new PersistentDetectionControl(settings);
   const { log, lines } = memoryLogger();
@@ -200,7 +199,7 @@ describe("MQTT sink against a real Mosquitto", { timeout: 60_000 }, () => {
     d.db.close();
     // the switch survives a restart
     const again = new PersistentDetectionControl(
-      new SqliteSettingsStore(new Database(join(dir, "babymon.db"))),
+      new SqliteSettingsStore(openDatabase(join(dir, "babymon.db"))),
     );
     assert.deepEqual(again.get(), { enabled: false, sensitivity: 0.8 });
   });

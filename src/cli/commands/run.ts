@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { App } from "../../app.js";
 import { createLogger } from "../../logging.js";
+import { SystemdNotifier } from "../../service/systemd-notify.js";
 import { loadConfigOrExit, printConfig, withConfigOption } from "../config-options.js";
 
 export function register(program: Command): void {
@@ -24,13 +25,15 @@ export function register(program: Command): void {
       return;
     }
     const logger = createLogger(loaded.config.logging);
-    const app = new App({ config: loaded.config, logger });
+    const app = new App({ config: loaded.config, logger, configOrigins: loaded.origins });
+    const systemd = new SystemdNotifier(logger);
 
     let exiting = false;
     const shutdown = async (why: string, code: number) => {
       if (exiting) return;
       exiting = true;
       logger.info({ why }, "stopping");
+      await systemd.stopping();
       await app.stop();
       logger.info("stopped");
       logger.flush();
@@ -52,6 +55,7 @@ export function register(program: Command): void {
       process.exit(1);
     }
     logger.info({ dataDir: app.dataDir, sinks: app.sinks.map((s) => s.name) }, "running");
+    await systemd.ready(`listening (${app.sinks.map((s) => s.name).join(", ")})`);
     // file and stdin inputs end; live sources run until a signal
     void app.pipeline.finished.then(() => shutdown("end of input", 0));
   });

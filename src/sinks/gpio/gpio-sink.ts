@@ -1,3 +1,4 @@
+import type { FaultSource } from "../../control/faults.js";
 import type { BabymonEvent, ReasonOrUnsure } from "../../events.js";
 import type { Logger } from "../../logging.js";
 import type { Sink } from "../sink.js";
@@ -5,7 +6,7 @@ import type { GpioConfig } from "./config.js";
 import { type GpioDriver, type GpioLine, OnoffGpioDriver, SimulatedGpioDriver } from "./drivers.js";
 import { type GpioChip, readGpioChips, resolveGpioNumber } from "./pins.js";
 
-export type FaultSource = "capture" | "broker" | "model";
+export type { FaultSource };
 
 interface Led {
   name: string;
@@ -44,7 +45,7 @@ export class GpioSink implements Sink {
   constructor(private readonly options: GpioSinkOptions) {}
 
   async start(): Promise<void> {
-    const { config, log } = this.options;
+    const { config } = this.options;
     this.driver = this.options.driver ?? (await this.#pickDriver());
     const chips = this.options.chips ?? readGpioChips();
     const open = (name: string, spec: number | { pin: number; activeLow: boolean } | null | undefined) => {
@@ -73,6 +74,7 @@ export class GpioSink implements Sink {
         blue: open("rgb:blue", polarity(config.rgb.blue))!,
       };
     }
+    this.#leds.get("fault")?.set(this.#faults.size > 0);
     this.#timers.push(setInterval(() => this.#beat(), config.heartbeatMs));
     for (const t of this.#timers) t.unref();
   }

@@ -6,6 +6,7 @@ import type { Logger } from "../../logging.js";
 import type { Sink } from "../sink.js";
 import type { MqttConfig } from "./config.js";
 import { buildDiscoveryMessages } from "./discovery.js";
+import type { EmbeddedBroker } from "./embedded-broker.js";
 import type { MqttOutbox } from "./outbox.js";
 import {
   cryEventPayload,
@@ -19,8 +20,10 @@ import { buildTopics, type MqttTopics } from "./topics.js";
 
 export interface MqttSinkOptions {
   config: MqttConfig;
-  /** The broker to use: `config.url`, or the embedded broker's URL. */
-  url: string;
+  /** The broker to use (`config.url`); ignored when `embeddedBroker` is given. */
+  url?: string;
+  /** Started before connecting and stopped after disconnecting; its URL is used. */
+  embeddedBroker?: EmbeddedBroker;
   password?: string;
   deviceId: string;
   swVersion: string;
@@ -57,6 +60,7 @@ export class MqttSink implements Sink {
   readonly name = "mqtt";
   readonly topics: MqttTopics;
   #client: MqttClient | null = null;
+  #url = "";
   #connected = false;
   #stopping = false;
   #inFlight: number | null = null;
@@ -107,9 +111,9 @@ export class MqttSink implements Sink {
       clean: true,
       will: { topic: this.topics.availability, payload: Buffer.from("offline"), qos: 1, retain: true },
       rejectUnauthorized: config.tls.rejectUnauthorized,
-      ...(config.tls.ca ? { ca: readFileSync(config.tls.ca) } : {}),
-      ...(config.tls.cert ? { cert: readFileSync(config.tls.cert) } : {}),
-      ...(config.tls.key ? { key: readFileSync(config.tls.key) } : {}),
+      ...(config.tls.ca ? { ca: readPem("mqtt.tls.ca", config.tls.ca) } : {}),
+      ...(config.tls.cert ? { cert: readPem("mqtt.tls.cert", config.tls.cert) } : {}),
+      ...(config.tls.key ? { key: readPem("mqtt.tls.key", config.tls.key) } : {}),
     };
     this.#unsubscribeControl =
       this.options.control?.onChange((settings) => {
@@ -121,9 +125,23 @@ export class MqttSink implements Sink {
         this.#publishState();
       }) ?? null;
 
-    const client = mqtt.connect(this.options.url, clientOptions);
+    if (this.options.embeddedBroker) {
+      try {
+        await this.options.embeddedBroker.start();
+      } catch (error) {
+        // MQTT is one sink among several: without it the daemon still detects, logs and drives the LEDs
+        log.error(
+          { err: (error as Error).message },
+          "MQTT: the embedded broker could not start; MQTT is off",
+        );
+        return;
+      }
+    }
+    this.#url = this.options.embeddedBroker?.url ?? this.options.url ?? "";
+    if (!this.#url) throw new Error("Expected `mqtt.url` or an embedded broker, got neither");
+    const client = mqtt.connect(this.#url, clientOptions);
     this.#client = client;
-    log.info({ url: redactUrl(this.options.url), topic: this.topics.root }, "MQTT: connecting");
+    log.info({ url: redactUrl(this.#url), topic: this.topics.root }, "MQTT: connecting");
     client.on("connect", () => this.#onConnect());
     client.on("close", () => this.#setConnected(false));
     client.on("offline", () => this.#setConnected(false));
@@ -197,7 +215,7 @@ export class MqttSink implements Sink {
   async stop(): Promise<void> {
     this.#unsubscribeControl?.();
     const client = this.#client;
-    if (!client) return;
+    if (!client) return this.options.embeddedBroker?.stop();
     const drained = await this.drain(3000);
     this.#stopping = true;
     if (!drained) {
@@ -219,6 +237,7 @@ export class MqttSink implements Sink {
     }
     this.#client = null;
     this.#setConnected(false);
+    await this.options.embeddedBroker?.stop();
   }
 
   #enqueue(topic: string, payload: string): void {
@@ -242,7 +261,7 @@ export class MqttSink implements Sink {
     this.stats.connects++;
     this.#lastErrorText = "";
     this.options.log.info(
-      { url: redactUrl(this.options.url), pending: this.options.outbox.size() },
+      { url: redactUrl(this.#url), pending: this.options.outbox.size() },
       "MQTT: connected",
     );
     client.subscribe(
@@ -264,8 +283,8 @@ export class MqttSink implements Sink {
     const code = typeof error.code === "number" ? error.code : undefined;
     const hint = code !== undefined ? CONNACK_HINTS[code] : undefined;
     const text = hint
-      ? `MQTT: the broker ${redactUrl(this.options.url)} refused the connection: ${hint}; retrying every ${this.options.config.reconnectSec} s`
-      : `MQTT: ${error.message} (broker ${redactUrl(this.options.url)}); retrying every ${this.options.config.reconnectSec} s`;
+      ? `MQTT: the broker ${redactUrl(this.#url)} refused the connection: ${hint}; retrying every ${this.options.config.reconnectSec} s`
+      : `MQTT: ${error.message} (broker ${redactUrl(this.#url)}); retrying every ${this.options.config.reconnectSec} s`;
     const now = Date.now();
     // the same error on every retry would flood the journal: repeat it at most once a minute
     if (text !== this.#lastErrorText || now - this.#lastErrorLogMs > 60_000) {
@@ -379,6 +398,16 @@ export class MqttSink implements Sink {
       this.stats.delivered++;
       this.#pump();
     });
+  }
+}
+
+function readPem(key: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(
+      `Expected \`${key}\` to be a readable PEM file, got ${path} (${(error as Error).message})`,
+    );
   }
 }
 

@@ -7,18 +7,11 @@ export interface OutboxMessage {
   createdMs: number;
 }
 
-export const OUTBOX_TABLE_SQL = `
-CREATE TABLE IF NOT EXISTS mqtt_outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  topic TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  created_ms INTEGER NOT NULL
-)`;
-
 /**
  * Episode messages waiting for the broker, in the daemon's SQLite database: a row is written before any
  * attempt to publish and deleted only when the broker has acknowledged it (PUBACK), so messages survive a
- * broker outage and a daemon restart and go out in insertion order.
+ * broker outage and a daemon restart and go out in insertion order. The table (`mqtt_outbox`) is created by
+ * the database's migrations (src/sinks/sqlite/database.ts).
  */
 export class MqttOutbox {
   readonly #insert: Database.Statement<[string, string, number]>;
@@ -31,7 +24,6 @@ export class MqttOutbox {
     db: Database.Database,
     private readonly maxRows = 10_000,
   ) {
-    db.exec(OUTBOX_TABLE_SQL);
     this.#insert = db.prepare("INSERT INTO mqtt_outbox (topic, payload, created_ms) VALUES (?, ?, ?)");
     this.#next = db.prepare(
       "SELECT id, topic, payload, created_ms AS createdMs FROM mqtt_outbox WHERE id > ? ORDER BY id LIMIT ?",

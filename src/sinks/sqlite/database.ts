@@ -49,6 +49,13 @@ export const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX windows_at ON windows (at_ms);
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: the MQTT outbox (src/sinks/mqtt/outbox.ts): episode messages kept until the broker acknowledges them
+  `CREATE TABLE mqtt_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     topic TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     created_ms INTEGER NOT NULL
+   );`,
 ];
 
 export function openDatabase(path: string): Db {

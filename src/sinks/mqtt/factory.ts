@@ -1,0 +1,62 @@
+import { existsSync, readFileSync } from "node:fs";
+import Database from "better-sqlite3";
+import type { SinkFactory } from "../../app.js";
+import { readPackageVersion } from "../../version.js";
+import { migrate, SqliteSettingsStore } from "../sqlite/database.js";
+import { EmbeddedBroker } from "./embedded-broker.js";
+import { MqttSink } from "./mqtt-sink.js";
+import { MqttOutbox } from "./outbox.js";
+import { resolveMqttPassword } from "./secrets.js";
+import { defaultDeviceId, sanitiseDeviceId } from "./topics.js";
+
+/** e.g. "Raspberry Pi 5 Model B Rev 1.0" or "NVIDIA Jetson Orin Nano Developer Kit", when the board says. */
+export function boardModel(path = "/proc/device-tree/model"): string | undefined {
+  try {
+    return existsSync(path) ? readFileSync(path, "utf8").replace(/\0/g, "").trim() || undefined : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The MQTT sink from the `mqtt` slice: the configured broker, or (no `url`) an embedded broker on 127.0.0.1.
+ * The outbox lives in the daemon's database; with storage turned off it falls back to memory (not durable).
+ */
+export const mqttSinkFactory: SinkFactory = (ctx) => {
+  const config = ctx.config.mqtt;
+  if (!config.enabled) return null;
+  const log = ctx.logger.child({ sink: "mqtt" });
+  let database = ctx.database;
+  if (!database) {
+    log.warn(
+      "MQTT: storage is disabled, so the outbox is in memory: events queued while the broker is away are lost on restart",
+    );
+    database = new Database(":memory:");
+    migrate(database);
+  }
+  const settings = new SqliteSettingsStore(database);
+  const password = resolveMqttPassword(config, log, { passwordOrigin: ctx.configOrigins["mqtt.password"] });
+  let embeddedBroker: EmbeddedBroker | undefined;
+  if (!config.url) {
+    if (!config.embeddedBroker.enabled) {
+      log.info("MQTT: no broker configured (mqtt.url) and the embedded broker is off; MQTT is off");
+      return null;
+    }
+    embeddedBroker = new EmbeddedBroker(config.embeddedBroker.port, log);
+  }
+  ctx.faults.set("broker", true);
+  return new MqttSink({
+    config,
+    url: config.url,
+    embeddedBroker,
+    password,
+    deviceId: config.deviceId ? sanitiseDeviceId(config.deviceId) : defaultDeviceId(),
+    swVersion: readPackageVersion(),
+    hwVersion: boardModel(),
+    outbox: new MqttOutbox(database, config.outboxMaxRows),
+    settings,
+    control: ctx.control,
+    log,
+    onConnectionChange: (connected) => ctx.faults.set("broker", !connected),
+  });
+};
