@@ -112,6 +112,7 @@ class GraphWalker {
   private readonly sg: TfliteSubgraph;
   private readonly producer = new Map<number, TfliteOperator>();
   private readonly consumers = new Map<number, TfliteOperator[]>();
+  private readonly visited = new Set<number>();
 
   constructor(
     private readonly model: TfliteModel,
@@ -152,6 +153,7 @@ class GraphWalker {
     }
     const layers: ImportedLayer[] = [];
     let op: TfliteOperator = start;
+    this.visited.add(start.index);
     let hwc = [96, 64, 1];
     // The conv stack: CONV_2D / DEPTHWISE_CONV_2D operators chained output → input.
     while (op.opcode === BuiltinOperator.CONV_2D || op.opcode === BuiltinOperator.DEPTHWISE_CONV_2D) {
@@ -196,15 +198,20 @@ class GraphWalker {
     if (users.length !== 1) {
       this.fail(`the output of ${this.opLabel(op)} feeds ${users.length} operators, expected exactly 1`);
     }
-    return users[0]!;
+    const user = users[0]!;
+    // A corrupt file can wire a cycle; the walk must end.
+    if (this.visited.has(user.index)) this.fail(`the operator graph loops back to ${this.opLabel(user)}`);
+    this.visited.add(user.index);
+    return user;
   }
 
   /** A constant input, following DEQUANTIZE operators back to the stored tensor. */
   private constant(index: number, what: string): ConstTensor {
     let tensor = this.tensor(index);
-    for (;;) {
+    for (let hops = 0; ; hops++) {
       const data = constantData(this.model, tensor);
       if (data) return { tensor, data };
+      if (hops > 4) this.fail(`${what} (tensor ${index}) goes through more than 4 DEQUANTIZE operators`);
       const producer = this.producer.get(tensor.index);
       if (producer?.opcode !== BuiltinOperator.DEQUANTIZE) {
         this.fail(`${what} (tensor ${index}) is neither a constant nor produced by DEQUANTIZE of a constant`);
