@@ -1,0 +1,122 @@
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+
+/**
+ * Custom layers of the MobileNetV3 head. They use only element-wise ops, slices and pads, whose
+ * gradients every TF.js backend has (the wasm backend has no depthwise-conv gradient kernels), so the
+ * same code trains and runs on wasm, cpu and node. Both the trainer and the daemon's loader import this
+ * module, which registers the classes for (de)serialisation.
+ */
+
+/** hard-swish(x) = x · relu6(x + 3) / 6 (MobileNetV3). */
+export class HardSwish extends tfl.layers.Layer {
+  static readonly className = "BabymonHardSwish";
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
+    });
+  }
+}
+
+/** hard-sigmoid(x) = relu6(x + 3) / 6 (MobileNetV3's, not Keras' 0.2·x + 0.5). */
+export class HardSigmoid extends tfl.layers.Layer {
+  static readonly className = "BabymonHardSigmoid";
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return tf.div(tf.relu6(tf.add(x, 3)), 6);
+    });
+  }
+}
+
+export interface DepthwiseTapsConfig {
+  kernelSize: number;
+  strides: 1 | 2;
+  name?: string;
+}
+
+/**
+ * Depthwise k×k convolution, SAME padding, stride 1 or 2, no bias (a batch norm follows), written as a
+ * sum of k² shifted, per-channel-scaled copies of the input. On the small maps of YAMNet's trunk (6×4)
+ * this is as fast as a depthwise kernel, and it back-propagates on every backend.
+ */
+export class DepthwiseTaps extends tfl.layers.Layer {
+  static readonly className = "BabymonDepthwiseTaps";
+  readonly kernelSize: number;
+  readonly strides: 1 | 2;
+  private kernel: tfl.LayerVariable | null = null;
+
+  constructor(config: DepthwiseTapsConfig) {
+    super({ name: config.name });
+    if (config.kernelSize % 2 !== 1) {
+      throw new Error(`Expected \`kernelSize\` to be odd, got ${config.kernelSize}`);
+    }
+    this.kernelSize = config.kernelSize;
+    this.strides = config.strides;
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const channels = shape[3] as number;
+    this.kernel = this.addWeight(
+      "depthwise_kernel",
+      [this.kernelSize, this.kernelSize, channels],
+      "float32",
+      tfl.initializers.varianceScaling({ scale: 2, mode: "fanIn", distribution: "truncatedNormal" }),
+    );
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    if (this.strides === 1) return s;
+    return [s[0], Math.ceil((s[1] as number) / 2), Math.ceil((s[2] as number) / 2), s[3]];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const [b, h, w, c] = x.shape;
+      const k = this.kernelSize;
+      const p = (k - 1) / 2;
+      const padded = tf.pad(x, [
+        [0, 0],
+        [p, p],
+        [p, p],
+        [0, 0],
+      ]);
+      const kernel = this.kernel!.read();
+      const taps: tf.Tensor[] = [];
+      for (let i = 0; i < k; i++) {
+        for (let j = 0; j < k; j++) {
+          const tap = tf.reshape(tf.slice(kernel, [i, j, 0], [1, 1, c]), [c]);
+          taps.push(tf.mul(tf.slice(padded, [0, i, j, 0], [b, h, w, c]), tap));
+        }
+      }
+      const full = tf.addN(taps) as tf.Tensor4D;
+      if (this.strides === 1) return full;
+      // stride 2 as in TF's SAME padding: outputs centred on odd rows/columns (pad bottom/right on even sizes)
+      const hp = h % 2 === 0 ? h : h + 1;
+      const wp = w % 2 === 0 ? w : w + 1;
+      const evenSized = tf.pad(full, [
+        [0, 0],
+        [0, hp - h],
+        [0, wp - w],
+        [0, 0],
+      ]);
+      const grid = tf.reshape(evenSized, [b, hp / 2, 2, wp / 2, 2, c]);
+      const offset = h % 2 === 0 ? 1 : 0;
+      const picked = tf.slice(grid, [0, 0, offset, 0, offset, 0], [b, hp / 2, 1, wp / 2, 1, c]);
+      return tf.reshape(picked, [b, hp / 2, wp / 2, c]);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides };
+  }
+}
+
+tf.serialization.registerClass(HardSwish);
+tf.serialization.registerClass(HardSigmoid);
+tf.serialization.registerClass(DepthwiseTaps);

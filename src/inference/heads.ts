@@ -1,0 +1,234 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { z } from "zod";
+import { REASONS, type ReasonProbabilities } from "../events.js";
+import type { YamnetOutput } from "./analysis.js";
+import "./head-layers.js";
+
+/**
+ * The trained heads (`npm run train-export` → models/<name>/): a YAMNet-embedding FC head and a
+ * MobileNetV3 head on an intermediate YAMNet feature map, each with a cry logit and five reason logits,
+ * combined and calibrated with the weights in manifest.json (chosen on validation data).
+ */
+
+export const HEADS_MANIFEST_FORMAT = "babymon-heads";
+export const HEADS_MANIFEST_VERSION = 1;
+
+const combinationSchema = z.object({
+  /** cry logit = w·fc + (1 − w)·mnv3; probability = sigmoid(scale · logit + bias) (Platt scaling) */
+  cry: z.object({ fcWeight: z.number().min(0).max(1), scale: z.number(), bias: z.number() }),
+  /** reason logits = w·fc + (1 − w)·mnv3; probabilities = softmax(logits / temperature) */
+  reason: z.object({ fcWeight: z.number().min(0).max(1), temperature: z.number().positive() }),
+});
+export type Combination = z.infer<typeof combinationSchema>;
+
+export const headsManifestSchema = z
+  .object({
+    format: z.literal(HEADS_MANIFEST_FORMAT),
+    formatVersion: z.literal(HEADS_MANIFEST_VERSION),
+    name: z.string(),
+    version: z.string(),
+    labels: z.object({ reasons: z.array(z.string()), nonCry: z.array(z.string()) }),
+    yamnet: z.object({ sourceSha256: z.string().regex(/^[0-9a-f]{64}$/), sourceFile: z.string() }),
+    frontend: z.record(z.string(), z.number()),
+    bandLimitHz: z.number().min(0),
+    featureLayer: z.number().int().min(1),
+    featureShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+    heads: z.object({ fc: z.string(), mnv3: z.string() }),
+    combination: combinationSchema,
+    thresholds: z.object({
+      cry: z.number().min(0).max(1),
+      unsure: z.number().min(0).max(1),
+    }),
+  })
+  .passthrough();
+export type HeadsManifest = z.infer<typeof headsManifestSchema>;
+
+export class HeadsModelError extends Error {
+  override name = "HeadsModelError";
+  constructor(
+    readonly dir: string,
+    problem: string,
+  ) {
+    super(`Cannot use the heads in ${dir}: ${problem}`);
+  }
+}
+
+export interface HeadPrediction {
+  cry: number;
+  reasons: ReasonProbabilities;
+}
+
+export interface HeadLogits {
+  fcCry: Float32Array;
+  fcReason: Float32Array;
+  mnCry: Float32Array;
+  mnReason: Float32Array;
+}
+
+function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/**
+ * The combination rule, shared by training (to choose and evaluate the weights) and the daemon. Logits of
+ * n patches in, calibrated probabilities out.
+ */
+export function combineLogits(l: HeadLogits, c: Combination): { cry: Float64Array; reasons: Float64Array } {
+  const n = l.fcCry.length;
+  const k = REASONS.length;
+  const cry = new Float64Array(n);
+  const reasons = new Float64Array(n * k);
+  const wc = c.cry.fcWeight;
+  const wr = c.reason.fcWeight;
+  for (let i = 0; i < n; i++) {
+    const z = wc * l.fcCry[i] + (1 - wc) * l.mnCry[i];
+    cry[i] = sigmoid(c.cry.scale * z + c.cry.bias);
+    let max = Number.NEGATIVE_INFINITY;
+    const row = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      row[j] = (wr * l.fcReason[i * k + j] + (1 - wr) * l.mnReason[i * k + j]) / c.reason.temperature;
+      max = Math.max(max, row[j]);
+    }
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      row[j] = Math.exp(row[j] - max);
+      sum += row[j];
+    }
+    for (let j = 0; j < k; j++) reasons[i * k + j] = row[j] / sum;
+  }
+  return { cry, reasons };
+}
+
+/** Reads a TF.js layers model (model.json + weight files, uint8-quantized weights allowed) from a folder. */
+export async function loadLayersModelFromDir(dir: string): Promise<tfl.LayersModel> {
+  const modelJson = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as tf.io.ModelJSON;
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of modelJson.weightsManifest) {
+    specs.push(...group.weights);
+    for (const p of group.paths) buffers.push(readFileSync(join(dir, p)));
+  }
+  const all = Buffer.concat(buffers);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData }),
+  );
+}
+
+export class Heads {
+  private constructor(
+    readonly dir: string,
+    readonly manifest: HeadsManifest,
+    private readonly fc: tfl.LayersModel,
+    private readonly mnv3: tfl.LayersModel,
+  ) {}
+
+  /** Loads models/<name>/ and refuses heads trained on another YAMNet than `yamnetSha256` (its TFLite source sha256). */
+  static async load(dir: string, yamnetSha256: string): Promise<Heads> {
+    const file = join(dir, "manifest.json");
+    if (!existsSync(file)) throw new HeadsModelError(dir, "no manifest.json (run `npm run train-export`)");
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new HeadsModelError(dir, `manifest.json is not valid JSON (${(err as Error).message})`);
+    }
+    const parsed = headsManifestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new HeadsModelError(dir, `manifest.json: \`${issue?.path.join(".")}\` ${issue?.message}`);
+    }
+    const manifest = parsed.data;
+    if (manifest.yamnet.sourceSha256 !== yamnetSha256) {
+      throw new HeadsModelError(
+        dir,
+        `they were trained on YAMNet ${manifest.yamnet.sourceFile} (sha256 ${manifest.yamnet.sourceSha256}), but the loaded YAMNet has sha256 ${yamnetSha256}; retrain with \`npm run train-export\` or use the matching YAMNet`,
+      );
+    }
+    if (manifest.labels.reasons.join(",") !== REASONS.join(",")) {
+      throw new HeadsModelError(
+        dir,
+        `expected reason labels ${REASONS.join(", ")}, got ${manifest.labels.reasons.join(", ")}`,
+      );
+    }
+    const fc = await loadLayersModelFromDir(join(dir, manifest.heads.fc));
+    const mnv3 = await loadLayersModelFromDir(join(dir, manifest.heads.mnv3));
+    return new Heads(dir, manifest, fc, mnv3);
+  }
+
+  /** `<name>@<version>` */
+  get version(): string {
+    return `${this.manifest.name}@${this.manifest.version}`;
+  }
+
+  /** YAMNet conv layers whose feature maps `predict` needs (pass them as `featureLayers`). */
+  get featureLayers(): number[] {
+    return [this.manifest.featureLayer];
+  }
+
+  /** Low-pass (Hz) to apply to 16 kHz audio before the log-mel, as in training; 0 = none. */
+  get bandLimitHz(): number {
+    return this.manifest.bandLimitHz;
+  }
+
+  get thresholds(): { cry: number; unsure: number } {
+    return this.manifest.thresholds;
+  }
+
+  /** Raw logits of both heads for YAMNet outputs (each needs its embedding and featureMaps[featureLayer]). */
+  logits(outputs: YamnetOutput[]): HeadLogits {
+    const n = outputs.length;
+    const layer = this.manifest.featureLayer;
+    const [h, w, c] = this.manifest.featureShape;
+    const size = h * w * c;
+    const emb = new Float32Array(n * 1024);
+    const maps = new Float32Array(n * size);
+    outputs.forEach((o, i) => {
+      if (o.embedding.length !== 1024) {
+        throw new RangeError(`Expected output ${i} to have a 1024-d embedding, got ${o.embedding.length}`);
+      }
+      emb.set(o.embedding, i * 1024);
+      const map = o.featureMaps?.[layer];
+      if (!map || map.data.length !== size) {
+        throw new RangeError(
+          `Expected output ${i} to carry featureMaps[${layer}] of shape [${h}, ${w}, ${c}] (call YAMNet with featureLayers: [${layer}]), got ${map ? `[${map.shape.join(", ")}]` : "none"}`,
+        );
+      }
+      maps.set(map.data, i * size);
+    });
+    return tf.tidy(() => {
+      const [fcCry, fcReason] = this.fc.predict(tf.tensor2d(emb, [n, 1024])) as tf.Tensor[];
+      const [mnCry, mnReason] = this.mnv3.predict(tf.tensor4d(maps, [n, h, w, c])) as tf.Tensor[];
+      return {
+        fcCry: fcCry.dataSync() as Float32Array,
+        fcReason: fcReason.dataSync() as Float32Array,
+        mnCry: mnCry.dataSync() as Float32Array,
+        mnReason: mnReason.dataSync() as Float32Array,
+      };
+    });
+  }
+
+  /** Calibrated cry probability and reason probabilities per YAMNet output. */
+  predict(outputs: YamnetOutput[]): HeadPrediction[] {
+    if (outputs.length === 0) return [];
+    const { cry, reasons } = combineLogits(this.logits(outputs), this.manifest.combination);
+    const k = REASONS.length;
+    return outputs.map((_, i) => ({
+      cry: cry[i],
+      reasons: Object.fromEntries(REASONS.map((r, j) => [r, reasons[i * k + j]])) as ReasonProbabilities,
+    }));
+  }
+
+  dispose(): void {
+    this.fc.dispose();
+    this.mnv3.dispose();
+  }
+}
+
+/** Loads the heads in `dir` for the YAMNet whose TFLite source has sha256 `yamnetSha256`. */
+export function loadHeads(dir: string, yamnetSha256: string): Promise<Heads> {
+  return Heads.load(dir, yamnetSha256);
+}

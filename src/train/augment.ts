@@ -1,0 +1,88 @@
+import { mulberry32 } from "./random.js";
+
+/** Parameters of one waveform augmentation of a training clip (drawn once, recorded, cached by value). */
+export interface WaveAugmentation {
+  /** relPath of the clip the copy is made from (always a training clip of its split) */
+  source: string;
+  /** relPath of the household clip mixed under it (from the same training side), or null */
+  noise: string | null;
+  gainDb: number;
+  /** samples the clip is shifted by (circularly), at 16 kHz */
+  shift: number;
+  /** signal-to-noise ratio of the mix, dB */
+  snrDb: number;
+  /** where in the noise clip the mix starts */
+  noiseOffset: number;
+}
+
+export interface AugmentationPolicy {
+  gainDb: [number, number];
+  snrDb: [number, number];
+  maxShiftSamples: number;
+}
+
+export const DEFAULT_AUGMENTATION: AugmentationPolicy = {
+  gainDb: [-6, 6],
+  snrDb: [0, 20],
+  maxShiftSamples: 7680, // one YAMNet hop: moves the patch grid to positions training has not seen
+};
+
+/**
+ * Plans one augmented copy for each clip in `training` (never anything else): a random gain, a time
+ * shift, and household noise from `noisePool(clip)` — the caller passes only noise clips that sit on
+ * the same training side as the clip, so no validation or test audio leaks into training.
+ */
+export function planAugmentations<T extends { relPath: string }>(
+  training: readonly T[],
+  noisePool: (clip: T) => readonly string[],
+  seed: number,
+  policy: AugmentationPolicy = DEFAULT_AUGMENTATION,
+): WaveAugmentation[] {
+  const rand = mulberry32(seed);
+  const between = ([lo, hi]: [number, number]) => lo + (hi - lo) * rand();
+  return training.map((clip) => {
+    const pool = noisePool(clip);
+    const noise = pool.length > 0 ? pool[Math.floor(rand() * pool.length)] : null;
+    return {
+      source: clip.relPath,
+      noise,
+      gainDb: between(policy.gainDb),
+      shift: Math.floor(rand() * policy.maxShiftSamples),
+      snrDb: between(policy.snrDb),
+      noiseOffset: Math.floor(rand() * 16000),
+    };
+  });
+}
+
+function rms(x: Float32Array): number {
+  let s = 0;
+  for (const v of x) s += v * v;
+  return Math.sqrt(s / Math.max(1, x.length));
+}
+
+/** Applies a planned augmentation to 16 kHz audio: circular shift, gain, noise at the planned SNR, clipped to ±1. */
+export function applyAugmentation(
+  clip: Float32Array,
+  noise: Float32Array | null,
+  aug: WaveAugmentation,
+): Float32Array {
+  const n = clip.length;
+  const out = new Float32Array(n);
+  const g = 10 ** (aug.gainDb / 20);
+  for (let i = 0; i < n; i++) out[i] = clip[(i + aug.shift) % n] * g;
+  if (noise && noise.length > 0) {
+    const signal = rms(out);
+    const noiseRms = rms(noise);
+    if (signal > 0 && noiseRms > 0) {
+      const k = signal / noiseRms / 10 ** (aug.snrDb / 20);
+      for (let i = 0; i < n; i++) out[i] += k * noise[(i + aug.noiseOffset) % noise.length];
+    }
+  }
+  for (let i = 0; i < n; i++) out[i] = Math.max(-1, Math.min(1, out[i]));
+  return out;
+}
+
+/** Mixup of two feature vectors (embedding or flattened map) into `out`: λ·a + (1 − λ)·b. */
+export function mixInto(out: Float32Array, a: Float32Array, b: Float32Array, lambda: number): void {
+  for (let i = 0; i < out.length; i++) out[i] = lambda * a[i] + (1 - lambda) * b[i];
+}

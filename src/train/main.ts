@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+import { join, resolve } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from "../inference/backend.js";
+import { PROJECT_ROOT } from "../version.js";
+import { DatasetError } from "./dataset.js";
+import { runTrainExport, type TrainExportOptions } from "./pipeline.js";
+
+function int(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `Expected \`${name}\` to be an integer between ${min} and ${max}, got ${value}`,
+      );
+    }
+    return n;
+  };
+}
+
+/** `npm run train-export [-- options]`: train, evaluate honestly and export the cry and reason heads. */
+export function trainExportCommand(): Command {
+  return new Command("train-export")
+    .description(
+      "Train the cry/reason heads on YAMNet features, evaluate them with grouped CV and a hold-out test split, export models/<name>/",
+    )
+    .option(
+      "--data <dir>",
+      "labelled audio: <dir>/<label>/*, <dir>/{train,val,test}/<label>/, or babymon's shared layout",
+      join(PROJECT_ROOT, "..", "shared", "data"),
+    )
+    .option("--name <name>", "model name (folder under models/)", "babymon-heads")
+    .option("--out <dir>", "export folder (default models/<name>, or <run folder>/model with --smoke)")
+    .option("--no-export", "evaluate only, write no model")
+    .option("--runs <dir>", "where run folders (reports, plots) go", join(PROJECT_ROOT, "runs"))
+    .option("--cache <dir>", "feature cache folder", join(PROJECT_ROOT, ".cache", "train-features"))
+    .option("--no-cache", "recompute every feature")
+    .option("--yamnet <dir>", "YAMNet model folder (default models/yamnet)")
+    .option(
+      "--backend <name>",
+      `TF.js backend: ${BACKEND_PREFERENCES.join(", ")}`,
+      (v: string) => {
+        if (!isBackendPreference(v))
+          throw new InvalidArgumentError(
+            `Expected \`backend\` to be one of ${BACKEND_PREFERENCES.join(", ")}, got ${v}`,
+          );
+        return v;
+      },
+      "auto",
+    )
+    .option("--smoke", "tiny subset, few epochs: a quick end-to-end check (≤ 2 min)")
+    .option("--folds <n>", "grouped CV folds", int("folds", 2, 20))
+    .option("--seeds <n>", "CV repetitions (fold assignments) for the FC head", int("seeds", 1, 20))
+    .option("--mnv3-seeds <n>", "CV repetitions for the MobileNetV3 head", int("mnv3-seeds", 1, 20))
+    .option(
+      "--band-limit <hz>",
+      "low-pass every clip at this frequency (0 = off; the daemon applies the same)",
+      int("band-limit", 0, 8000),
+      4000,
+    )
+    .option(
+      "--feature-layer <n>",
+      "YAMNet conv layer the MobileNetV3 head reads (23 → 6×4×512)",
+      int("feature-layer", 1, 27),
+      23,
+    )
+    .option("--silence <n>", "generated silence clips", int("silence", 0, 10000))
+    .option("--no-augment", "no waveform augmentation (mixup stays)")
+    .option("--no-leaky", "skip the leaky comparison protocol")
+    .option("--epochs <n>", "max epochs, FC head", int("epochs", 1, 1000))
+    .option("--mnv3-epochs <n>", "max epochs, MobileNetV3 head", int("mnv3-epochs", 1, 1000))
+    .option("--seed <n>", "random seed", int("seed", 0, 2 ** 31), 1)
+    .option("--no-progress", "no progress bars")
+    .action(async (opts) => {
+      const smoke = Boolean(opts.smoke);
+      const runsDir = resolve(opts.runs);
+      const options: TrainExportOptions = {
+        data: resolve(opts.data),
+        outDir: null,
+        name: opts.name,
+        runsDir,
+        cacheDir: opts.cache === false ? null : resolve(opts.cache),
+        yamnetDir: opts.yamnet ? resolve(opts.yamnet) : undefined,
+        backend: opts.backend as BackendPreference,
+        smoke,
+        folds: opts.folds ?? (smoke ? 3 : 5),
+        seeds: opts.seeds ?? (smoke ? 1 : 2),
+        mnv3Seeds: opts.mnv3Seeds ?? 1,
+        testFraction: 0.2,
+        bandLimitHz: opts.bandLimit,
+        featureLayer: opts.featureLayer,
+        patchStride: 2,
+        silenceClips: opts.silence ?? (smoke ? 6 : 70),
+        augment: opts.augment !== false,
+        leaky: opts.leaky !== false,
+        seed: opts.seed,
+        maxEpochs: opts.epochs ?? (smoke ? 3 : 40),
+        mnv3MaxEpochs: opts.mnv3Epochs ?? (smoke ? 2 : 20),
+        mnv3SamplesPerEpoch: smoke ? 0 : 3000,
+        bootstrapReps: smoke ? 50 : 1000,
+        command: `npm run train-export${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+        log: (line) => console.error(line),
+        progress: opts.progress !== false && process.stderr.isTTY === true,
+      };
+      if (opts.export !== false) {
+        if (opts.out) options.outDir = resolve(opts.out);
+        else if (smoke) options.exportIntoRun = true;
+        else options.outDir = join(PROJECT_ROOT, "models", opts.name);
+      }
+      try {
+        const result = await runTrainExport(options);
+        console.error(`Done in ${result.seconds.toFixed(0)} s`);
+      } catch (err) {
+        if (err instanceof DatasetError) {
+          console.error(`train-export: ${err.message}`);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      }
+    });
+}
+
+if (process.argv[1] && resolve(process.argv[1]).endsWith(join("train", "main.js"))) {
+  await trainExportCommand().parseAsync(process.argv);
+}
