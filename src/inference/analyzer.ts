@@ -1,6 +1,10 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { PATCH_WINDOW_SAMPLES, YAMNET_CRY_CLASSES } from "../dsp/frontend-params.js";
 import { LogMelFrontend } from "../dsp/logmel.js";
+import { bandLimit } from "../dsp/resample.js";
 import type { ModelVersions, ReasonProbabilities } from "../events.js";
+import { PROJECT_ROOT } from "../version.js";
 import type { Analyzer, WindowAnalysis, YamnetOutput } from "./analysis.js";
 import type { BackendPreference } from "./backend.js";
 import { DEFAULT_YAMNET_DIR, YamnetModel } from "./yamnet.js";
@@ -16,6 +20,8 @@ export interface CryHeads {
   readonly version: string;
   /** YAMNet conv layers whose feature maps the heads read (e.g. the MobileNetV3 head) */
   readonly featureLayers?: readonly number[];
+  /** the heads were trained on 16 kHz audio band-limited to this many Hz (0 or absent: full band) */
+  readonly bandLimitHz?: number;
   predict(outputs: YamnetOutput[]): Array<{ cry: number; reasons: ReasonProbabilities }>;
   dispose?(): void;
 }
@@ -38,10 +44,32 @@ export function yamnetCryScore(scores: Float32Array | Float64Array): number {
   return best;
 }
 
-/** Loads heads from a folder through src/inference/heads.ts (loaded lazily: only needed when heads are used). */
-export async function loadCryHeads(dir: string): Promise<CryHeads> {
+/** Folders under `modelsDir` holding trained heads (manifest.json with format "babymon-heads"), newest first. */
+export function findHeadsDirs(modelsDir = join(PROJECT_ROOT, "models")): string[] {
+  if (!existsSync(modelsDir)) return [];
+  const found: Array<{ dir: string; mtime: number }> = [];
+  for (const entry of readdirSync(modelsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const manifest = join(modelsDir, entry.name, "manifest.json");
+    if (!existsSync(manifest)) continue;
+    try {
+      const m = JSON.parse(readFileSync(manifest, "utf8")) as { format?: string };
+      if (m.format === "babymon-heads")
+        found.push({ dir: join(modelsDir, entry.name), mtime: statSync(manifest).mtimeMs });
+    } catch {
+      // not a heads folder
+    }
+  }
+  return found.sort((a, b) => b.mtime - a.mtime).map((f) => f.dir);
+}
+
+/**
+ * Loads heads from a folder through src/inference/heads.ts (imported lazily: only needed when heads are used),
+ * checking they were trained on the YAMNet whose TFLite source has sha256 `yamnetSha256`.
+ */
+export async function loadCryHeads(dir: string, yamnetSha256: string): Promise<CryHeads> {
   const specifier = "./heads.js";
-  let mod: { loadHeads?: (dir: string) => Promise<CryHeads> | CryHeads };
+  let mod: { loadHeads?: (dir: string, yamnetSha256: string) => Promise<CryHeads> | CryHeads };
   try {
     mod = (await import(specifier)) as typeof mod;
   } catch (err) {
@@ -52,7 +80,7 @@ export async function loadCryHeads(dir: string): Promise<CryHeads> {
   if (typeof mod.loadHeads !== "function") {
     throw new Error(`Cannot load trained heads from ${dir}: the heads module has no loadHeads()`);
   }
-  return await mod.loadHeads(dir);
+  return await mod.loadHeads(dir, yamnetSha256);
 }
 
 export class YamnetAnalyzer implements Analyzer {
@@ -75,19 +103,34 @@ export class YamnetAnalyzer implements Analyzer {
     return this.yamnet.loadMs;
   }
 
-  async analyze(windows: Float32Array[]): Promise<WindowAnalysis[]> {
-    const patches = windows.map((w, i) => {
-      if (w.length !== PATCH_WINDOW_SAMPLES) {
-        throw new RangeError(
-          `Expected window ${i} to have ${PATCH_WINDOW_SAMPLES} samples (0.975 s at 16 kHz), got ${w.length}`,
-        );
-      }
-      return this.frontend.patch(w);
-    });
-    return this.analyzePatches(patches);
+  /**
+   * Band limit (Hz) applied to every window before the log-mel, because the loaded heads were trained on
+   * band-limited audio; 0 without heads or for full-band heads. YAMNet's own scores then come from the
+   * same band-limited audio (one YAMNet pass serves both).
+   */
+  get bandLimitHz(): number {
+    return this.heads?.bandLimitHz ?? 0;
   }
 
-  /** Same as analyze() for log-mel patches already computed (96 × 64, as logMelPatches makes). */
+  /**
+   * The log-mel patch of one 15600-sample 16 kHz window as analyze() computes it (band-limited first when the
+   * heads need it; the window's ends see silence beyond them, a ≤ 4 ms edge effect). Writes into `out`.
+   */
+  patchOf(window: Float32Array, out?: Float32Array): Float32Array {
+    if (window.length !== PATCH_WINDOW_SAMPLES) {
+      throw new RangeError(
+        `Expected a window of ${PATCH_WINDOW_SAMPLES} samples (0.975 s at 16 kHz), got ${window.length}`,
+      );
+    }
+    const limit = this.bandLimitHz;
+    return this.frontend.patch(limit > 0 ? bandLimit(window, limit) : window, out);
+  }
+
+  async analyze(windows: Float32Array[]): Promise<WindowAnalysis[]> {
+    return this.analyzePatches(windows.map((w) => this.patchOf(w)));
+  }
+
+  /** Same as analyze() for patches already made by patchOf() (96 × 64 log-mel, row-major). */
   async analyzePatches(patches: Float32Array[]): Promise<WindowAnalysis[]> {
     if (patches.length === 0) return [];
     const featureLayers = this.heads?.featureLayers ? [...this.heads.featureLayers] : undefined;
@@ -114,12 +157,16 @@ export async function createAnalyzer(options: AnalyzerOptions = {}): Promise<Yam
   });
   let heads: CryHeads | null = null;
   try {
-    if (typeof options.heads === "string") heads = await loadCryHeads(options.heads);
+    if (typeof options.heads === "string")
+      heads = await loadCryHeads(options.heads, yamnet.manifest.source.sha256);
     else if (options.heads) heads = options.heads;
   } catch (err) {
     yamnet.dispose();
     throw err;
   }
-  if (heads) options.log?.(`heads: ${heads.version}`);
+  if (heads) {
+    const limit = heads.bandLimitHz ? `, audio band-limited to ${heads.bandLimitHz} Hz` : "";
+    options.log?.(`heads: ${heads.version}${limit}`);
+  }
   return new YamnetAnalyzer(yamnet, heads);
 }

@@ -5,8 +5,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { z } from "zod";
+import { readAudioFile16k } from "../../src/audio/decode.js";
 import { CLASSIFY_SCHEMA_VERSION, classifyFile, type FileResultOk } from "../../src/cli/commands/classify.js";
-import { createAnalyzer, type YamnetAnalyzer } from "../../src/inference/analyzer.js";
+import { PATCH_WINDOW_SAMPLES } from "../../src/dsp/frontend-params.js";
+import { logMelPatch } from "../../src/dsp/logmel.js";
+import { bandLimit } from "../../src/dsp/resample.js";
+import { REASONS, type ReasonProbabilities } from "../../src/events.js";
+import {
+  type CryHeads,
+  createAnalyzer,
+  findHeadsDirs,
+  type YamnetAnalyzer,
+} from "../../src/inference/analyzer.js";
 import { type ClassMap, loadClassMap } from "../../src/inference/class-map.js";
 import { DEFAULT_YAMNET_DIR } from "../../src/inference/yamnet.js";
 import { buildYamnetModel } from "../../src/inference/yamnet-build.js";
@@ -166,6 +176,7 @@ const Output = z.strictObject({
   babymon: z.string(),
   backend: z.string(),
   models: z.strictObject({ yamnet: z.string().regex(/^[0-9a-f]{64}$/), heads: z.string().nullable() }),
+  bandLimitHz: z.number().min(0),
   top: z.number().int().positive(),
   files: z.array(z.union([FileOk, FileError])),
 });
@@ -182,11 +193,14 @@ test("CLI --json follows the documented schema; a bad file is reported on stderr
     "--top",
     "3",
     "--per-patch",
+    "--no-heads",
   ]);
   assert.equal(r.code, 1, r.stderr);
   const out = Output.parse(JSON.parse(r.stdout));
   assert.equal(out.schemaVersion, CLASSIFY_SCHEMA_VERSION);
   assert.equal(out.top, 3);
+  assert.equal(out.models.heads, null);
+  assert.equal(out.bandLimitHz, 0);
   assert.deepEqual(
     out.files.map((f) => f.ok),
     [true, false, true],
@@ -214,7 +228,7 @@ test("CLI error messages: empty WAV, unknown format, bad --top", () => {
   writeFileSync(empty, header);
   const unknown = join(dir, "notes.txt");
   writeFileSync(unknown, "these are not audio samples");
-  const r = runCli([empty, unknown]);
+  const r = runCli([empty, unknown, "--no-heads"]);
   assert.equal(r.code, 1);
   assert.equal(r.stdout, "");
   assert.match(r.stderr, new RegExp(`classify: ${empty}: empty data chunk: no audio samples`));
@@ -230,10 +244,80 @@ test("CLI error messages: empty WAV, unknown format, bad --top", () => {
 });
 
 test("CLI human output is a table with the top classes and the cry score", () => {
-  const r = runCli([example("baby_975ms.wav"), "--top", "2"]);
+  const r = runCli([example("baby_975ms.wav"), "--top", "2", "--no-heads"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /baby_975ms\.wav — WAV pcm16 1ch 44100 Hz, 0\.98 s, 1 patch/);
   assert.match(r.stdout, /│ 1 │ Crying, sobbing\s+│ 0\.9\d\d │/);
   assert.match(r.stdout, /│ 2 │ Baby cry, infant cry\s+│ 0\.[78]\d\d │/);
   assert.match(r.stdout, /cry score \(YAMNet.*\): 0\.9\d\d mean, 0\.9\d\d peak/);
+});
+
+test("with trained heads under models/, classify reports their cry probability and reasons", {
+  skip: findHeadsDirs().length > 0 ? false : "no trained heads under models/ (npm run train-export)",
+}, () => {
+  const headsDir = findHeadsDirs()[0];
+  const manifest = JSON.parse(readFileSync(join(headsDir, "manifest.json"), "utf8")) as {
+    name: string;
+    version: string;
+    bandLimitHz: number;
+  };
+  const r = runCli([example("baby_5000ms.wav"), example("dog_975ms.wav"), "--json", "--per-patch"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = Output.parse(JSON.parse(r.stdout));
+  assert.equal(out.models.heads, `${manifest.name}@${manifest.version}`);
+  assert.equal(out.bandLimitHz, manifest.bandLimitHz);
+  for (const f of out.files) {
+    assert.ok(f.ok && f.cry.heads !== null && f.reasons !== null);
+    const sum = Object.values(f.reasons).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-3, `reasons sum to ${sum}`);
+    for (const p of f.perPatch ?? []) assert.ok(p.reasons !== null);
+  }
+});
+
+/**
+ * The analyzer's heads plumbing, with a small deterministic head of our own (cry = YAMNet's class 20, reasons =
+ * softmax of five embedding dimensions): feature maps requested, band limit applied, cry-weighted reason means.
+ */
+test("heads plumbing: feature layers, band limit, classify's cry-weighted reasons", async () => {
+  const seen: number[][] = [];
+  const heads: CryHeads = {
+    version: "plumbing@1",
+    featureLayers: [13],
+    bandLimitHz: 4000,
+    predict(outputs) {
+      return outputs.map((o) => {
+        seen.push(Object.keys(o.featureMaps ?? {}).map(Number));
+        assert.deepEqual(o.featureMaps?.[13]?.shape, [6, 4, 512]);
+        const z = [0, 1, 2, 3, 4].map((k) => Math.exp(o.embedding[k]));
+        const total = z.reduce((a, b) => a + b, 0);
+        const reasons = Object.fromEntries(
+          REASONS.map((name, k) => [name, z[k] / total]),
+        ) as ReasonProbabilities;
+        return { cry: o.scores[20], reasons };
+      });
+    },
+  };
+  const withHeads = await createAnalyzer({ backend: "wasm", heads });
+  try {
+    assert.equal(withHeads.bandLimitHz, 4000);
+    assert.equal(withHeads.models.heads, "plumbing@1");
+    const clip = await readAudioFile16k(example("baby_5000ms.wav"));
+    const window = clip.samples.slice(0, PATCH_WINDOW_SAMPLES);
+    assert.deepEqual(withHeads.patchOf(window), logMelPatch(bandLimit(window, 4000)));
+    const r = await classifyFile(withHeads, classes, example("baby_5000ms.wav"), {
+      top: 521,
+      perPatch: true,
+    });
+    assert.ok(r.ok);
+    assert.deepEqual(seen[0], [13]);
+    const pp = r.perPatch ?? [];
+    assert.equal(pp.length, 9);
+    for (const p of pp) assert.equal(p.cry, p.top.find((c) => c.index === 20)?.score);
+    const weight = pp.reduce((a, p) => a + p.cry, 0);
+    const expected = pp.reduce((a, p) => a + (p.cry * (p.reasons?.hungry ?? 0)) / weight, 0);
+    assert.ok(Math.abs((r.reasons?.hungry ?? -1) - expected) < 1e-5);
+    assert.ok(Math.abs((r.cry.heads ?? -1) - weight / 9) < 1e-5);
+  } finally {
+    withHeads.dispose();
+  }
 });

@@ -8,10 +8,9 @@ import {
   PATCH_WINDOW_SAMPLES,
   YAMNET_FRONTEND,
 } from "../../dsp/frontend-params.js";
-import { LogMelFrontend } from "../../dsp/logmel.js";
 import type { ModelVersions, ReasonProbabilities } from "../../events.js";
 import type { WindowAnalysis } from "../../inference/analysis.js";
-import { createAnalyzer, type YamnetAnalyzer } from "../../inference/analyzer.js";
+import { createAnalyzer, findHeadsDirs, type YamnetAnalyzer } from "../../inference/analyzer.js";
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from "../../inference/backend.js";
 import { type ClassMap, loadClassMap } from "../../inference/class-map.js";
 import { readPackageVersion } from "../../version.js";
@@ -80,6 +79,8 @@ export interface ClassifyOutput {
   babymon: string;
   backend: string;
   models: ModelVersions;
+  /** audio was band-limited to this many Hz before YAMNet because the heads were trained so; 0 = full band */
+  bandLimitHz: number;
   top: number;
   files: FileResult[];
 }
@@ -194,13 +195,12 @@ export async function classifyFile(
     };
     // log-mel patches are computed into a reused pool as soon as each window appears
     const batchSize = options.batch ?? 8;
-    const frontend = new LogMelFrontend();
     const pool = Array.from({ length: batchSize }, () => new Float32Array(PATCH_SIZE));
     let filled = 0;
     for await (const w of slidingWindows(counted(stream), () => {
       padded = true;
     })) {
-      frontend.patch(w, pool[filled++]);
+      analyzer.patchOf(w, pool[filled++]);
       if (filled === batchSize) {
         consume(await analyzer.analyzePatches(pool));
         filled = 0;
@@ -318,7 +318,8 @@ interface CliOptions {
   json: boolean;
   backend: string;
   model?: string;
-  heads?: string;
+  /** a folder, false for --no-heads, undefined for the newest heads folder under models/ (if any) */
+  heads?: string | false;
 }
 
 function parseTop(value: string, classes: number): number {
@@ -335,7 +336,7 @@ export function register(program: Command): void {
   program
     .command("classify")
     .description(
-      "Classify audio files with YAMNet: top AudioSet classes, cry score, and cry/reason probabilities when trained heads are given",
+      "Classify audio files with YAMNet: top AudioSet classes, cry score, and cry/reason probabilities when trained heads are available",
     )
     .argument("<files...>", "audio files: WAV, or anything ffmpeg decodes (mp3, ogg, flac, m4a, 3gp, …)")
     .option("--top <n>", "number of top classes to show", "5")
@@ -343,7 +344,11 @@ export function register(program: Command): void {
     .option("--json", "print JSON (schema: README.md, 'classify --json schema')", false)
     .option("--backend <name>", `TF.js backend: ${BACKEND_PREFERENCES.join(", ")}`, "auto")
     .option("--model <dir>", "YAMNet model folder built by `babymon models` (default models/yamnet)")
-    .option("--heads <dir>", "trained heads folder (cry probability and reasons)")
+    .option(
+      "--heads <dir>",
+      "trained heads folder (cry probability and reasons); default: the newest under models/, if any",
+    )
+    .option("--no-heads", "YAMNet only, even when trained heads exist")
     .action(async (files: string[], opts: CliOptions) => {
       process.exitCode = await runClassify(files, opts);
     });
@@ -363,13 +368,20 @@ async function runClassify(files: string[], opts: CliOptions): Promise<number> {
     classes = loadClassMap(undefined, opts.model);
     top = parseTop(opts.top, classes.names.length);
     const log = (line: string) => process.stderr.write(`classify: ${line}\n`);
-    analyzer = await createAnalyzer({ modelDir: opts.model, backend, heads: opts.heads ?? null, log });
+    const heads = opts.heads === false ? null : (opts.heads ?? findHeadsDirs()[0] ?? null);
+    analyzer = await createAnalyzer({ modelDir: opts.model, backend, heads, log });
   } catch (err) {
     process.stderr.write(`classify: ${(err as Error).message}\n`);
     return 2;
   }
   const options: ClassifyOptions = { top, perPatch: opts.perPatch };
   const results: FileResult[] = [];
+  if (!opts.json && analyzer.models.heads) {
+    const limit = analyzer.bandLimitHz
+      ? `; audio band-limited to ${analyzer.bandLimitHz} Hz as in training (YAMNet's classes below see the same audio)`
+      : "";
+    process.stdout.write(`trained heads: ${analyzer.models.heads}${limit}\n\n`);
+  }
   try {
     for (const file of files) {
       const r = await classifyFile(analyzer, classes, file, options);
@@ -386,6 +398,7 @@ async function runClassify(files: string[], opts: CliOptions): Promise<number> {
       babymon: readPackageVersion(),
       backend: analyzer.backend,
       models: analyzer.models,
+      bandLimitHz: analyzer.bandLimitHz,
       top,
       files: results,
     };
