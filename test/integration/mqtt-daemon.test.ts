@@ -1,0 +1,338 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import Database from "better-sqlite3";
+import { PROJECT_ROOT } from "../../src/version.js";
+import { MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
+
+/**
+ * `babymon run --input` end to end with real parts: real YAMNet (models/ from `npm run models`), a real
+ * Mosquitto, the real SQLite file; only the GPIO pins are simulated.
+ */
+const CRY_SOURCE = join(PROJECT_ROOT, "..", "shared", "examples", "baby_5000ms.wav");
+const work = mkdtempSync(join(tmpdir(), "babymon-daemon-"));
+const CRY = join(work, "cry.wav"); // 1.5 s silence, the 5 s cry, 9 s silence
+const QUIET = join(work, "quiet.wav"); // 40 s of silence: keeps a daemon running without episodes
+
+const T = "babymon/nursery";
+
+class Daemon {
+  readonly logs: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor(configFile: string, input: string, fast: boolean, env: NodeJS.ProcessEnv = {}) {
+    const args = ["--import", "tsx", join(PROJECT_ROOT, "src/cli/main.ts"), "run", "--config", configFile];
+    args.push("--input", input, ...(fast ? ["--fast"] : []));
+    this.child = spawn(process.execPath, args, {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, NOTIFY_SOCKET: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let buffer = "";
+    this.child.stdout!.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split("\n");
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        try {
+          this.logs.push(JSON.parse(line));
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    this.child.stderr!.on("data", () => {});
+    this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
+  }
+
+  async waitLog(predicate: (l: Daemon["logs"][number]) => boolean, timeoutMs: number, what: string) {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.logs.some(predicate)) {
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for the daemon to log ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+    if (this.running) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+function writeConfig(dir: string, mqtt: Record<string, unknown>, extra = ""): string {
+  const file = join(dir, "babymon.yaml");
+  const lines = [
+    `dataDir: ${dir}/data`,
+    "gpio:",
+    "  driver: simulated",
+    "mqtt:",
+    "  deviceId: nursery",
+    "  reconnectSec: 0.5",
+    ...Object.entries(mqtt).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+    extra,
+  ];
+  writeFileSync(file, `${lines.join("\n")}\n`, { mode: 0o600 });
+  return file;
+}
+
+const ids = (sub: RecordingSubscriber) =>
+  sub.on(`${T}/event`).map((m) => JSON.parse(m.payload) as { id: string; type: string; episode_id: string });
+
+function assertOnceInOrder(sub: RecordingSubscriber): void {
+  const events = ids(sub);
+  const seen = new Set(events.map((e) => e.id));
+  assert.equal(seen.size, events.length, `duplicates in ${events.map((e) => e.id)}`);
+  const order = { start: 0, update: 1, end: 2 };
+  for (const episode of new Set(events.map((e) => e.episode_id))) {
+    const types = events
+      .filter((e) => e.episode_id === episode)
+      .map((e) => order[e.type as keyof typeof order]);
+    assert.deepEqual(types, [...types].sort(), `order of ${episode}`);
+    assert.equal(types[0], 0, "starts with start");
+    assert.equal(types.at(-1), 2, "ends with end");
+  }
+}
+
+describe("babymon run with MQTT against a real Mosquitto", { timeout: 180_000 }, () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  before(() => {
+    execFileSync(
+      "ffmpeg",
+      ["-loglevel", "error", "-y", "-i", CRY_SOURCE, "-af", "adelay=1500:all=1,apad=pad_dur=9"].concat([
+        "-ar",
+        "16000",
+        "-ac",
+        "1",
+        "-c:a",
+        "pcm_s16le",
+        CRY,
+      ]),
+    );
+    execFileSync(
+      "ffmpeg",
+      ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "40"].concat([
+        "-c:a",
+        "pcm_s16le",
+        QUIET,
+      ]),
+    );
+  });
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+
+  async function setup(users: Record<string, string> | null = null, subOptions = {}) {
+    const broker = new MosquittoBroker(users);
+    await broker.start();
+    cleanups.push(() => broker.stop());
+    const sub = new RecordingSubscriber(broker.url, [`${T}/#`, "homeassistant/#"], subOptions);
+    await sub.start();
+    cleanups.push(() => sub.stop());
+    const dir = mkdtempSync(join(work, "d-"));
+    return { broker, sub, dir };
+  }
+
+  function start(config: string, input: string, fast: boolean, env: NodeJS.ProcessEnv = {}) {
+    const d = new Daemon(config, input, fast, env);
+    cleanups.push(() => d.stop("SIGKILL"));
+    return d;
+  }
+
+  test("a cry replayed through `run --input`: discovery, online, crying ON then OFF, start and end events, SQLite row", async () => {
+    const { broker, sub, dir } = await setup();
+    const daemon = start(writeConfig(dir, { url: broker.url }), CRY, true);
+    assert.equal(await daemon.exited, 0);
+    await sub.waitFor(
+      (m) => m.some((x) => x.topic === `${T}/availability` && x.payload === "offline"),
+      5000,
+      "offline",
+    );
+
+    const configs = sub.messages.filter(
+      (m) => m.topic.startsWith("homeassistant/") && m.topic.endsWith("/config"),
+    );
+    assert.equal(new Set(configs.map((m) => m.topic)).size, 11);
+    // retained: a subscriber arriving later (Home Assistant starting) still gets every config and the state
+    const late = new RecordingSubscriber(broker.url, ["homeassistant/#", `${T}/state`]);
+    await late.start();
+    cleanups.push(() => late.stop());
+    await late.waitFor((m) => m.length >= 12, 3000, "retained discovery and state");
+    assert.ok(late.messages.every((m) => m.retain));
+    assert.equal(JSON.parse(late.on(`${T}/state`)[0]!.payload).crying, false);
+    const availability = sub.on(`${T}/availability`).map((m) => m.payload);
+    assert.deepEqual(availability, ["online", "offline"]);
+    const crying = sub.on(`${T}/state`).map((m) => JSON.parse(m.payload).crying as boolean);
+    const on = crying.indexOf(true);
+    assert.ok(on >= 0 && crying.indexOf(false, on) > on, `crying ON then OFF: ${crying}`);
+
+    const events = ids(sub);
+    assert.deepEqual(
+      events.filter((e) => e.type !== "update").map((e) => e.type),
+      ["start", "end"],
+    );
+    assertOnceInOrder(sub);
+    const end = JSON.parse(sub.on(`${T}/event`).at(-1)!.payload);
+    for (const key of [
+      "id",
+      "episode_id",
+      "start",
+      "end",
+      "duration_sec",
+      "reason",
+      "probabilities",
+      "confidence",
+    ]) {
+      assert.ok(key in end, `event has ${key}`);
+    }
+    assert.ok(end.duration_sec > 2 && end.duration_sec < 15, `duration ${end.duration_sec}`);
+    assert.equal(sub.on(`${T}/cry`).length, 1);
+
+    const db = new Database(join(dir, "data", "babymon.db"), { readonly: true });
+    const rows = db.prepare("SELECT id, status FROM episodes").all() as Array<{ id: string; status: string }>;
+    assert.deepEqual(rows, [{ id: end.episode_id, status: "closed" }]);
+    assert.equal((db.prepare("SELECT COUNT(*) AS n FROM mqtt_outbox").get() as { n: number }).n, 0);
+    db.close();
+  });
+
+  test("broker stopped mid-episode and back a few seconds later: every event once, in order", async () => {
+    const { broker, sub, dir } = await setup(null, { clientId: "sub-mid-episode" });
+    const daemon = start(writeConfig(dir, { url: broker.url }), CRY, false);
+    await sub.waitFor((m) => m.some((x) => x.topic === `${T}/event`), 15_000, "the start event");
+    await broker.stop();
+    await new Promise((r) => setTimeout(r, 5000));
+    await broker.start();
+    assert.equal(await daemon.exited, 0);
+    await sub.waitFor((m) => m.some((x) => x.topic === `${T}/cry`), 8000, "the cry event after the outage");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(daemon.logs.some((l) => l.msg.includes("disconnected from the broker")));
+    const reconnect = daemon.logs.filter((l) => l.msg === "MQTT: connected")[1];
+    assert.ok(
+      reconnect && (reconnect.pending as number) >= 1,
+      "messages waited in the outbox during the outage",
+    );
+    assertOnceInOrder(sub);
+    assert.equal(new Set(ids(sub).map((e) => e.episode_id)).size, 1);
+  });
+
+  test("daemon restarted while the broker is away: the outbox delivers once, in order", async () => {
+    const { broker, sub, dir } = await setup(null, { clientId: "sub-restart" });
+    const config = writeConfig(dir, { url: broker.url });
+    const first = start(config, CRY, false);
+    await sub.waitFor((m) => m.some((x) => x.topic === `${T}/event`), 15_000, "the start event");
+    await broker.stop();
+    // SIGTERM mid-episode: the open episode is closed and its end waits in the outbox
+    assert.equal(await first.stop("SIGTERM"), 0);
+    const second = start(config, QUIET, false);
+    await second.waitLog((l) => l.msg === "running", 15_000, "running");
+    await broker.start();
+    await sub.waitFor((m) => m.some((x) => x.topic === `${T}/cry`), 10_000, "the end after the restart");
+    await new Promise((r) => setTimeout(r, 300));
+    assertOnceInOrder(sub);
+    assert.ok(second.logs.some((l) => l.msg === "MQTT: connected" && (l.pending as number) >= 2));
+    await second.stop();
+  });
+
+  test("HA status re-publishes discovery; malformed commands change nothing; detection OFF stops episodes across a restart", async () => {
+    const { broker, sub, dir } = await setup();
+    const config = writeConfig(dir, { url: broker.url });
+    const first = start(config, QUIET, false);
+    await sub.waitFor(
+      (m) => m.some((x) => x.topic === `${T}/availability` && x.payload === "online"),
+      15_000,
+      "online",
+    );
+    const lastState = () => JSON.parse(sub.on(`${T}/state`).at(-1)!.payload);
+    assert.equal(lastState().detection_enabled, true);
+
+    const seen = sub.messages.length;
+    sub.client!.publish("homeassistant/status", "online", { qos: 1 });
+    await sub.waitFor(
+      (m) => m.slice(seen).filter((x) => x.topic.endsWith("/config")).length === 11,
+      5000,
+      "all discovery configs again",
+    );
+
+    for (const bad of ["", "enable", '{"state":"OFF"}', "0ff"]) {
+      sub.client!.publish(`${T}/set/detection`, bad, { qos: 1 });
+    }
+    sub.client!.publish(`${T}/set/sensitivity`, "eleven", { qos: 1 });
+    await first.waitLog((l) => l.msg.includes("set/sensitivity"), 5000, "the malformed sensitivity");
+    assert.equal(first.logs.filter((l) => l.msg.startsWith("MQTT: ignored a malformed command")).length, 5);
+    assert.ok(first.running, "still running");
+    assert.equal(lastState().detection_enabled, true);
+    assert.equal(lastState().sensitivity, 0.5);
+
+    sub.client!.publish(`${T}/set/detection`, "OFF", { qos: 1 });
+    await sub.waitFor(() => lastState().detection_enabled === false, 5000, "detection off in the state");
+    assert.equal(await first.stop(), 0);
+
+    const second = start(config, CRY, true);
+    assert.equal(await second.exited, 0);
+    assert.equal(lastState().detection_enabled, false, "the switch survived the restart");
+    assert.equal(ids(sub).length, 0, "no episode while detection is off");
+    const db = new Database(join(dir, "data", "babymon.db"), { readonly: true });
+    assert.equal((db.prepare("SELECT COUNT(*) AS n FROM episodes").get() as { n: number }).n, 0);
+    db.close();
+  });
+
+  test("username/password: right password connects; a wrong one is a clear error and the daemon keeps retrying", async () => {
+    const { broker, dir } = await setup(
+      { babymon: "correct horse" },
+      { username: "babymon", password: "correct horse" },
+    );
+    const passwordFile = join(dir, "mqtt-password");
+    writeFileSync(passwordFile, "correct horse\n", { mode: 0o600 });
+    const good = start(
+      writeConfig(dir, { url: broker.url, username: "babymon", passwordFile }),
+      QUIET,
+      false,
+    );
+    await good.waitLog((l) => l.msg === "MQTT: connected", 15_000, "connected");
+    await good.stop();
+
+    const badDir = mkdtempSync(join(work, "bad-"));
+    const bad = start(writeConfig(badDir, { url: broker.url, username: "babymon" }), QUIET, false, {
+      BABYMON_MQTT__PASSWORD: "battery staple",
+    });
+    await bad.waitLog(
+      (l) => l.level === 50 && l.msg.includes("refused the connection"),
+      15_000,
+      "the refusal",
+    );
+    const error = bad.logs.find((l) => l.level === 50)!;
+    assert.match(error.msg, /bad user name or password|not authorised/);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(bad.running, "the daemon keeps running");
+    assert.ok(!bad.logs.some((l) => l.msg === "MQTT: connected"));
+    assert.equal(await bad.stop(), 0);
+  });
+
+  test("SIGKILL: the broker publishes the last will, availability offline", async () => {
+    const { broker, sub, dir } = await setup();
+    const daemon = start(writeConfig(dir, { url: broker.url }), QUIET, false);
+    await sub.waitFor(
+      (m) => m.some((x) => x.topic === `${T}/availability` && x.payload === "online"),
+      15_000,
+      "online",
+    );
+    daemon.child.kill("SIGKILL");
+    await daemon.exited;
+    await sub.waitFor(
+      (m) => sub.on(`${T}/availability`).at(-1)?.payload === "offline",
+      5000,
+      "the last will",
+    );
+    assert.deepEqual(
+      sub.on(`${T}/availability`).map((m) => m.payload),
+      ["online", "offline"],
+    );
+  });
+});
