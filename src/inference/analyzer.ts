@@ -64,23 +64,13 @@ export function findHeadsDirs(modelsDir = join(PROJECT_ROOT, "models")): string[
 }
 
 /**
- * Loads heads from a folder through src/inference/heads.ts (imported lazily: only needed when heads are used),
- * checking they were trained on the YAMNet whose TFLite source has sha256 `yamnetSha256`.
+ * Loads heads from a folder with src/inference/heads.ts (imported lazily: tfjs-layers is only needed with
+ * heads), checking they were trained on the YAMNet whose TFLite source has sha256 `yamnetSha256`.
  */
 export async function loadCryHeads(dir: string, yamnetSha256: string): Promise<CryHeads> {
-  const specifier = "./heads.js";
-  let mod: { loadHeads?: (dir: string, yamnetSha256: string) => Promise<CryHeads> | CryHeads };
-  try {
-    mod = (await import(specifier)) as typeof mod;
-  } catch (err) {
-    throw new Error(
-      `Cannot load trained heads from ${dir}: this build has no heads module (${(err as Error).message.split("\n")[0]})`,
-    );
-  }
-  if (typeof mod.loadHeads !== "function") {
-    throw new Error(`Cannot load trained heads from ${dir}: the heads module has no loadHeads()`);
-  }
-  return await mod.loadHeads(dir, yamnetSha256);
+  const { loadHeads } = await import("./heads.js");
+  const heads: CryHeads = await loadHeads(dir, yamnetSha256);
+  return heads;
 }
 
 export class YamnetAnalyzer implements Analyzer {
