@@ -258,6 +258,9 @@ export function dequantizeKernel(
 }
 
 export function readFloats(weights: Uint8Array, b: { offset: number; length: number }): Float32Array {
+  if (b.offset + 4 * b.length > weights.byteLength) {
+    throw new Error(`float block at byte ${b.offset} (${b.length} values) lies outside weights.bin`);
+  }
   const view = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
   const out = new Float32Array(b.length);
   for (let i = 0; i < b.length; i++) out[i] = view.getFloat32(b.offset + 4 * i, true);
