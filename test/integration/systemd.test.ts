@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import pino from "pino";
+import { SystemdNotifier, WatchdogSink } from "../../src/service/systemd-notify.js";
+import { PROJECT_ROOT } from "../../src/version.js";
+
+const UNIT = join(PROJECT_ROOT, "systemd", "babymon.service");
+const unitText = readFileSync(UNIT, "utf8");
+const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+const silent = pino({ level: "silent" });
+
+function directives(text: string): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#") || line.startsWith("[")) continue;
+    const i = line.indexOf("=");
+    const key = line.slice(0, i);
+    map.set(key, [...(map.get(key) ?? []), line.slice(i + 1)]);
+  }
+  return map;
+}
+
+test("the unit: notify + watchdog, restart on failure, dedicated user, hardening, only the data dir writable", () => {
+  const d = directives(unitText);
+  const one = (k: string) => d.get(k)?.at(-1);
+  assert.equal(one("Type"), "notify");
+  assert.equal(one("NotifyAccess"), "all");
+  assert.ok(Number(one("WatchdogSec")) > 0);
+  assert.equal(one("Restart"), "on-failure");
+  assert.equal(one("User"), "babymon");
+  assert.deepEqual(one("SupplementaryGroups")!.split(/\s+/).sort(), ["audio", "gpio"]);
+  assert.equal(one("NoNewPrivileges"), "yes");
+  assert.equal(one("ProtectSystem"), "strict");
+  assert.equal(one("ProtectHome"), "yes");
+  assert.equal(one("PrivateTmp"), "yes");
+  assert.deepEqual(d.get("ReadWritePaths"), ["/var/lib/babymon"]);
+  assert.match(one("ExecStart")!, /dist\/cli\/main\.js run --config /);
+  // /sys must stay writable for /sys/class/gpio
+  assert.equal(d.has("ProtectKernelTunables"), false);
+});
+
+test("systemd-analyze verify finds nothing to complain about (and does complain about a broken copy)", (t) => {
+  if (!has("systemd-analyze")) return t.skip("systemd-analyze is not installed");
+  const dir = mkdtempSync(join(tmpdir(), "babymon-unit-"));
+  // as install.sh writes it: this machine's node and this checkout
+  const node = execFileSync("sh", ["-c", "command -v node"]).toString().trim();
+  const installed = unitText
+    .replaceAll("/usr/bin/node", node)
+    .replaceAll("/opt/babymon", PROJECT_ROOT.replace(/\/$/, ""));
+  writeFileSync(join(dir, "babymon.service"), installed);
+  const ok = spawnSync("systemd-analyze", ["verify", join(dir, "babymon.service")], { encoding: "utf8" });
+  const complaints = `${ok.stdout}${ok.stderr}`.split("\n").filter((l) => l.includes("babymon.service"));
+  assert.deepEqual(complaints, []);
+
+  writeFileSync(join(dir, "broken.service"), installed.replace("Type=notify", "Type=notifyy"));
+  const bad = spawnSync("systemd-analyze", ["verify", join(dir, "broken.service")], { encoding: "utf8" });
+  assert.match(`${bad.stdout}${bad.stderr}`, /notifyy/);
+});
+
+/** A real notify socket: systemd's own socket activator hands the datagram socket to `cat`. */
+class NotifySocket {
+  readonly dir = mkdtempSync(join(tmpdir(), "babymon-notify-"));
+  readonly path = join(this.dir, "notify.sock");
+  readonly child: ChildProcess;
+  received = "";
+
+  constructor() {
+    this.child = spawn(
+      "systemd-socket-activate",
+      ["--datagram", "-l", this.path, "sh", "-c", "exec cat <&3"],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+    this.child.stdout!.on("data", (d: Buffer) => {
+      this.received += d.toString();
+    });
+  }
+
+  async ready(): Promise<void> {
+    for (let i = 0; i < 100 && !existsSync(this.path); i++) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  count(message: string): number {
+    return this.received.split(message).length - 1;
+  }
+
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+const sockets: NotifySocket[] = [];
+after(() => {
+  for (const s of sockets) s.stop();
+});
+
+test("READY, STATUS, STOPPING reach the notify socket; nothing happens without NOTIFY_SOCKET", async (t) => {
+  if (!has("systemd-socket-activate") || !has("systemd-notify")) return t.skip("systemd tools not installed");
+  const socket = new NotifySocket();
+  sockets.push(socket);
+  await socket.ready();
+  const notifier = new SystemdNotifier(silent, { ...process.env, NOTIFY_SOCKET: socket.path });
+  assert.equal(notifier.enabled, true);
+  assert.equal(await notifier.ready("listening"), true);
+  assert.equal(await notifier.stopping(), true);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.match(socket.received, new RegExp(`MAINPID=${process.pid}\\nREADY=1\\nSTATUS=listening`));
+  assert.equal(socket.count("STOPPING=1"), 1);
+
+  const off = new SystemdNotifier(silent, { PATH: process.env.PATH });
+  assert.equal(off.enabled, false);
+  assert.equal(off.watchdogIntervalMs, null);
+  assert.equal(await off.ready("x"), false);
+});
+
+test("the watchdog is pinged only while audio windows arrive", async (t) => {
+  if (!has("systemd-socket-activate") || !has("systemd-notify")) return t.skip("systemd tools not installed");
+  const socket = new NotifySocket();
+  sockets.push(socket);
+  await socket.ready();
+  const env = {
+    ...process.env,
+    NOTIFY_SOCKET: socket.path,
+    WATCHDOG_USEC: "300000",
+    WATCHDOG_PID: String(process.pid),
+  };
+  const notifier = new SystemdNotifier(silent, env);
+  assert.equal(notifier.watchdogIntervalMs, 150);
+  assert.equal(new SystemdNotifier(silent, { ...env, WATCHDOG_PID: "1" }).watchdogIntervalMs, null);
+  const sink = new WatchdogSink(notifier, silent);
+  await sink.start();
+  const window = { type: "window", at: 0, timeSec: 0, levelDbfs: -50, cry: 0, gated: false } as const;
+  const feeding = setInterval(() => void sink.handle(window), 40);
+  await new Promise((r) => setTimeout(r, 800));
+  clearInterval(feeding);
+  const whileFed = sink.pings;
+  assert.ok(whileFed >= 3, `pings while windows arrive: ${whileFed}`);
+  await new Promise((r) => setTimeout(r, 800)); // a stalled pipeline: no windows
+  assert.ok(sink.pings <= whileFed + 1, `pings after the stall: ${sink.pings - whileFed}`);
+  await sink.stop();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(socket.count("WATCHDOG=1") >= whileFed - 1);
+});
