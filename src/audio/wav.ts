@@ -31,7 +31,7 @@ export interface WavFormat {
 export interface WavLayout extends WavFormat {
   /** byte offset of the first sample */
   dataOffset: number;
-  /** bytes of sample data, or null for a streamed WAV whose header says "unknown length" (0xFFFFFFFF) */
+  /** bytes of sample data, or null for a streamed WAV whose header holds an "unknown length" marker */
   dataBytes: number | null;
 }
 
@@ -43,7 +43,12 @@ export interface NeedMoreBytes {
 const WAVE_FORMAT_PCM = 0x0001;
 const WAVE_FORMAT_IEEE_FLOAT = 0x0003;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
-const UNKNOWN_LENGTH = 0xffffffff;
+/**
+ * Data sizes that writers put in the header when they stream and cannot seek back to fill in the real size:
+ * ffmpeg to a pipe writes 0xFFFFFFFF, `arecord > file.wav` writes 0x80000000, others 0x7FFFFFFF.
+ * Such a data chunk runs to the end of the file.
+ */
+const UNKNOWN_LENGTH_MARKERS = new Set([0xffffffff, 0x80000000, 0x7fffffff]);
 
 const FORMAT_TAG_NAMES: Record<number, string> = {
   2: "MS ADPCM",
@@ -158,7 +163,7 @@ export function parseWavHeader(
     if (id === "data") {
       if (!format)
         throw new AudioFileError(file, "data chunk comes before the fmt chunk (or fmt is missing)");
-      return { ...format, dataOffset: body, dataBytes: size === UNKNOWN_LENGTH ? null : size };
+      return { ...format, dataOffset: body, dataBytes: UNKNOWN_LENGTH_MARKERS.has(size) ? null : size };
     }
     if (id === "fmt ") {
       if (body + size > head.length) {

@@ -131,6 +131,7 @@ async function benchClassify(): Promise<void> {
     }
     const out = JSON.parse(stdout) as {
       backend: string;
+      models: { heads: string | null };
       files: Array<{ patches: number; elapsedMs: number }>;
     };
     const f = out.files[0];
@@ -138,7 +139,7 @@ async function benchClassify(): Promise<void> {
     const selfRss = /maxRSS (\d+) kB/.exec(stderr)?.[1];
     const rssKb = Number(timeRss ?? selfRss);
     console.log(
-      `classify, 10-minute 44.1 kHz WAV (${f.patches} patches, backend ${out.backend}): ${(wallMs / 1000).toFixed(1)} s wall incl. startup and model load → real-time factor ${(wallMs / 1000 / seconds).toFixed(4)} (${(f.elapsedMs / 1000).toFixed(1)} s decode+resample+analyse → ${(f.elapsedMs / 1000 / seconds).toFixed(4)})`,
+      `classify, 10-minute 44.1 kHz WAV (${f.patches} patches, backend ${out.backend}, heads ${out.models.heads ?? "none"}): ${(wallMs / 1000).toFixed(1)} s wall incl. startup and model load → real-time factor ${(wallMs / 1000 / seconds).toFixed(4)} (${(f.elapsedMs / 1000).toFixed(1)} s decode+resample+analyse → ${(f.elapsedMs / 1000 / seconds).toFixed(4)})`,
     );
     console.log(
       `classify peak RSS: ${(rssKb / 1024).toFixed(1)} MB (${timeRss ? "/usr/bin/time -v" : "process.resourceUsage().maxRSS"})`,

@@ -260,3 +260,14 @@ test("format sniffing by magic bytes", () => {
   assert.deepEqual(sniffFormat(Buffer.from("\0\0\0\x18ftyp3gp4")), { ffmpeg: "mp4/m4a/3gp" });
   assert.equal(sniffFormat(Buffer.from("hello world!")), null);
 });
+
+test("a streamed WAV (arecord > file.wav: data size 0x80000000) is read to the end of the file", async () => {
+  const x = Float32Array.from({ length: 1000 }, (_, i) => Math.round(Math.sin(i / 7) * 9000) / 32768);
+  for (const marker of [0x80000000, 0xffffffff]) {
+    const bytes = encodeWav(x, 16000);
+    bytes.writeUInt32LE(marker, 40);
+    bytes.writeUInt32LE(marker === 0xffffffff ? marker : marker + 36, 4);
+    const clip = await readAudioFile(file(`streamed-${marker}.wav`, bytes));
+    assert.deepEqual(clip.samples, x);
+  }
+});
