@@ -193,7 +193,7 @@ export function readManifest(dir: string): YamnetManifest | null {
     const issue = parsed.error.issues[0]!;
     throw new YamnetModelFolderError(
       dir,
-      `${MANIFEST_FILE} does not match format ${MANIFEST_FORMAT} v${MANIFEST_FORMAT_VERSION}: ${issue.path.join(".")}: ${issue.message} (rebuild it with `npm run models -- --force`)`,
+      `${MANIFEST_FILE} does not match format ${MANIFEST_FORMAT} v${MANIFEST_FORMAT_VERSION}: ${issue.path.join(".")}: ${issue.message} (rebuild it with \`npm run models -- --force\`)`,
     );
   }
   return parsed.data;
