@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createConnection } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { PROJECT_ROOT } from "../../src/version.js";
-import { MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
+import { freePort, MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
 
 /**
  * `babymon run --input` end to end with real parts: real YAMNet (models/ from `npm run models`), a real
@@ -23,6 +24,7 @@ class Daemon {
   readonly logs: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  stderr = "";
 
   constructor(configFile: string, input: string, fast: boolean, env: NodeJS.ProcessEnv = {}) {
     const args = ["--import", "tsx", join(PROJECT_ROOT, "src/cli/main.ts"), "run", "--config", configFile];
@@ -45,14 +47,20 @@ class Daemon {
         }
       }
     });
-    this.child.stderr!.on("data", () => {});
+    this.child.stderr!.on("data", (d: Buffer) => {
+      this.stderr += d.toString();
+    });
     this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
   }
 
   async waitLog(predicate: (l: Daemon["logs"][number]) => boolean, timeoutMs: number, what: string) {
     const deadline = Date.now() + timeoutMs;
     while (!this.logs.some(predicate)) {
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for the daemon to log ${what}`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `Timed out waiting for the daemon to log ${what}; stderr: ${this.stderr.slice(-2000)}`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -149,7 +157,7 @@ describe("babymon run with MQTT against a real Mosquitto", { timeout: 180_000 },
   test("a cry replayed through `run --input`: discovery, online, crying ON then OFF, start and end events, SQLite row", async () => {
     const { broker, sub, dir } = await setup();
     const daemon = start(writeConfig(dir, { url: broker.url }), CRY, true);
-    assert.equal(await daemon.exited, 0);
+    assert.equal(await daemon.exited, 0, daemon.stderr);
     await sub.waitFor(
       (m) => m.some((x) => x.topic === `${T}/availability` && x.payload === "offline"),
       5000,
@@ -194,6 +202,7 @@ describe("babymon run with MQTT against a real Mosquitto", { timeout: 180_000 },
     }
     assert.ok(end.duration_sec > 2 && end.duration_sec < 15, `duration ${end.duration_sec}`);
     assert.equal(sub.on(`${T}/cry`).length, 1);
+    assert.ok(!daemon.logs.some((l) => l.msg.includes("embedded broker")), "a configured broker wins");
 
     const db = new Database(join(dir, "data", "babymon.db"), { readonly: true });
     const rows = db.prepare("SELECT id, status FROM episodes").all() as Array<{ id: string; status: string }>;
@@ -325,14 +334,50 @@ describe("babymon run with MQTT against a real Mosquitto", { timeout: 180_000 },
     );
     daemon.child.kill("SIGKILL");
     await daemon.exited;
-    await sub.waitFor(
-      (m) => sub.on(`${T}/availability`).at(-1)?.payload === "offline",
-      5000,
-      "the last will",
-    );
+    await sub.waitFor(() => sub.on(`${T}/availability`).at(-1)?.payload === "offline", 5000, "the last will");
     assert.deepEqual(
       sub.on(`${T}/availability`).map((m) => m.payload),
       ["online", "offline"],
     );
+  });
+
+  test("no broker configured: an embedded broker on 127.0.0.1 only, and a local subscriber sees the episode", async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(work, "embedded-"));
+    const daemon = start(writeConfig(dir, {}, `  embeddedBroker:\n    port: ${port}`), CRY, false);
+    await daemon.waitLog((l) => l.msg.includes("started the embedded broker"), 15_000, "the embedded broker");
+    const sub = new RecordingSubscriber(`mqtt://127.0.0.1:${port}`, [`${T}/#`, "homeassistant/#"]);
+    await sub.start();
+    cleanups.push(() => sub.stop());
+    await sub.waitFor(
+      (m) => m.some((x) => x.topic === `${T}/cry`),
+      20_000,
+      "the episode through the embedded broker",
+    );
+    assert.deepEqual(
+      ids(sub)
+        .filter((e) => e.type !== "update")
+        .map((e) => e.type),
+      ["start", "end"],
+    );
+    assert.ok(
+      sub.messages.some((m) => m.topic.endsWith("/crying/config")),
+      "discovery too (retained)",
+    );
+    // bound to loopback only: the machine's other addresses refuse the connection
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === "IPv4" && !a.internal);
+    if (external) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = createConnection({ host: external.address, port }, () => {
+          socket.destroy();
+          resolve(false);
+        });
+        socket.once("error", () => resolve(true));
+      });
+      assert.ok(refused, `${external.address}:${port} must not accept connections`);
+    }
+    assert.equal(await daemon.stop(), 0);
   });
 });
