@@ -243,7 +243,10 @@ export function readTflite(bytes: Uint8Array, file: string): TfliteModel {
   if (bytes.length < 8) r.fail(`file is only ${bytes.length} bytes long`);
   const identifier = new TextDecoder("latin1").decode(bytes.subarray(4, 8));
   if (identifier !== TFLITE_FILE_IDENTIFIER) {
-    r.fail(`file identifier is ${JSON.stringify(identifier)}, expected "${TFLITE_FILE_IDENTIFIER}"`);
+    const shown = /^[\x20-\x7e]{4}$/.test(identifier)
+      ? JSON.stringify(identifier)
+      : `bytes ${Array.from(bytes.subarray(4, 8), (b) => b.toString(16).padStart(2, "0")).join(" ")}`;
+    r.fail(`file identifier is ${shown}, expected "${TFLITE_FILE_IDENTIFIER}"${guessFormat(bytes)}`);
   }
   const root = r.indirect(0, "root table");
   const version = r.uint32(root, Field.Model.version, "Model.version");
@@ -441,6 +444,23 @@ function readOptions(r: CheckedReader, op: number, opcode: number, what: string)
     default:
       return null;
   }
+}
+
+/** A hint at what a non-TFLite file is, from its magic bytes ("" when unknown). */
+function guessFormat(bytes: Uint8Array): string {
+  const head = new TextDecoder("latin1").decode(bytes.subarray(0, 12));
+  const known: Array<[RegExp, string]> = [
+    [/^RIFF....WAVE/s, "a WAV file"],
+    [/^(ID3|\xff[\xfb\xf3\xf2])/, "an MP3 file"],
+    [/^OggS/, "an Ogg file"],
+    [/^fLaC/, "a FLAC file"],
+    [/^PK\x03\x04/, "a ZIP archive; unpack the .tflite inside it first"],
+    [/^\x89HDF/, "an HDF5 file such as a Keras .h5 model, not TFLite"],
+    [/^\s*[{[]/, "JSON"],
+    [/^\s*</, "HTML or XML, perhaps a download error page"],
+  ];
+  const match = known.find(([re]) => re.test(head));
+  return match ? ` (it looks like ${match[1]})` : "";
 }
 
 /** The data of a constant tensor, or null for an activation tensor (empty buffer). */
