@@ -86,3 +86,42 @@ export function applyAugmentation(
 export function mixInto(out: Float32Array, a: Float32Array, b: Float32Array, lambda: number): void {
   for (let i = 0; i < out.length; i++) out[i] = lambda * a[i] + (1 - lambda) * b[i];
 }
+
+export interface AugmentableClip {
+  id: number;
+  relPath: string;
+  isCry: boolean;
+  label: string;
+}
+
+/**
+ * One augmentation plan per CV fold assignment: every cry clip of the train/dev split gets one copy, with
+ * household noise drawn from `noise` clips of the same CV fold. Whenever the copy is used for training (its
+ * clip is on the training side), its noise is on the training side too; test clips are never sources or noise.
+ */
+export function planFoldAugmentations(
+  clips: readonly AugmentableClip[],
+  trainDev: readonly number[],
+  foldOf: ReadonlyMap<number, number>,
+  seed: number,
+  policy: AugmentationPolicy = DEFAULT_AUGMENTATION,
+): WaveAugmentation[] {
+  const cry = trainDev.filter((i) => clips[i].isCry).map((i) => clips[i]);
+  const noiseByFold = new Map<number, string[]>();
+  for (const i of trainDev) {
+    if (clips[i].label !== "noise") continue;
+    const f = foldOf.get(i)!;
+    const list = noiseByFold.get(f) ?? [];
+    list.push(clips[i].relPath);
+    noiseByFold.set(f, list);
+  }
+  return planAugmentations(cry, (c) => noiseByFold.get(foldOf.get(c.id)!) ?? [], seed, policy);
+}
+
+/** The augmented copies that may join a training set: those made from clips in `trainingIds`. */
+export function copiesForTraining<C extends { clip: number }>(
+  copies: readonly C[],
+  trainingIds: ReadonlySet<number>,
+): C[] {
+  return copies.filter((c) => trainingIds.has(c.clip));
+}

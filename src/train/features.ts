@@ -20,6 +20,8 @@ export interface ClipFeatures {
   /** patches × h·w·c feature map of `featureLayer`, uint8 with one scale per patch (the map is ReLU ≥ 0) */
   maps: Uint8Array;
   mapScales: Float32Array;
+  /** the unquantized maps, when kept (reference predictions for the exported model) */
+  mapsFloat?: Float32Array;
 }
 
 export interface ExtractorOptions {
@@ -91,7 +93,7 @@ export class FeatureExtractor {
   }
 
   /** YAMNet on the patches of 16 kHz audio (zero-padded to one window when shorter). */
-  extract(samples16k: Float32Array): ClipFeatures {
+  extract(samples16k: Float32Array, keepFloatMaps = false): ClipFeatures {
     let audio = samples16k;
     if (audio.length < PATCH_WINDOW_SAMPLES) {
       audio = new Float32Array(PATCH_WINDOW_SAMPLES);
@@ -104,10 +106,12 @@ export class FeatureExtractor {
     const yamnetCry = new Float32Array(n);
     const maps = new Uint8Array(n * this.mapSize);
     const mapScales = new Float32Array(n);
+    const mapsFloat = keepFloatMaps ? new Float32Array(n * this.mapSize) : undefined;
     outputs.forEach((o, i) => {
       embeddings.set(o.embedding, i * EMBEDDING_DIM);
       yamnetCry[i] = Math.max(o.scores[19], o.scores[20], o.scores[21]);
       const map = o.featureMaps![this.options.featureLayer].data;
+      mapsFloat?.set(map, i * this.mapSize);
       let max = 0;
       for (const v of map) if (v > max) max = v;
       const scale = max > 0 ? max / 255 : 1;
@@ -115,7 +119,7 @@ export class FeatureExtractor {
       const base = i * this.mapSize;
       for (let j = 0; j < map.length; j++) maps[base + j] = Math.round(Math.max(0, map[j]) / scale);
     });
-    return { patches: n, embeddings, yamnetCry, maps, mapScales };
+    return { patches: n, embeddings, yamnetCry, maps, mapScales, mapsFloat };
   }
 
   private write(file: string, f: ClipFeatures): void {

@@ -10,10 +10,16 @@ import type { BackendPreference } from "../inference/backend.js";
 import { HEADS_MANIFEST_FORMAT, HEADS_MANIFEST_VERSION, type HeadsManifest } from "../inference/heads.js";
 import { YamnetModel } from "../inference/yamnet.js";
 import { PROJECT_ROOT } from "../version.js";
-import { applyAugmentation, planAugmentations, type WaveAugmentation } from "./augment.js";
+import {
+  applyAugmentation,
+  copiesForTraining,
+  planFoldAugmentations,
+  type WaveAugmentation,
+} from "./augment.js";
 import {
   type ClipSource,
   countByLabel,
+  DatasetError,
   discoverDataset,
   isCryLabel,
   TRAIN_LABELS,
@@ -24,7 +30,6 @@ import {
   chooseCombination,
   chooseThresholds,
   evaluateSet,
-  type PatchPredictions,
   predictionsFrom,
   type SetMetrics,
   singleHead,
@@ -251,18 +256,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const augPlans: WaveAugmentation[][] = [];
   if (o.augment) {
     for (let s = 0; s < Math.max(o.seeds, o.mnv3Seeds); s++) {
-      const fo = foldOfClip(s);
-      const cryTrain = trainDev.filter((i) => clips[i].isCry).map((i) => clips[i]);
-      augPlans.push(
-        planAugmentations(
-          cryTrain,
-          (c) =>
-            trainDev
-              .filter((j) => clips[j].label === "noise" && fo.get(j) === fo.get(c.id))
-              .map((j) => clips[j].relPath),
-          o.seed * 7717 + s,
-        ),
-      );
+      augPlans.push(planFoldAugmentations(clips, trainDev, foldOfClip(s), o.seed * 7717 + s));
     }
   }
   const byRel = new Map(clips.map((c) => [c.relPath, c]));
@@ -295,10 +289,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     exBar?.increment(1, { extra: `cache ${extractor.hits} hit / ${extractor.misses} new` });
   }
   const usable = new Set(clips.filter((c) => c.feats).map((c) => c.id));
-  checkClasses(
-    clips.filter((c) => usable.has(c.id)),
-    o.data,
-  );
+  checkClasses(clips, usable, o.data);
   const augCopies: AugCopy[][] = [];
   for (const plan of augPlans) {
     const copies: AugCopy[] = [];
@@ -343,8 +334,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   };
   const augSamples = (copies: AugCopy[], allowed: Set<number>): Sample[] => {
     const out: Sample[] = [];
-    for (const a of copies) {
-      if (!allowed.has(a.clip)) continue;
+    for (const a of copiesForTraining(copies, allowed)) {
       const c = clips[a.clip];
       for (let p = 0; p < a.feats.patches; p++)
         out.push({ features: a.feats, patch: p, cry: 1, reason: c.reason, clip: a.clip });
@@ -358,7 +348,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     mapShape,
     maxEpochs: kind === "fc" ? o.maxEpochs : o.mnv3MaxEpochs,
     samplesPerEpoch: kind === "fc" ? 0 : o.mnv3SamplesPerEpoch,
-    batchSize: kind === "fc" ? 64 : 128,
+    batchSize: 128,
   });
   /** Trains on `trainIds` (+ their augmented copies), early stopping on a grouped inner split of them. */
   const fit = async (
@@ -666,7 +656,47 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     },
     metrics: summary,
   } as HeadsManifest;
-  const reference = referencePredictions(clips, testUsable, testSamples, testPreds);
+  // reference predictions of the exported heads, from float YAMNet outputs as the daemon computes them
+  const K = REASONS.length;
+  const reference = {
+    note: "per-patch predictions of the exported heads: 16 kHz, band-limited at bandLimitHz, log-mel patches taken every patchHopSeconds from the start",
+    patchHopSeconds:
+      (o.patchStride * YAMNET_FRONTEND.patchHopFrames * YAMNET_FRONTEND.stftHopSamples) /
+      YAMNET_FRONTEND.sampleRate,
+    clips: [] as Array<{
+      file: string;
+      sha256: string;
+      label: string;
+      patches: Array<{ cry: number; reasons: number[] }>;
+    }>,
+  };
+  for (const id of referenceClips(clips, testUsable)) {
+    const c = clips[id];
+    const feats = extractor.extract(applyBandLimit(await audio16k(c), o.bandLimitHz), true);
+    const samples = Array.from(
+      { length: feats.patches },
+      (_, p): Sample => ({ features: feats, patch: p, cry: c.isCry ? 1 : 0, reason: c.reason, clip: id }),
+    );
+    const l = toHeadLogits(
+      predictLogits(finals.fc!.model, "fc", samples, mapShape),
+      predictLogits(finals.mnv3!.model, "mnv3", samples, mapShape),
+    );
+    const p = predictionsFrom(
+      l,
+      combination,
+      Int32Array.from(samples.map(() => id)),
+      Uint8Array.from(samples.map((x) => x.cry)),
+    );
+    reference.clips.push({
+      file: c.relPath,
+      sha256: c.sha256,
+      label: c.label,
+      patches: samples.map((_, i) => ({
+        cry: p.cry[i],
+        reasons: Array.from({ length: K }, (_, k) => p.reasons[i * K + k]),
+      })),
+    });
+  }
   if (o.outDir) {
     mkdirSync(o.outDir, { recursive: true });
     await saveQuantizedModel(finals.fc!.model, join(o.outDir, "fc"));
@@ -731,14 +761,20 @@ function splitHoldout(clips: RunClip[], o: TrainExportOptions): { train: number[
   return { train: train.map((k) => clips[k].id), heldOut: heldOut.map((k) => clips[k].id) };
 }
 
-function checkClasses(clips: RunClip[], root: string): void {
-  const counts = countByLabel(clips);
-  const empty = REASONS.filter((r) => counts[r] === 0 && clips.some((c) => c.label === r));
-  if (empty.length)
-    throw new Error(`Expected usable clips for ${empty.join(", ")} in ${root}, every file failed`);
-  if (!clips.some((c) => c.isCry))
-    throw new Error(`Expected usable cry clips in ${root}, every cry file failed to load`);
-  if (!clips.some((c) => !c.isCry)) throw new Error(`Expected usable non-cry clips in ${root}`);
+function checkClasses(clips: RunClip[], usable: Set<number>, root: string): void {
+  const dead = TRAIN_LABELS.filter(
+    (label) =>
+      clips.some((c) => c.label === label) && !clips.some((c) => c.label === label && usable.has(c.id)),
+  );
+  if (dead.length) {
+    throw new DatasetError(
+      `Expected usable clips for ${dead.join(", ")} in ${root}, but every one of their files failed to load`,
+    );
+  }
+  if (!clips.some((c) => c.isCry && usable.has(c.id)))
+    throw new DatasetError(`Expected usable cry clips in ${root}`);
+  if (!clips.some((c) => !c.isCry && usable.has(c.id)))
+    throw new DatasetError(`Expected usable non-cry clips in ${root}`);
 }
 
 function mode(xs: number[]): number {
@@ -769,13 +805,8 @@ function concatFolds(
   return { logits: { cry: Float32Array.from(cry), reason: Float32Array.from(reason) }, ids };
 }
 
-/** A few test clips with their per-patch predictions: the exported model must reproduce them in the daemon's loader. */
-function referencePredictions(
-  clips: RunClip[],
-  testIds: number[],
-  samples: Sample[],
-  preds: PatchPredictions,
-) {
+/** A few test clips (one per label where possible) for the reference predictions. */
+function referenceClips(clips: RunClip[], testIds: number[]): number[] {
   const pick: number[] = [];
   for (const label of [
     "hungry",
@@ -790,22 +821,7 @@ function referencePredictions(
     if (c !== undefined) pick.push(c);
     if (pick.length >= 3) break;
   }
-  const K = REASONS.length;
-  return {
-    note: "per-patch predictions of the exported heads (patches every patchHopSeconds from the start, band-limited as the manifest says)",
-    clips: pick.map((id) => {
-      const rows = samples.map((s, i) => ({ s, i })).filter(({ s }) => s.clip === id);
-      return {
-        file: clips[id].relPath,
-        sha256: clips[id].sha256,
-        label: clips[id].label,
-        patches: rows.map(({ i }) => ({
-          cry: preds.cry[i],
-          reasons: Array.from({ length: K }, (_, k) => preds.reasons[i * K + k]),
-        })),
-      };
-    }),
-  };
+  return pick;
 }
 
 async function leakyProtocol(

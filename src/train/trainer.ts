@@ -51,8 +51,8 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, "kind" | "seed" | "mapShape"> = {
   maxEpochs: 40,
-  patience: 6,
-  plateauPatience: 3,
+  patience: 5,
+  plateauPatience: 2,
   learningRate: 1e-3,
   minLearningRate: 1e-5,
   weightDecay: 1e-2,
@@ -110,6 +110,10 @@ export function fillRow(kind: HeadKind, s: Sample, out: Float32Array): void {
     return;
   }
   const size = out.length;
+  if (f.mapsFloat) {
+    out.set(f.mapsFloat.subarray(s.patch * size, (s.patch + 1) * size));
+    return;
+  }
   const scale = f.mapScales[s.patch];
   const base = s.patch * size;
   for (let j = 0; j < size; j++) out[j] = f.maps[base + j] * scale;

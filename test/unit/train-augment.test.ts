@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import {
+  type AugmentableClip,
+  applyAugmentation,
+  copiesForTraining,
+  planFoldAugmentations,
+} from "../../src/train/augment.js";
+import { foldIndices, groupedHoldout, groupedStratifiedFolds } from "../../src/train/split.js";
+
+const labels = ["hungry", "tired", "noise", "laugh"] as const;
+const clipsArb = fc.array(
+  fc.record({ group: fc.integer({ min: 0, max: 30 }), label: fc.constantFrom(...labels) }),
+  { minLength: 20, maxLength: 150 },
+);
+
+test("augmentation never touches validation or test clips, as source or as noise", () => {
+  fc.assert(
+    fc.property(clipsArb, fc.integer({ min: 2, max: 5 }), fc.integer(), (raw, k, seed) => {
+      const clips: Array<AugmentableClip & { group: string }> = raw.map((r, id) => ({
+        id,
+        relPath: `${r.label}/${id}.wav`,
+        isCry: r.label === "hungry" || r.label === "tired",
+        label: r.label,
+        group: `g${r.group}`,
+      }));
+      const byRel = new Map(clips.map((c) => [c.relPath, c]));
+      const holdout = groupedHoldout(clips, 0.2, seed);
+      const trainDev = holdout.train;
+      const test = new Set(holdout.heldOut);
+      const folds = groupedStratifiedFolds(
+        trainDev.map((i) => clips[i]),
+        k,
+        seed + 1,
+      );
+      const foldOf = new Map(trainDev.map((id, j) => [id, folds[j]]));
+      const plan = planFoldAugmentations(clips, trainDev, foldOf, seed);
+      const copies = plan.map((aug) => ({ clip: byRel.get(aug.source)!.id, aug }));
+      for (const c of copies) {
+        assert.ok(!test.has(c.clip), "a test clip was augmented");
+        if (c.aug.noise) assert.ok(!test.has(byRel.get(c.aug.noise)!.id), "test audio mixed into training");
+      }
+      for (let f = 0; f < k; f++) {
+        const { train } = foldIndices(folds, f);
+        const trainingIds = new Set(train.map((j) => trainDev[j]));
+        for (const c of copiesForTraining(copies, trainingIds)) {
+          assert.ok(trainingIds.has(c.clip));
+          if (c.aug.noise) {
+            const noise = byRel.get(c.aug.noise)!.id;
+            assert.ok(
+              trainingIds.has(noise),
+              `fold ${f}: noise ${c.aug.noise} comes from the validation fold`,
+            );
+          }
+        }
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test("applyAugmentation mixes noise at the planned SNR and keeps the clip's length", () => {
+  const n = 16000;
+  const clip = Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16000));
+  const noise = Float32Array.from({ length: 8000 }, (_, i) => ((i * 7919) % 101) / 101 - 0.5);
+  const out = applyAugmentation(clip, noise, {
+    source: "a",
+    noise: "b",
+    gainDb: 0,
+    shift: 0,
+    snrDb: 10,
+    noiseOffset: 0,
+  });
+  assert.equal(out.length, n);
+  const rms = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
+  const residual = out.map((v, i) => v - clip[i]);
+  const snr = 20 * Math.log10(rms(clip) / rms(residual));
+  assert.ok(Math.abs(snr - 10) < 0.5, `SNR ${snr.toFixed(2)} dB, planned 10 dB`);
+  const shifted = applyAugmentation(clip, null, {
+    source: "a",
+    noise: null,
+    gainDb: -6,
+    shift: 100,
+    snrDb: 0,
+    noiseOffset: 0,
+  });
+  assert.ok(Math.abs(shifted[0] - clip[100] * 10 ** (-6 / 20)) < 1e-6);
+});
