@@ -8,6 +8,7 @@ import * as devices from "./commands/devices.js";
 import * as history from "./commands/history.js";
 import * as models from "./commands/models.js";
 import * as run from "./commands/run.js";
+import * as trainExport from "./commands/train-export.js";
 
 /**
  * Entry point of the `babymon` command. Each sub-command lives in ./commands/<name>.ts and exports
@@ -27,6 +28,7 @@ const commands: Array<{ register(program: Command): void }> = [
   history,
   checkConfig,
   devices,
+  trainExport,
 ];
 for (const command of commands) command.register(program);
 
