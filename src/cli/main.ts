@@ -6,6 +6,7 @@ import * as classify from "./commands/classify.js";
 import * as detect from "./commands/detect.js";
 import * as devices from "./commands/devices.js";
 import * as history from "./commands/history.js";
+import * as leds from "./commands/leds.js";
 import * as models from "./commands/models.js";
 import * as run from "./commands/run.js";
 import * as trainExport from "./commands/train-export.js";
@@ -28,6 +29,7 @@ const commands: Array<{ register(program: Command): void }> = [
   history,
   checkConfig,
   devices,
+  leds,
   trainExport,
 ];
 for (const command of commands) command.register(program);

@@ -113,3 +113,19 @@ test("without accessible GPIO the sink logs once and simulates; it never throws"
   await sink.handle({ type: "episode_start", at: 0, episode: ep });
   await sink.stop();
 });
+
+test("selfTest lights each LED alone, in order, and reports pins (for `babymon leds`)", async () => {
+  const driver = new SimulatedGpioDriver();
+  const config = gpioConfigSchema.parse({ driver: "simulated", reasonLeds: { hungry: 5 } });
+  const sink = new GpioSink({ config, log: logger().log, driver, chips: [] });
+  await sink.start();
+  const reported: string[] = [];
+  const litDuring: string[][] = [];
+  await sink.selfTest(10, (led) => {
+    reported.push(`${led.name}@${led.pin}`);
+    setTimeout(() => litDuring.push([...driver.levels].filter(([, v]) => v === 1).map(([l]) => l)), 5);
+  });
+  await sink.stop();
+  assert.deepEqual(reported, ["heartbeat@17", "crying@27", "fault@22", "reason:hungry@5"]);
+  assert.deepEqual(litDuring, [["heartbeat"], ["crying"], ["fault"], ["reason:hungry"]]);
+});

@@ -8,8 +8,16 @@ import { type GpioChip, readGpioChips, resolveGpioNumber } from "./pins.js";
 
 export type { FaultSource };
 
-interface Led {
+export interface LedInfo {
   name: string;
+  /** as configured (BCM number with `numbering: bcm`) */
+  pin: number;
+  /** the global sysfs number driven, or null when this LED is simulated */
+  gpio: number | null;
+  activeLow: boolean;
+}
+
+interface Led extends LedInfo {
   set(on: boolean): void;
   close(): void;
 }
@@ -52,9 +60,12 @@ export class GpioSink implements Sink {
       if (spec === null || spec === undefined) return null;
       const pin = typeof spec === "number" ? spec : spec.pin;
       const activeLow = typeof spec === "number" ? config.activeLow : spec.activeLow;
-      const line = this.#openLine(pin, name, chips);
+      const { line, gpio } = this.#openLine(pin, name, chips);
       const led: Led = {
         name,
+        pin,
+        gpio,
+        activeLow,
         set: (on) => line.write(on !== activeLow ? 1 : 0),
         close: () => line.close(),
       };
@@ -79,19 +90,21 @@ export class GpioSink implements Sink {
     for (const t of this.#timers) t.unref();
   }
 
-  #openLine(pin: number, name: string, chips: GpioChip[]): GpioLine {
+  #openLine(pin: number, name: string, chips: GpioChip[]): { line: GpioLine; gpio: number | null } {
     const { config, log } = this.options;
     const driver = this.driver!;
+    const simulated = driver.kind === "simulated";
     try {
-      return driver.open(resolveGpioNumber(pin, config.numbering, chips, config.chipLabel), name);
+      const gpio = resolveGpioNumber(pin, config.numbering, chips, config.chipLabel);
+      return { line: driver.open(gpio, name), gpio: simulated ? null : gpio };
     } catch (error) {
-      if (driver.kind === "simulated") return driver.open(pin, name);
+      if (simulated) return { line: driver.open(pin, name), gpio: null };
       log.warn(
         { led: name, pin },
         `GPIO: cannot use pin ${pin} for the ${name} LED (${(error as Error).message}); simulating it`,
       );
       this.#fallback ??= new SimulatedGpioDriver();
-      return this.#fallback.open(pin, name);
+      return { line: this.#fallback.open(pin, name), gpio: null };
     }
   }
 
@@ -109,6 +122,22 @@ export class GpioSink implements Sink {
     if (active) this.#faults.add(source);
     else this.#faults.delete(source);
     this.#leds.get("fault")?.set(this.#faults.size > 0);
+  }
+
+  /** The LEDs opened by start(), in order. */
+  leds(): LedInfo[] {
+    return [...this.#leds.values()].map(({ name, pin, gpio, activeLow }) => ({ name, pin, gpio, activeLow }));
+  }
+
+  /** Lights each LED alone for `onMs` (for `babymon leds`: check the wiring). Call after start(). */
+  async selfTest(onMs: number, report: (led: LedInfo) => void = () => {}): Promise<void> {
+    for (const led of this.#leds.values()) led.set(false);
+    for (const led of this.#leds.values()) {
+      report({ name: led.name, pin: led.pin, gpio: led.gpio, activeLow: led.activeLow });
+      led.set(true);
+      await new Promise((r) => setTimeout(r, onMs));
+      led.set(false);
+    }
   }
 
   get faults(): FaultSource[] {
