@@ -40,8 +40,10 @@ test("the unit: notify + watchdog, restart on failure, dedicated user, hardening
   assert.equal(one("PrivateTmp"), "yes");
   assert.deepEqual(d.get("ReadWritePaths"), ["/var/lib/babymon"]);
   assert.match(one("ExecStart")!, /dist\/cli\/main\.js run --config /);
-  // /sys must stay writable for /sys/class/gpio
-  assert.equal(d.has("ProtectKernelTunables"), false);
+  // /sys must stay writable for /sys/class/gpio, /dev/snd reachable for ALSA
+  for (const breaksHardware of ["ProtectKernelTunables", "PrivateDevices", "ProtectClock", "DeviceAllow"]) {
+    assert.equal(d.has(breaksHardware), false, breaksHardware);
+  }
 });
 
 test("systemd-analyze verify finds nothing to complain about (and does complain about a broken copy)", (t) => {
