@@ -111,13 +111,28 @@ describe("MQTT sink against a real Mosquitto", { timeout: 60_000 }, () => {
     await sub.start();
     cleanups.push(() => sub.stop());
     const dir = mkdtempSync(join(tmpdir(), "babymon-mqtt-"));
+    // an entity an older version published: retained on the broker and remembered in the database
+    const OLD = "homeassistant/sensor/nursery/old_entity/config";
+    await sub.client!.publishAsync(OLD, JSON.stringify({ name: "old" }), { qos: 1, retain: true });
     const d = makeSink(join(dir, "babymon.db"), broker.url);
+    new SqliteSettingsStore(d.db).set("mqtt.discovery.topics", JSON.stringify([OLD]));
     await d.sink.start();
     await until(() => d.sink.connected, 5000, "the sink to connect");
+    await sub.waitFor(
+      (m) => m.some((x) => x.topic === OLD && x.payload === ""),
+      5000,
+      "the old entity's removal",
+    );
 
     await sub.waitFor((m) => m.some((x) => x.topic.endsWith("/uptime/config")), 5000, "discovery");
+    const late = new RecordingSubscriber(broker.url, ["homeassistant/#"]);
+    await late.start();
+    await late.waitFor((m) => m.length >= 11, 3000, "retained discovery");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(late.messages.length, 11, "the old entity is gone from the broker");
+    await late.stop();
     const configs = sub.messages.filter(
-      (m) => m.topic.startsWith("homeassistant/") && m.topic.endsWith("/config"),
+      (m) => m.topic.startsWith("homeassistant/") && m.topic.endsWith("/config") && m.payload !== "",
     );
     const byTopic = new Map(configs.map((m) => [m.topic, JSON.parse(m.payload) as Record<string, unknown>]));
     const crying = byTopic.get("homeassistant/binary_sensor/nursery/crying/config")!;
