@@ -149,3 +149,52 @@ test("the watchdog is pinged only while audio windows arrive", async (t) => {
   await new Promise((r) => setTimeout(r, 100));
   assert.ok(socket.count("WATCHDOG=1") >= whileFed - 1);
 });
+
+test("`babymon run` under a notify socket: READY once listening, watchdog pings while replaying, STOPPING at the end", async (t) => {
+  if (!has("systemd-socket-activate") || !has("systemd-notify") || !has("ffmpeg")) {
+    return t.skip("systemd tools or ffmpeg not installed");
+  }
+  const socket = new NotifySocket();
+  sockets.push(socket);
+  await socket.ready();
+  const dir = mkdtempSync(join(tmpdir(), "babymon-sdrun-"));
+  const wav = join(dir, "quiet.wav");
+  execFileSync("ffmpeg", [
+    "-loglevel",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    "anullsrc=r=16000:cl=mono",
+    "-t",
+    "4",
+    wav,
+  ]);
+  const daemon = spawn(
+    process.execPath,
+    ["--import", "tsx", join(PROJECT_ROOT, "src/cli/main.ts"), "run", "--input", wav],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        NOTIFY_SOCKET: socket.path,
+        WATCHDOG_USEC: "1000000",
+        BABYMON_DATA_DIR: join(dir, "data"),
+        BABYMON_MQTT__ENABLED: "false",
+        BABYMON_GPIO__ENABLED: "false",
+      },
+      stdio: "ignore",
+    },
+  );
+  const code = await new Promise<number | null>((resolve) => daemon.once("exit", resolve));
+  assert.equal(code, 0);
+  await new Promise((r) => setTimeout(r, 200));
+  const r = socket.received;
+  assert.match(r, new RegExp(`MAINPID=${daemon.pid}\\nREADY=1\\nSTATUS=listening`));
+  assert.ok(
+    socket.count("WATCHDOG=1") >= 3,
+    `watchdog pings during a 4 s replay: ${socket.count("WATCHDOG=1")}`,
+  );
+  assert.ok(r.indexOf("READY=1") < r.indexOf("STOPPING=1"), "READY before STOPPING");
+  assert.equal(socket.count("STOPPING=1"), 1);
+});
