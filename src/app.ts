@@ -193,6 +193,7 @@ export class App {
         } catch (err) {
           logger.error({ err: (err as Error).message }, "model missing: no cry detection until it is fixed");
           analyzer = null;
+          this.faults.set("model", true);
         }
       }
       if (analyzer) {
