@@ -56,6 +56,7 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
     outbox: new MqttOutbox(database, config.outboxMaxRows),
     settings,
     control: ctx.control,
+    health: ctx.health,
     log,
     onConnectionChange: (connected) => ctx.faults.set("broker", !connected),
   });

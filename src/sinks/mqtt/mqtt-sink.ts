@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { DetectionControl, DetectionSettings, SettingsStore } from "../../control/detection-control.js";
-import type { BabymonEvent } from "../../events.js";
+import type { BabymonEvent, HealthSnapshot } from "../../events.js";
 import type { Logger } from "../../logging.js";
 import type { Sink } from "../sink.js";
 import type { MqttConfig } from "./config.js";
@@ -33,6 +33,8 @@ export interface MqttSinkOptions {
   settings?: SettingsStore;
   control?: DetectionControl;
   log: Logger;
+  /** The pipeline's current health, for the diagnostics before the first health event arrives. */
+  health?: () => HealthSnapshot;
   /** Told when the broker connection comes and goes (e.g. the fault LED). */
   onConnectionChange?: (connected: boolean) => void;
 }
@@ -177,6 +179,7 @@ export class MqttSink implements Sink {
       }
       case "window": {
         this.#state.level_dbfs = Math.round(event.levelDbfs * 10) / 10;
+        if (!this.#health) this.#publishHealth();
         const now = Date.now();
         if (this.#connected && now - this.#lastLevelMs >= this.options.config.levelIntervalSec * 1000) {
           this.#lastLevelMs = now;
@@ -367,7 +370,15 @@ export class MqttSink implements Sink {
   }
 
   #publishHealth(): void {
-    if (!this.#health || (!this.#connected && !this.#client?.connected)) return;
+    if (!this.#connected && !this.#client?.connected) return;
+    if (!this.#health && this.options.health) {
+      try {
+        this.#health = healthPayload(this.options.health());
+      } catch {
+        // the pipeline is not built yet (sinks start first): the first health event will fill it in
+      }
+    }
+    if (!this.#health) return;
     this.#client?.publish(this.topics.health, JSON.stringify(this.#health), { qos: 0, retain: true });
   }
 
