@@ -30,6 +30,14 @@ export class HardSigmoid extends tfl.layers.Layer {
   }
 }
 
+/** log(1 + x): compresses YAMNet's non-negative (ReLU) feature maps, whose values reach ~40, before the stem. */
+export class Log1p extends tfl.layers.Layer {
+  static readonly className = "BabymonLog1p";
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.log1p(tf.relu(Array.isArray(inputs) ? inputs[0] : inputs)));
+  }
+}
+
 export interface DepthwiseTapsConfig {
   kernelSize: number;
   strides: 1 | 2;
@@ -119,4 +127,5 @@ export class DepthwiseTaps extends tfl.layers.Layer {
 
 tf.serialization.registerClass(HardSwish);
 tf.serialization.registerClass(HardSigmoid);
+tf.serialization.registerClass(Log1p);
 tf.serialization.registerClass(DepthwiseTaps);

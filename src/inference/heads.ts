@@ -19,8 +19,15 @@ export const HEADS_MANIFEST_VERSION = 1;
 const combinationSchema = z.object({
   /** cry logit = w·fc + (1 − w)·mnv3; probability = sigmoid(scale · logit + bias) (Platt scaling) */
   cry: z.object({ fcWeight: z.number().min(0).max(1), scale: z.number(), bias: z.number() }),
-  /** reason logits = w·fc + (1 − w)·mnv3; probabilities = softmax(logits / temperature) */
-  reason: z.object({ fcWeight: z.number().min(0).max(1), temperature: z.number().positive() }),
+  /**
+   * reason logits = w·fc + (1 − w)·mnv3; probabilities = softmax(logits / temperature + bias): temperature and
+   * per-reason bias fitted on validation data, so the probabilities are calibrated to the training labels' frequencies
+   */
+  reason: z.object({
+    fcWeight: z.number().min(0).max(1),
+    temperature: z.number().positive(),
+    bias: z.array(z.number()).length(REASONS.length),
+  }),
 });
 export type Combination = z.infer<typeof combinationSchema>;
 
@@ -89,7 +96,9 @@ export function combineLogits(l: HeadLogits, c: Combination): { cry: Float64Arra
     let max = Number.NEGATIVE_INFINITY;
     const row = new Float64Array(k);
     for (let j = 0; j < k; j++) {
-      row[j] = (wr * l.fcReason[i * k + j] + (1 - wr) * l.mnReason[i * k + j]) / c.reason.temperature;
+      row[j] =
+        (wr * l.fcReason[i * k + j] + (1 - wr) * l.mnReason[i * k + j]) / c.reason.temperature +
+        c.reason.bias[j];
       max = Math.max(max, row[j]);
     }
     let sum = 0;

@@ -43,7 +43,10 @@ export function toHeadLogits(fc: Logits, mn: Logits): HeadLogits {
 /** A single head as a combination (weight 1 on FC or 0 → MobileNetV3), uncalibrated. */
 export function singleHead(kind: "fc" | "mnv3"): Combination {
   const w = kind === "fc" ? 1 : 0;
-  return { cry: { fcWeight: w, scale: 1, bias: 0 }, reason: { fcWeight: w, temperature: 1 } };
+  return {
+    cry: { fcWeight: w, scale: 1, bias: 0 },
+    reason: { fcWeight: w, temperature: 1, bias: new Array(K).fill(0) },
+  };
 }
 
 function mix(a: ArrayLike<number>, b: ArrayLike<number>, w: number): Float64Array {
@@ -84,42 +87,68 @@ function logLoss(p: ArrayLike<number>, y: ArrayLike<number>): number {
   return s / Math.max(1, p.length);
 }
 
-/** Class-balanced mean NLL of softmax(logits / T) over cry patches. */
-function reasonNll(logits: Float64Array, reason: Int32Array, t: number): number {
-  const counts = new Array(K).fill(0);
-  for (const r of reason) if (r >= 0) counts[r]++;
-  let num = 0;
-  let den = 0;
-  reason.forEach((r, i) => {
-    if (r < 0) return;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < K; c++) max = Math.max(max, logits[i * K + c] / t);
-    let sum = 0;
-    for (let c = 0; c < K; c++) sum += Math.exp(logits[i * K + c] / t - max);
-    const w = 1 / counts[r];
-    num -= w * (logits[i * K + r] / t - max - Math.log(sum));
-    den += w;
-  });
-  return den > 0 ? num / den : Number.NaN;
-}
-
-function bestTemperature(logits: Float64Array, reason: Int32Array): { t: number; nll: number } {
-  let best = { t: 1, nll: Number.POSITIVE_INFINITY };
-  for (let e = -12; e <= 16; e++) {
-    const t = 2 ** (e / 4);
-    const nll = reasonNll(logits, reason, t);
-    if (nll < best.nll) best = { t, nll };
+/**
+ * Fits softmax(a · logits + b) (a = 1 / temperature, b one bias per reason) to the reason labels of the cry
+ * patches by gradient descent on the mean NLL: calibrated to the labels' own frequencies.
+ */
+export function fitReasonCalibration(
+  logits: ArrayLike<number>,
+  reason: Int32Array,
+): { temperature: number; bias: number[]; nll: number } {
+  const rows = [...reason.keys()].filter((i) => reason[i] >= 0);
+  let a = 1;
+  const b = new Array(K).fill(0);
+  const p = new Float64Array(K);
+  const nllAt = (): number => {
+    let s = 0;
+    for (const i of rows) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let c = 0; c < K; c++) max = Math.max(max, a * logits[i * K + c] + b[c]);
+      let sum = 0;
+      for (let c = 0; c < K; c++) sum += Math.exp(a * logits[i * K + c] + b[c] - max);
+      s -= a * logits[i * K + reason[i]] + b[reason[i]] - max - Math.log(sum);
+    }
+    return s / Math.max(1, rows.length);
+  };
+  if (rows.length === 0) return { temperature: 1, bias: b, nll: Number.NaN };
+  // Adam on (a, b): the problem is convex, 400 steps are plenty
+  const m = new Float64Array(K + 1);
+  const v = new Float64Array(K + 1);
+  for (let t = 1; t <= 400; t++) {
+    const g = new Float64Array(K + 1);
+    for (const i of rows) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let c = 0; c < K; c++) max = Math.max(max, a * logits[i * K + c] + b[c]);
+      let sum = 0;
+      for (let c = 0; c < K; c++) {
+        p[c] = Math.exp(a * logits[i * K + c] + b[c] - max);
+        sum += p[c];
+      }
+      for (let c = 0; c < K; c++) {
+        const d = p[c] / sum - (c === reason[i] ? 1 : 0);
+        g[0] += d * logits[i * K + c];
+        g[c + 1] += d;
+      }
+    }
+    for (let j = 0; j <= K; j++) {
+      const gj = g[j] / rows.length;
+      m[j] = 0.9 * m[j] + 0.1 * gj;
+      v[j] = 0.999 * v[j] + 0.001 * gj * gj;
+      const step = (0.05 * (m[j] / (1 - 0.9 ** t))) / (Math.sqrt(v[j] / (1 - 0.999 ** t)) + 1e-8);
+      if (j === 0) a = Math.max(1e-3, a - step);
+      else b[j - 1] -= step;
+    }
   }
-  return best;
+  return { temperature: 1 / a, bias: b, nll: nllAt() };
 }
 
 /**
  * Chooses the combination on validation predictions only: the FC weight of the cry logit by ROC AUC (ties:
- * log-loss), then Platt scaling; the FC weight of the reason logits and the temperature by class-balanced NLL.
+ * log-loss), then Platt scaling; the FC weight of the reason logits, a temperature and per-reason biases by NLL.
  */
 export function chooseCombination(l: HeadLogits, isCry: Uint8Array, reason: Int32Array): Combination {
   let cryBest = { w: 1, auc: -1, loss: Number.POSITIVE_INFINITY, scale: 1, bias: 0 };
-  let reasonBest = { w: 1, t: 1, nll: Number.POSITIVE_INFINITY };
+  let reasonBest = { w: 1, temperature: 1, bias: new Array(K).fill(0), nll: Number.POSITIVE_INFINITY };
   for (let step = 0; step <= 10; step++) {
     const w = step / 10;
     const z = mix(l.fcCry, l.mnCry, w);
@@ -131,12 +160,12 @@ export function chooseCombination(l: HeadLogits, isCry: Uint8Array, reason: Int3
       cryBest = { w, auc, loss, ...platt };
     }
     const r = mix(l.fcReason, l.mnReason, w);
-    const { t, nll } = bestTemperature(r, reason);
-    if (nll < reasonBest.nll) reasonBest = { w, t, nll };
+    const fit = fitReasonCalibration(r, reason);
+    if (fit.nll < reasonBest.nll - 1e-6) reasonBest = { w, ...fit };
   }
   return {
     cry: { fcWeight: cryBest.w, scale: cryBest.scale, bias: cryBest.bias },
-    reason: { fcWeight: reasonBest.w, temperature: reasonBest.t },
+    reason: { fcWeight: reasonBest.w, temperature: reasonBest.temperature, bias: reasonBest.bias },
   };
 }
 
@@ -183,6 +212,10 @@ export interface SetMetrics {
   reason: MultiClassReport;
   /** the majority baseline: always the most frequent training reason */
   reasonBaseline: MultiClassReport;
+  /** the prior-corrected decision argmax p(r|x) / p(r): what macro-F1 and balanced accuracy reward */
+  reasonPriorCorrected: MultiClassReport;
+  reasonPriorCorrectedMacroF1CI: Interval;
+  reasonPriorCorrectedBalancedAccCI: Interval;
   reasonMacroF1CI: Interval;
   reasonBalancedAccCI: Interval;
   reasonEce: number;
@@ -215,6 +248,8 @@ export interface EvaluateInput {
   cryThreshold: number;
   unsureThreshold: number;
   majorityReason: number;
+  /** frequencies of the reasons among the training cry clips */
+  reasonPrior: number[];
   /** predictions on the same patches with negatives kept full-band (cry patches identical) */
   fullBand?: PatchPredictions;
   yamnetCry?: Float64Array;
@@ -239,6 +274,37 @@ export function evaluateSet(e: EvaluateInput): SetMetrics {
     REASONS,
   );
   const groupsOfCry = cryClipIdx.map((i) => clips[i].group);
+  const corrected = cryClipIdx.map((i) => {
+    let best = 0;
+    for (let k = 1; k < K; k++) {
+      if (means.reasons[i * K + k] / e.reasonPrior[k] > means.reasons[i * K + best] / e.reasonPrior[best])
+        best = k;
+    }
+    return best;
+  });
+  const reasonPriorCorrected = classificationReport(truth, corrected, REASONS);
+  const correctedF1CI = bootstrapOverGroups(
+    groupsOfCry,
+    (idx) =>
+      classificationReport(
+        idx.map((j) => truth[j]),
+        idx.map((j) => corrected[j]),
+        REASONS,
+      ).macroF1,
+    e.bootstrapReps,
+    e.seed + 3,
+  );
+  const correctedBalCI = bootstrapOverGroups(
+    groupsOfCry,
+    (idx) =>
+      classificationReport(
+        idx.map((j) => truth[j]),
+        idx.map((j) => corrected[j]),
+        REASONS,
+      ).balancedAccuracy,
+    e.bootstrapReps,
+    e.seed + 4,
+  );
   const macroF1CI = bootstrapOverGroups(
     groupsOfCry,
     (idx) =>
@@ -305,6 +371,9 @@ export function evaluateSet(e: EvaluateInput): SetMetrics {
   return {
     reason,
     reasonBaseline,
+    reasonPriorCorrected,
+    reasonPriorCorrectedMacroF1CI: correctedF1CI,
+    reasonPriorCorrectedBalancedAccCI: correctedBalCI,
     reasonMacroF1CI: macroF1CI,
     reasonBalancedAccCI: balCI,
     reasonEce: reasonCal.ece,
@@ -329,8 +398,11 @@ export function evaluateSet(e: EvaluateInput): SetMetrics {
   };
 }
 
-/** Cry threshold: best F1 on validation patches. Unsure threshold: the lowest top-reason probability at which
- *  the confident clips reach a balanced accuracy of at least twice chance, else 1 (always unsure). */
+/**
+ * Cry threshold: best F1 on validation patches. Unsure threshold: the lowest top-reason probability at which
+ * the named reasons of the validation cry clips are right clearly more often (+0.05) than always naming the
+ * most common reason would be; 1 (always "unsure") when no threshold gets there.
+ */
 export function chooseThresholds(
   preds: PatchPredictions,
   clips: ClipInfo[],
@@ -338,20 +410,19 @@ export function chooseThresholds(
   const cry = bestF1Threshold(preds.cry, preds.isCry);
   const means = clipMeans(preds, clips.length);
   const idx = clips.map((_, i) => i).filter((i) => means.has[i] && clips[i].reason >= 0);
+  const counts = new Array(K).fill(0);
+  for (const i of idx) counts[clips[i].reason]++;
+  const majorityRate = Math.max(...counts) / Math.max(1, idx.length);
   let unsure = 1;
-  for (let t = 0.3; t <= 0.951; t += 0.05) {
+  for (let t = 0.3; t <= 0.991; t += 0.01) {
     const keep = idx.filter((i) => {
       let m = 0;
       for (let k = 0; k < K; k++) m = Math.max(m, means.reasons[i * K + k]);
       return m >= t;
     });
     if (keep.length < Math.max(5, idx.length * 0.05)) break;
-    const rep = classificationReport(
-      keep.map((i) => clips[i].reason),
-      keep.map((i) => argmaxRow(means.reasons, i)),
-      REASONS,
-    );
-    if (rep.balancedAccuracy >= 2 / K) {
+    const right = keep.filter((i) => argmaxRow(means.reasons, i) === clips[i].reason).length;
+    if (right / keep.length >= majorityRate + 0.05) {
       unsure = Math.round(t * 100) / 100;
       break;
     }

@@ -1,12 +1,18 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { REASONS } from "../events.js";
-import { DepthwiseTaps, HardSigmoid, HardSwish } from "../inference/head-layers.js";
+import { DepthwiseTaps, HardSigmoid, HardSwish, Log1p } from "../inference/head-layers.js";
 
 /**
  * Both heads have the same two outputs: `cry` (one logit, cry vs. not) and `reason` (five logits over
  * REASONS). The reason output is trained on cry patches only.
  */
 export type HeadKind = "fc" | "mnv3";
+
+/**
+ * Batch-norm moving-average momentum. Keras' 0.99 needs hundreds of steps to forget its initial (0, 1)
+ * statistics; an epoch here is 10–40 steps, and YAMNet's feature maps are far from (0, 1).
+ */
+const BN_MOMENTUM = 0.9;
 
 export interface FcHeadOptions {
   inputDim: number;
@@ -26,7 +32,7 @@ export function buildFcHead(o: FcHeadOptions): tfl.LayersModel {
       name: "fc_dense",
     })
     .apply(input) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ name: "fc_bn" }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.batchNormalization({ name: "fc_bn", momentum: BN_MOMENTUM }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.activation({ activation: "relu", name: "fc_relu" }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers
     .dropout({ rate: o.dropout, seed: o.seed, name: "fc_dropout" })
@@ -60,7 +66,7 @@ export function buildMnv3Head(o: Mnv3HeadOptions): tfl.LayersModel {
       .dense({ units, useBias: bias, kernelInitializer: init(), name })
       .apply(x) as tfl.SymbolicTensor;
   const bn = (x: tfl.SymbolicTensor, name: string) =>
-    tfl.layers.batchNormalization({ name }).apply(x) as tfl.SymbolicTensor;
+    tfl.layers.batchNormalization({ name, momentum: BN_MOMENTUM }).apply(x) as tfl.SymbolicTensor;
   const hswish = (x: tfl.SymbolicTensor, name: string) =>
     new HardSwish({ name }).apply(x) as tfl.SymbolicTensor;
 
@@ -98,7 +104,8 @@ export function buildMnv3Head(o: Mnv3HeadOptions): tfl.LayersModel {
     return y;
   };
 
-  let x = hswish(bn(pointwise(input, o.width, "stem"), "stem_bn"), "stem_hs");
+  const compressed = new Log1p({ name: "log1p" }).apply(input) as tfl.SymbolicTensor;
+  let x = hswish(bn(pointwise(compressed, o.width, "stem"), "stem_bn"), "stem_hs");
   x = invertedResidual(x, o.width, 1, "block1");
   x = invertedResidual(x, o.width + o.width / 2, 2, "block2");
   x = hswish(pointwise(x, o.width * 4, "last_conv", true), "last_hs");

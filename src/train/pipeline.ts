@@ -387,6 +387,10 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const clipInfos: ClipInfo[] = clips.map((c) => ({ group: c.group, isCry: c.isCry, reason: c.reason }));
   const trainDevReasons = trainDev.filter((i) => clips[i].reason >= 0).map((i) => clips[i].reason);
   const majorityReason = mode(trainDevReasons);
+  const reasonPrior = REASONS.map(
+    (_, k) =>
+      (trainDevReasons.filter((r) => r === k).length + 0.5) / (trainDevReasons.length + 0.5 * REASONS.length),
+  );
 
   // ---- grouped cross-validation -----------------------------------------------------------------------
   const foldBar = bars?.create(o.folds * (o.seeds + o.mnv3Seeds), 0, { name: "CV folds ", extra: "" });
@@ -426,6 +430,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
           cryThreshold: 0.5,
           unsureThreshold: 0.5,
           majorityReason,
+          reasonPrior,
           fullBand: predictionsFrom(
             toHeadLogits(full, full),
             single,
@@ -488,6 +493,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
         cryThreshold: thresholds.cry,
         unsureThreshold: thresholds.unsure,
         majorityReason,
+        reasonPrior,
         fullBand: predictionsFrom(toHeadLogits(a.full, b.full), combination, ids, isCry),
         bootstrapReps: 0,
         seed: o.seed,
@@ -507,6 +513,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     cryThreshold: thresholds.cry,
     unsureThreshold: thresholds.unsure,
     majorityReason,
+    reasonPrior,
     fullBand: predictionsFrom(
       toHeadLogits(pooledFull.fc.logits, pooledFull.mn.logits),
       combination,
@@ -528,6 +535,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       cryThreshold: thresholds.cry,
       unsureThreshold: thresholds.unsure,
       majorityReason,
+      reasonPrior,
       fullBand: predictionsFrom(toHeadLogits(lf.logits, lf.logits), single, Int32Array.from(l.ids), isCry0),
       bootstrapReps: o.bootstrapReps,
       seed: o.seed,
@@ -570,6 +578,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     cryThreshold: thresholds.cry,
     unsureThreshold: thresholds.unsure,
     majorityReason,
+    reasonPrior,
     fullBand: predictionsFrom(
       toHeadLogits(testLogits.fcFull, testLogits.mnFull),
       combination,
@@ -612,6 +621,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       mapShape,
       clipInfos,
       majorityReason,
+      reasonPrior,
     );
   bars?.stop();
 
@@ -753,12 +763,23 @@ function splitHoldout(clips: RunClip[], o: TrainExportOptions): { train: number[
     if (heldOut.length === 0) throw new Error(`Expected a test/ folder in the pre-split data ${o.data}`);
     return { train: clips.filter((c) => c.presplit !== "test").map((c) => c.id), heldOut };
   }
+  // A label with a single group (the one laugh recording) cannot be both trained on and tested out-of-group:
+  // it stays in train/dev, where grouped CV still shows how a fold without it fares.
+  const groupsOfLabel = new Map<string, Set<string>>();
+  for (const c of clips) groupsOfLabel.set(c.label, (groupsOfLabel.get(c.label) ?? new Set()).add(c.group));
+  const pinned = new Set(clips.filter((c) => groupsOfLabel.get(c.label)!.size < 2).map((c) => c.group));
+  const free = clips.filter((c) => !pinned.has(c.group));
   const { train, heldOut } = groupedHoldout(
-    clips.map((c) => ({ group: c.group, label: c.label })),
+    free.map((c) => ({ group: c.group, label: c.label })),
     o.testFraction,
     20261124 + o.seed,
   );
-  return { train: train.map((k) => clips[k].id), heldOut: heldOut.map((k) => clips[k].id) };
+  const heldOutIds = new Set(heldOut.map((k) => free[k].id));
+  void train;
+  return {
+    train: clips.filter((c) => !heldOutIds.has(c.id)).map((c) => c.id),
+    heldOut: [...heldOutIds].sort((a, b) => a - b),
+  };
 }
 
 function checkClasses(clips: RunClip[], usable: Set<number>, root: string): void {
@@ -840,6 +861,7 @@ async function leakyProtocol(
   mapShape: [number, number, number],
   clipInfos: ClipInfo[],
   majorityReason: number,
+  reasonPrior: number[],
 ): Promise<Record<string, number>> {
   // Items are original clips and augmented copies alike, split at random (80/20) with no regard for groups
   // or for which copy came from which recording — the original research's protocol. LEAKY.
@@ -882,6 +904,7 @@ async function leakyProtocol(
     cryThreshold: 0.5,
     unsureThreshold: 0.5,
     majorityReason,
+    reasonPrior,
     bootstrapReps: 0,
     seed: o.seed,
   });
@@ -910,12 +933,14 @@ function summarize(
   leaky: Record<string, number> | null,
   o: TrainExportOptions,
 ) {
+  const decision = (head: FoldResult["head"], m: SetMetrics) =>
+    head === "combined" ? m.reasonPriorCorrected : m.reason;
   const per = (head: FoldResult["head"], f: (m: SetMetrics) => number | null) =>
     stat(folds.filter((r) => r.head === head).map((r) => f(r.metrics) ?? Number.NaN));
   const perHead = (head: FoldResult["head"]) => ({
-    reasonMacroF1: per(head, (m) => m.reason.macroF1),
-    reasonBalancedAccuracy: per(head, (m) => m.reason.balancedAccuracy),
-    reasonAccuracy: per(head, (m) => m.reason.accuracy),
+    reasonMacroF1: per(head, (m) => decision(head, m).macroF1),
+    reasonBalancedAccuracy: per(head, (m) => decision(head, m).balancedAccuracy),
+    reasonAccuracy: per(head, (m) => decision(head, m).accuracy),
     baselineMacroF1: per(head, (m) => m.reasonBaseline.macroF1),
     baselineBalancedAccuracy: per(head, (m) => m.reasonBaseline.balancedAccuracy),
     baselineAccuracy: per(head, (m) => m.reasonBaseline.accuracy),
@@ -928,10 +953,18 @@ function summarize(
   });
   const cv = { fc: perHead("fc"), mnv3: perHead("mnv3"), combined: perHead("combined") };
   const brief = (m: SetMetrics) => ({
-    reasonMacroF1: m.reasonMacroF1CI,
-    reasonBalancedAccuracy: m.reasonBalancedAccCI,
-    reasonAccuracy: m.reason.accuracy,
-    reasonWeightedF1: m.reason.weightedF1,
+    reasonPriorCorrected: {
+      macroF1: m.reasonPriorCorrectedMacroF1CI,
+      balancedAccuracy: m.reasonPriorCorrectedBalancedAccCI,
+      accuracy: m.reasonPriorCorrected.accuracy,
+      weightedF1: m.reasonPriorCorrected.weightedF1,
+    },
+    reasonArgmax: {
+      macroF1: m.reasonMacroF1CI,
+      balancedAccuracy: m.reasonBalancedAccCI,
+      accuracy: m.reason.accuracy,
+      weightedF1: m.reason.weightedF1,
+    },
     baseline: {
       macroF1: m.reasonBaseline.macroF1,
       balancedAccuracy: m.reasonBaseline.balancedAccuracy,

@@ -74,7 +74,7 @@ function detectionLines(title: string, m: SetMetrics, thr: number): string {
     `  cry vs not, clip level:  ROC AUC ${ci(m.cryClipAucCI)} (negatives full-band: ${f3(m.cryClipAucFullBandNegatives)}), PR AUC ${f3(m.cryClipAp)}, F1 at threshold: ${f3(m.cryClipF1)}`,
     `  YAMNet's own cry score (classes 19–21), patch level ROC AUC: ${f3(m.yamnetCryPatchAuc)}`,
     `  calibration: cry ECE ${f3(m.cryEce)} (patches), reason ECE ${f3(m.reasonEce)} (cry clips, top label)`,
-    `  reasons: macro-F1 ${ci(m.reasonMacroF1CI)}, balanced accuracy ${ci(m.reasonBalancedAccCI)} (95 % bootstrap over groups), majority baseline ${f3(m.reasonBaseline.macroF1)} / ${f3(m.reasonBaseline.balancedAccuracy)}`,
+    `  reasons, prior-corrected decision: macro-F1 ${ci(m.reasonPriorCorrectedMacroF1CI)}, balanced accuracy ${ci(m.reasonPriorCorrectedBalancedAccCI)}; argmax of calibrated probabilities: macro-F1 ${ci(m.reasonMacroF1CI)}, balanced accuracy ${ci(m.reasonBalancedAccCI)} (95 % bootstrap over groups); majority baseline ${f3(m.reasonBaseline.macroF1)} / ${f3(m.reasonBaseline.balancedAccuracy)}`,
     `  "unsure" on ${f3(m.unsureRate)} of cry clips; balanced accuracy of the rest ${f3(m.confidentBalancedAccuracy)}`,
   ].join("\n");
 }
@@ -94,7 +94,15 @@ export async function writeRunReports(r: ReportInput): Promise<void> {
   txt.push("");
   txt.push(
     reportTable(
-      "=== HOLD-OUT TEST split (final exported heads, combined; never used for any choice) ===",
+      "=== HOLD-OUT TEST split (final exported heads, combined; never used for any choice) — prior-corrected decision argmax p(r|x)/p(r) ===",
+      r.testMetrics.reasonPriorCorrected,
+      r.testMetrics.reasonBaseline,
+    ),
+  );
+  txt.push("");
+  txt.push(
+    reportTable(
+      "--- same, argmax of the calibrated probabilities (what the daemon names when above the unsure threshold) ---",
       r.testMetrics.reason,
       r.testMetrics.reasonBaseline,
     ),
@@ -104,7 +112,15 @@ export async function writeRunReports(r: ReportInput): Promise<void> {
   txt.push("");
   txt.push(
     reportTable(
-      "=== GROUPED CV, out-of-fold, pooled over the folds of seed 0 (combined heads) ===",
+      "=== GROUPED CV, out-of-fold, pooled over the folds of seed 0 (combined heads) — prior-corrected decision ===",
+      r.cvPooled.reasonPriorCorrected,
+      r.cvPooled.reasonBaseline,
+    ),
+  );
+  txt.push("");
+  txt.push(
+    reportTable(
+      "--- same, argmax of the calibrated probabilities ---",
       r.cvPooled.reason,
       r.cvPooled.reasonBaseline,
     ),
@@ -312,18 +328,29 @@ function printSummary(r: ReportInput): void {
   const t = r.testMetrics;
   table.push(
     [
-      "reason macro-F1",
-      ci(cv.reasonMacroF1CI),
-      ci(t.reasonMacroF1CI),
+      "reason macro-F1 (prior-corrected)",
+      ci(cv.reasonPriorCorrectedMacroF1CI),
+      ci(t.reasonPriorCorrectedMacroF1CI),
       `${f3(cv.reasonBaseline.macroF1)} / ≥ 0.35`,
     ],
     [
-      "reason balanced acc.",
-      ci(cv.reasonBalancedAccCI),
-      ci(t.reasonBalancedAccCI),
+      "reason balanced acc. (prior-corr.)",
+      ci(cv.reasonPriorCorrectedBalancedAccCI),
+      ci(t.reasonPriorCorrectedBalancedAccCI),
       `${f3(cv.reasonBaseline.balancedAccuracy)} / ≥ 0.40`,
     ],
-    ["reason accuracy", f3(cv.reason.accuracy), f3(t.reason.accuracy), f3(cv.reasonBaseline.accuracy)],
+    [
+      "reason macro-F1 (calibrated argmax)",
+      ci(cv.reasonMacroF1CI),
+      ci(t.reasonMacroF1CI),
+      f3(cv.reasonBaseline.macroF1),
+    ],
+    [
+      "reason accuracy (calibrated argmax)",
+      f3(cv.reason.accuracy),
+      f3(t.reason.accuracy),
+      f3(cv.reasonBaseline.accuracy),
+    ],
     ["cry AUC (patch, band-limited neg.)", f3(cv.cryPatchAuc), f3(t.cryPatchAuc), "≥ 0.97"],
     [
       "cry AUC (patch, full-band neg.)",
@@ -369,7 +396,8 @@ YAMNet (frozen, from \`${m.yamnet.sourceFile}\`, sha256 \`${m.yamnet.sourceSha25
   (wasm included) can train it.
 - **Combination** (chosen on out-of-fold validation predictions, never on the test split): cry logit =
   ${m.combination.cry.fcWeight}·fc + ${(1 - m.combination.cry.fcWeight).toFixed(1)}·mnv3, probability = sigmoid(${m.combination.cry.scale.toFixed(3)}·z + ${m.combination.cry.bias.toFixed(3)});
-  reason logits = ${m.combination.reason.fcWeight}·fc + ${(1 - m.combination.reason.fcWeight).toFixed(1)}·mnv3, softmax at temperature ${m.combination.reason.temperature.toFixed(3)}.
+  reason logits = ${m.combination.reason.fcWeight}·fc + ${(1 - m.combination.reason.fcWeight).toFixed(1)}·mnv3, softmax(z / ${m.combination.reason.temperature.toFixed(3)} + bias), bias = [${m.combination.reason.bias.map((b) => b.toFixed(2)).join(", ")}]
+  (calibrated to the training labels' frequencies).
 - Thresholds: cry ${m.thresholds.cry} (best F1 on validation patches), "unsure" below a top reason probability of ${m.thresholds.unsure}.
 - Weights: kernels uint8-quantized (min + scale·q, per tensor), biases and batch-norm vectors float32.
 
@@ -405,9 +433,10 @@ bootstrap over groups.
 
 | figure | grouped CV (out-of-fold, pooled) | hold-out test | majority baseline | goal |
 |---|---|---|---|---|
-| reason macro-F1 | ${ci(cv.reasonMacroF1CI)} | ${ci(t.reasonMacroF1CI)} | ${f3(cv.reasonBaseline.macroF1)} | ≥ 0.35 |
-| reason balanced accuracy | ${ci(cv.reasonBalancedAccCI)} | ${ci(t.reasonBalancedAccCI)} | ${f3(cv.reasonBaseline.balancedAccuracy)} | ≥ 0.40 |
-| reason accuracy | ${f3(cv.reason.accuracy)} | ${f3(t.reason.accuracy)} | ${f3(cv.reasonBaseline.accuracy)} | |
+| reason macro-F1, prior-corrected decision argmax p(r\\|x)/p(r) | ${ci(cv.reasonPriorCorrectedMacroF1CI)} | ${ci(t.reasonPriorCorrectedMacroF1CI)} | ${f3(cv.reasonBaseline.macroF1)} | ≥ 0.35 |
+| reason balanced accuracy, prior-corrected | ${ci(cv.reasonPriorCorrectedBalancedAccCI)} | ${ci(t.reasonPriorCorrectedBalancedAccCI)} | ${f3(cv.reasonBaseline.balancedAccuracy)} | ≥ 0.40 |
+| reason macro-F1, argmax of the calibrated probabilities | ${ci(cv.reasonMacroF1CI)} | ${ci(t.reasonMacroF1CI)} | ${f3(cv.reasonBaseline.macroF1)} | |
+| reason accuracy, argmax of the calibrated probabilities | ${f3(cv.reason.accuracy)} | ${f3(t.reason.accuracy)} | ${f3(cv.reasonBaseline.accuracy)} | |
 | cry ROC AUC, patches, band-limited negatives | ${f3(cv.cryPatchAuc)} | ${f3(t.cryPatchAuc)} | | ≥ 0.97 |
 | cry ROC AUC, patches, full-band negatives | ${f3(cv.cryPatchAucFullBandNegatives)} | ${f3(t.cryPatchAucFullBandNegatives)} | | ≥ 0.98 |
 | cry ROC AUC, clips | ${ci(cv.cryClipAucCI)} | ${ci(t.cryClipAucCI)} | | |
