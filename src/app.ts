@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createAudioSource } from "./audio/sources/index.js";
 import type { AudioSource } from "./audio/sources/source.js";
@@ -8,6 +8,7 @@ import { type DetectionControl, PersistentDetectionControl } from "./control/det
 import { FaultBoard } from "./control/faults.js";
 import { ClipRecorder } from "./detection/clips.js";
 import { ListeningPipeline } from "./detection/pipeline.js";
+import { PATCH_WINDOW_SAMPLES } from "./dsp/frontend-params.js";
 import type { BabymonEvent, HealthSnapshot } from "./events.js";
 import type { Analyzer } from "./inference/analysis.js";
 import { createAnalyzer } from "./inference/analyzer.js";
@@ -71,29 +72,59 @@ export function databasePath(config: Config, dataDir: string): string {
   return config.storage.path ?? join(dataDir, "babymon.db");
 }
 
-/** The heads folder for `auto`/`heads`: the configured one, else models/heads when it exists. */
+/** Folders under models/ holding trained heads (a manifest.json of format "babymon-heads"), newest first. */
+export function findHeadsDirs(modelsDir = join(PROJECT_ROOT, "models")): string[] {
+  if (!existsSync(modelsDir)) return [];
+  const found: Array<{ dir: string; mtime: number }> = [];
+  for (const entry of readdirSync(modelsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const manifest = join(modelsDir, entry.name, "manifest.json");
+    if (!existsSync(manifest)) continue;
+    try {
+      const m = JSON.parse(readFileSync(manifest, "utf8")) as { format?: string };
+      if (m.format === "babymon-heads")
+        found.push({ dir: join(modelsDir, entry.name), mtime: statSync(manifest).mtimeMs });
+    } catch {
+      // not a heads folder
+    }
+  }
+  return found.sort((a, b) => b.mtime - a.mtime).map((f) => f.dir);
+}
+
+/** The heads folder for `auto`/`heads`: the configured one, else the newest heads folder under models/. */
 export function resolveHeadsDir(inference: InferenceConfig): string | null {
   if (inference.scoreSource === "yamnet") return null;
   if (inference.headsDir) return inference.headsDir;
-  const candidate = join(PROJECT_ROOT, "models", "heads");
-  if (existsSync(candidate) && readdirSync(candidate).length > 0) return candidate;
-  if (inference.scoreSource === "heads") {
+  const found = findHeadsDirs()[0] ?? null;
+  if (!found && inference.scoreSource === "heads") {
     throw new Error(
-      `Expected trained heads in \`inference.headsDir\` or ${candidate} for \`inference.scoreSource: heads\`, found none`,
+      `Expected trained heads in \`inference.headsDir\` or under ${join(PROJECT_ROOT, "models")} for \`inference.scoreSource: heads\`, found none (run \`npm run train-export\`)`,
     );
   }
-  return null;
+  return found;
 }
 
 /** Loads YAMNet and (per `inference.scoreSource`) the trained heads. */
 export async function loadAnalyzer(inference: InferenceConfig, logger: Logger): Promise<Analyzer> {
   const headsDir = resolveHeadsDir(inference);
-  return createAnalyzer({
-    modelDir: inference.yamnetDir ?? undefined,
-    backend: inference.backend,
-    heads: headsDir,
-    log: (line) => logger.info(line),
-  });
+  const load = (heads: string | null) =>
+    createAnalyzer({
+      modelDir: inference.yamnetDir ?? undefined,
+      backend: inference.backend,
+      heads,
+      log: (line) => logger.info(line),
+    });
+  if (!headsDir || inference.scoreSource === "heads") return load(headsDir);
+  try {
+    return await load(headsDir);
+  } catch (err) {
+    // `auto`: unusable heads must not silence the monitor — fall back to YAMNet's own cry score
+    logger.warn(
+      { err: (err as Error).message, headsDir },
+      "trained heads not usable; using YAMNet's cry score",
+    );
+    return load(null);
+  }
 }
 
 function service(name: string, start: () => Promise<void>, stop: () => Promise<void>): Service {
@@ -121,6 +152,13 @@ export class App {
   }
 
   emit = (event: BabymonEvent): void => {
+    if (event.type === "episode_start" || event.type === "episode_update" || event.type === "episode_end") {
+      const { id, reason, peak, confidence } = event.episode;
+      const what = { episode_start: "cry started", episode_update: "cry reason", episode_end: "cry ended" }[
+        event.type
+      ];
+      this.o.logger.info({ episode: id, reason, confidence, peak }, what);
+    }
     for (const sink of this.sinks) sink.enqueue(event);
   };
 
@@ -201,7 +239,8 @@ export class App {
         this.add(
           service(
             "analyzer",
-            async () => {},
+            // the first inference compiles the backend's kernels (~0.5 s on wasm): do it before audio arrives
+            async () => void (await a.analyze([new Float32Array(PATCH_WINDOW_SAMPLES)])),
             async () => a.dispose(),
           ),
         );

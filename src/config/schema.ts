@@ -77,7 +77,7 @@ export const detectionConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
     /** Cry probability a window must exceed to count as crying. */
-    threshold: z.number().gt(0).lt(1).default(0.35),
+    threshold: z.number().gt(0).lt(1).default(0.4),
     /** Onset: `onsetK` of the last `onsetN` windows over the threshold. */
     onsetK: z.number().int().min(1).max(20).default(2),
     onsetN: z.number().int().min(1).max(20).default(3),

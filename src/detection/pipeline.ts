@@ -239,7 +239,9 @@ export class ListeningPipeline {
   }
 
   emitHealth(): void {
-    this.o.emit({ type: "health", at: Date.now(), health: this.health() });
+    const health = this.health();
+    this.o.logger.debug({ health }, "health");
+    this.o.emit({ type: "health", at: Date.now(), health });
   }
 
   /** Stops the source, analyses what is queued, and closes the open episode. */

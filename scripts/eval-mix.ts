@@ -1,0 +1,129 @@
+/**
+ * Builds the seeded evaluation mix from ../shared, scores it once with the real analyzer (YAMNet, heads when
+ * present), and evaluates the episode logic: recall (by SNR), false episodes per hour, onset latency.
+ *
+ *   npx tsx scripts/eval-mix.ts [--seed 1] [--minutes 30] [--wav out.wav] [--grid] [--threshold 0.35 …]
+ *
+ * `--wav` also writes the mix (and out.json labels) so `babymon detect out.wav --jsonl` can be checked end to end.
+ * Window scores are cached in .cache/ (git-ignored). No generated audio is committed.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadAnalyzer } from "../src/app.js";
+import { encodeWav } from "../src/audio/wav.js";
+import { loadConfig } from "../src/config/load.js";
+import type { EpisodeParams } from "../src/detection/episodes.js";
+import { buildMix, DEFAULT_MIX } from "../src/dev/mix.js";
+import { episodesFor, type ScoredMixWindow, scoreMix, scoreWindows } from "../src/dev/mix-eval.js";
+import { createLogger } from "../src/logging.js";
+import { PROJECT_ROOT } from "../src/version.js";
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: "string", default: "1" },
+    minutes: { type: "string", default: String(DEFAULT_MIX.minutes) },
+    wav: { type: "string" },
+    grid: { type: "boolean", default: false },
+    threshold: { type: "string" },
+    "onset-k": { type: "string" },
+    "onset-n": { type: "string" },
+    "min-duration": { type: "string" },
+    score: { type: "string", default: "cry" },
+    "score-source": { type: "string", default: "auto" },
+  },
+});
+
+const seed = Number(values.seed);
+const minutes = Number(values.minutes);
+const { config } = loadConfig({ env: {}, overrides: { "inference.scoreSource": values["score-source"] } });
+const logger = createLogger({ level: "warn" }, 2);
+
+const t0 = performance.now();
+const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes });
+process.stderr.write(
+  `mix seed ${seed}: ${(mix.durationSec / 60).toFixed(1)} min, ${mix.events.length} events, built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+);
+if (values.wav) {
+  writeFileSync(values.wav, encodeWav(mix.samples, 16000));
+  writeFileSync(
+    values.wav.replace(/\.wav$/, ".json"),
+    JSON.stringify({ options: mix.options, events: mix.events, inputs: mix.inputs }, null, 1),
+  );
+}
+
+const analyzer = await loadAnalyzer(config.inference, logger);
+const cacheDir = join(PROJECT_ROOT, ".cache");
+mkdirSync(cacheDir, { recursive: true });
+const cacheFile = join(
+  cacheDir,
+  `mix-scores-s${seed}-m${minutes}-${analyzer.models.heads ?? "yamnet"}-h${config.windows.hopSec}.json`.replace(
+    /[^\w.\-/]/g,
+    "_",
+  ),
+);
+let windows: ScoredMixWindow[];
+if (existsSync(cacheFile)) windows = JSON.parse(readFileSync(cacheFile, "utf8"));
+else {
+  const t1 = performance.now();
+  windows = await scoreWindows(mix.samples, analyzer, config.windows.hopSec);
+  process.stderr.write(
+    `scored ${windows.length} windows in ${((performance.now() - t1) / 1000).toFixed(1)} s (${analyzer.backend})\n`,
+  );
+  writeFileSync(cacheFile, JSON.stringify(windows));
+}
+analyzer.dispose();
+
+const cries = mix.events.filter((e) => e.kind === "cry");
+const counts = Object.entries(
+  mix.events.reduce<Record<string, number>>((a, e) => ({ ...a, [e.kind]: (a[e.kind] ?? 0) + 1 }), {}),
+);
+process.stdout.write(
+  `mix: ${(mix.durationSec / 60).toFixed(1)} min; events ${counts.map(([k, v]) => `${k} ${v}`).join(", ")}; ` +
+    `cry SNRs ${DEFAULT_MIX.snrsDb.join("/")} dB; background ${DEFAULT_MIX.backgroundDbfs.join("…")} dBFS; ` +
+    `${cries.length} cry clips from ${new Set(cries.map((c) => c.source)).size} files\n`,
+);
+
+const base: EpisodeParams = { ...config.detection };
+const score = values.score === "yamnetCry" ? "yamnetCry" : "cry";
+const report = (p: EpisodeParams) => {
+  const s = scoreMix(episodesFor(windows, p, score), mix.events, mix.durationSec);
+  return { p, s };
+};
+const fmt = ({ p, s }: ReturnType<typeof report>) =>
+  `thr ${p.threshold.toFixed(2)} k${p.onsetK}/n${p.onsetN} min ${p.minDurationSec}s hold ${p.holdSec}s | recall ${(s.recall * 100).toFixed(1)} % (${s.found}/${s.cries}) ` +
+  `| false ${s.falseEpisodes} = ${s.falsePerHour.toFixed(2)}/h | latency median ${s.latencyMedianSec.toFixed(2)} s p95 ${s.latencyP95Sec.toFixed(2)} s`;
+
+if (values.grid) {
+  const rows: ReturnType<typeof report>[] = [];
+  for (const threshold of [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6])
+    for (const [onsetK, onsetN] of [
+      [1, 1],
+      [2, 2],
+      [2, 3],
+      [3, 4],
+      [3, 5],
+    ])
+      for (const minDurationSec of [0, 2])
+        rows.push(report({ ...base, threshold, onsetK, onsetN, minDurationSec }));
+  rows.sort((a, b) => b.s.recall - a.s.recall || a.s.falsePerHour - b.s.falsePerHour);
+  for (const r of rows) process.stdout.write(`${fmt(r)}\n`);
+} else {
+  const p: EpisodeParams = {
+    ...base,
+    ...(values.threshold ? { threshold: Number(values.threshold) } : {}),
+    ...(values["onset-k"] ? { onsetK: Number(values["onset-k"]) } : {}),
+    ...(values["onset-n"] ? { onsetN: Number(values["onset-n"]) } : {}),
+    ...(values["min-duration"] ? { minDurationSec: Number(values["min-duration"]) } : {}),
+  };
+  const r = report(p);
+  process.stdout.write(`${fmt(r)}\n`);
+  process.stdout.write(
+    `recall by SNR: ${Object.entries(r.s.recallBySnr)
+      .map(([k, v]) => `${k} ${v.found}/${v.cries}`)
+      .join(", ")}\n`,
+  );
+  process.stdout.write(
+    `false episodes by overlapping event: ${JSON.stringify(r.s.falseByLabel)}; non-cry audio ${r.s.nonCryHours.toFixed(2)} h\n`,
+  );
+}

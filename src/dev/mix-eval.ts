@@ -1,0 +1,160 @@
+import type { EpisodeParams } from "../detection/episodes.js";
+import { EpisodeTracker } from "../detection/episodes.js";
+import { WindowCutter } from "../detection/windows.js";
+import type { ReasonProbabilities } from "../events.js";
+import type { Analyzer } from "../inference/analysis.js";
+import type { MixEvent } from "./mix.js";
+
+export interface ScoredMixWindow {
+  startSec: number;
+  endSec: number;
+  levelDbfs: number;
+  cry: number;
+  yamnetCry: number;
+  reasons: ReasonProbabilities | null;
+}
+
+/** Cuts the audio into windows exactly as the pipeline does and scores them with the analyzer. */
+export async function scoreWindows(
+  samples: Float32Array,
+  analyzer: Analyzer,
+  hopSec: number,
+  batch = 8,
+): Promise<ScoredMixWindow[]> {
+  const cutter = new WindowCutter(hopSec);
+  const windows: Array<{ startSec: number; endSec: number; levelDbfs: number; samples: Float32Array }> = [];
+  cutter.push(samples, (w) => windows.push(w));
+  const out: ScoredMixWindow[] = [];
+  for (let i = 0; i < windows.length; i += batch) {
+    const part = windows.slice(i, i + batch);
+    const results = await analyzer.analyze(part.map((w) => w.samples));
+    results.forEach((r, k) => {
+      const w = part[k];
+      out.push({
+        startSec: w.startSec,
+        endSec: w.endSec,
+        levelDbfs: w.levelDbfs,
+        cry: r.cry,
+        yamnetCry: r.yamnetCry,
+        reasons: r.reasons,
+      });
+    });
+  }
+  return out;
+}
+
+export interface EpisodeSpan {
+  start: number;
+  end: number;
+  detected: number;
+  peak: number;
+  reason: string;
+}
+
+/** Runs the episode state machine over scored windows (the pipeline's logic, gate off). */
+export function episodesFor(
+  windows: ScoredMixWindow[],
+  params: EpisodeParams,
+  score: "cry" | "yamnetCry" = "cry",
+): EpisodeSpan[] {
+  let n = 0;
+  const tracker = new EpisodeTracker(params, { yamnet: "eval", heads: null }, () => String(++n));
+  const detected = new Map<string, number>();
+  const spans: EpisodeSpan[] = [];
+  const take = (events: ReturnType<EpisodeTracker["push"]>) => {
+    for (const e of events) {
+      if (e.type === "episode_start") detected.set(e.episode.id, e.at / 1000);
+      if (e.type === "episode_end") {
+        spans.push({
+          start: e.episode.startSec,
+          end: e.episode.endSec,
+          detected: detected.get(e.episode.id)!,
+          peak: e.episode.peak,
+          reason: e.episode.reason,
+        });
+      }
+    }
+  };
+  for (const w of windows) {
+    take(
+      tracker.push({
+        startSec: w.startSec,
+        endSec: w.endSec,
+        atMs: w.endSec * 1000,
+        cry: w[score],
+        reasons: w.reasons,
+        levelDbfs: w.levelDbfs,
+      }),
+    );
+  }
+  take(tracker.close());
+  return spans;
+}
+
+export interface MixScore {
+  cries: number;
+  found: number;
+  recall: number;
+  recallBySnr: Record<string, { cries: number; found: number }>;
+  falseEpisodes: number;
+  falsePerHour: number;
+  /** false episodes by the label of the non-cry event they overlap ("background" when none) */
+  falseByLabel: Record<string, number>;
+  nonCryHours: number;
+  latencyMedianSec: number;
+  latencyP95Sec: number;
+  latencies: number[];
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+const overlaps = (a: { start: number; end: number }, b: { start: number; end: number }) =>
+  a.start < b.end && b.start < a.end;
+
+/** Recall, false episodes per hour of non-cry audio, onset latency (report time − cry onset). */
+export function scoreMix(episodes: EpisodeSpan[], events: MixEvent[], durationSec: number): MixScore {
+  const cries = events.filter((e) => e.kind === "cry");
+  const recallBySnr: MixScore["recallBySnr"] = {};
+  const latencies: number[] = [];
+  let found = 0;
+  for (const c of cries) {
+    const key = `${c.snrDb} dB`;
+    recallBySnr[key] ??= { cries: 0, found: 0 };
+    recallBySnr[key].cries++;
+    const hit = episodes.filter((ep) => overlaps(ep, c)).sort((a, b) => a.detected - b.detected)[0];
+    if (hit) {
+      found++;
+      recallBySnr[key].found++;
+      latencies.push(hit.detected - c.onset);
+    }
+  }
+  const falseByLabel: Record<string, number> = {};
+  let falseEpisodes = 0;
+  for (const ep of episodes) {
+    if (cries.some((c) => overlaps(ep, c))) continue;
+    falseEpisodes++;
+    const other = events.find((e) => e.kind !== "cry" && overlaps(ep, e));
+    const label = other ? `${other.kind}:${other.label}` : "background";
+    falseByLabel[label] = (falseByLabel[label] ?? 0) + 1;
+  }
+  const cryTime = cries.reduce((s, c) => s + (c.end - c.start), 0);
+  const nonCryHours = (durationSec - cryTime) / 3600;
+  latencies.sort((a, b) => a - b);
+  return {
+    cries: cries.length,
+    found,
+    recall: cries.length ? found / cries.length : Number.NaN,
+    recallBySnr,
+    falseEpisodes,
+    falsePerHour: falseEpisodes / nonCryHours,
+    falseByLabel,
+    nonCryHours,
+    latencyMedianSec: quantile(latencies, 0.5),
+    latencyP95Sec: quantile(latencies, 0.95),
+    latencies,
+  };
+}

@@ -1,0 +1,234 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { readAudioFile16k } from "../audio/decode.js";
+import { PROJECT_ROOT } from "../version.js";
+
+/**
+ * A reproducible evaluation mix for tuning and measuring the detector: Donate-a-Cry cries over household noise
+ * at several SNRs, household-only stretches (with hard negatives: cat, dog, siren, laughing, …), baby laughter and
+ * speech. Everything at 16 kHz (the 8 kHz cries are upsampled; they stay band-limited to 4 kHz).
+ * The same seed gives the same mix; labels say where every event is.
+ */
+
+export const SHARED_DATA = join(PROJECT_ROOT, "..", "shared", "data");
+export const SHARED_EXAMPLES = join(PROJECT_ROOT, "..", "shared", "examples");
+const RATE = 16000;
+
+export type MixEventKind = "cry" | "household" | "laugh" | "speech";
+
+export interface MixEvent {
+  kind: MixEventKind;
+  /** seconds from the mix start */
+  start: number;
+  end: number;
+  /** for cries: where the crying itself begins (first 50 ms frame within 20 dB of the clip's loudest) */
+  onset: number;
+  source: string;
+  /** household class, cry reason */
+  label: string;
+  /** cries: signal-to-noise ratio against the background (dB) */
+  snrDb: number | null;
+  levelDbfs: number;
+}
+
+export interface MixOptions {
+  seed: number;
+  /** approximate length in minutes */
+  minutes: number;
+  snrsDb: number[];
+  /** background level range (dBFS RMS) */
+  backgroundDbfs: [number, number];
+  /** seconds of background between events */
+  gapSec: [number, number];
+  /** fraction of events that are cries (the rest: household stretches, laughter, speech) */
+  cryFraction: number;
+  /** cry files to use (default: all); e.g. a held-out split */
+  cryFiles?: string[];
+}
+
+export const DEFAULT_MIX: MixOptions = {
+  seed: 1,
+  minutes: 30,
+  snrsDb: [20, 10, 5, 0],
+  backgroundDbfs: [-50, -35],
+  gapSec: [10, 20],
+  cryFraction: 0.45,
+};
+
+/** Household classes a nursery hears and that must not raise a cry episode; drawn more often. */
+export const HARD_NEGATIVES = [
+  "cat",
+  "dog",
+  "siren",
+  "laughing",
+  "coughing",
+  "sneezing",
+  "snoring",
+  "rooster",
+];
+
+export interface Mix {
+  samples: Float32Array;
+  events: MixEvent[];
+  options: MixOptions;
+  durationSec: number;
+  /** sha256 of every input file used, by path relative to ../shared/data */
+  inputs: Record<string, string>;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function rms(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return Math.sqrt(s / Math.max(1, x.length)) || 1e-9;
+}
+
+const db = (x: number) => 20 * Math.log10(Math.max(x, 1e-9));
+const gain = (dB: number) => 10 ** (dB / 20);
+
+function listWavs(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".wav"))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** First 50 ms frame whose RMS is within 20 dB of the loudest frame. */
+export function cryOnset(x: Float32Array): number {
+  const frame = RATE / 20;
+  const levels: number[] = [];
+  for (let i = 0; i + frame <= x.length; i += frame) levels.push(rms(x.subarray(i, i + frame)));
+  const peak = Math.max(...levels);
+  const i = levels.findIndex((l) => db(l) >= db(peak) - 20);
+  return (Math.max(0, i) * frame) / RATE;
+}
+
+export async function buildMix(options: MixOptions): Promise<Mix> {
+  const rand = mulberry32(options.seed);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+  const uniform = ([lo, hi]: [number, number]) => lo + (hi - lo) * rand();
+  const inputs: Record<string, string> = {};
+  const cache = new Map<string, Float32Array>();
+  const load = async (path: string): Promise<Float32Array> => {
+    let x = cache.get(path);
+    if (!x) {
+      x = (await readAudioFile16k(path)).samples;
+      cache.set(path, x);
+      inputs[path.slice(SHARED_DATA.length + 1) || basename(path)] = createHash("sha256")
+        .update(readFileSync(path))
+        .digest("hex");
+    }
+    return x;
+  };
+
+  const householdDir = join(SHARED_DATA, "household");
+  const classes = readdirSync(householdDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  const householdFiles = new Map(classes.map((c) => [c, listWavs(join(householdDir, c))]));
+  const cryFiles =
+    options.cryFiles ??
+    readdirSync(join(SHARED_DATA, "donateacry"))
+      .sort()
+      .flatMap((reason) => listWavs(join(SHARED_DATA, "donateacry", reason)));
+  const laughFiles = listWavs(join(SHARED_DATA, "laugh"));
+  const speechFiles = [join(SHARED_EXAMPLES, "speech.wav"), join(SHARED_EXAMPLES, "two_heads.wav")];
+  const shuffledCries = [...cryFiles].sort(() => rand() - 0.5);
+
+  const total = Math.round(options.minutes * 60 * RATE);
+  const out = new Float32Array(total);
+  const events: MixEvent[] = [];
+
+  // 1. continuous background: random household clips, each at a random level in the background range
+  for (let at = 0; at < total; ) {
+    const cls = pick(classes.filter((c) => !HARD_NEGATIVES.includes(c)));
+    const clip = await load(pick(householdFiles.get(cls)!));
+    const g = gain(uniform(options.backgroundDbfs)) / rms(clip);
+    for (let i = 0; i < clip.length && at + i < total; i++) out[at + i] += clip[i] * g;
+    at += clip.length;
+  }
+
+  // 2. events separated by background-only gaps
+  let cryIndex = 0;
+  let snrIndex = 0;
+  for (let at = Math.round(uniform(options.gapSec) * RATE); at < total - 10 * RATE; ) {
+    const r = rand();
+    let event: MixEvent;
+    let length: number;
+    if (r < options.cryFraction) {
+      const file = shuffledCries[cryIndex++ % shuffledCries.length];
+      const clip = await load(file);
+      length = Math.min(clip.length, total - at);
+      const snr = options.snrsDb[snrIndex++ % options.snrsDb.length];
+      const noise = rms(out.subarray(at, at + length));
+      const g = (noise * gain(snr)) / rms(clip);
+      for (let i = 0; i < length; i++) out[at + i] += clip[i] * g;
+      const reason = basename(join(file, ".."));
+      event = {
+        kind: "cry",
+        start: at / RATE,
+        end: (at + length) / RATE,
+        onset: at / RATE + cryOnset(clip.subarray(0, length)),
+        source: file.slice(SHARED_DATA.length + 1),
+        label: reason,
+        snrDb: snr,
+        levelDbfs: db(rms(clip) * g),
+      };
+    } else {
+      // household stretch (hard negatives half the time), baby laughter, or speech: 2–4 clips in a row
+      const kindRoll = rand();
+      const kind: MixEventKind = kindRoll < 0.7 ? "household" : kindRoll < 0.92 ? "laugh" : "speech";
+      const cls = kind === "household" ? (rand() < 0.5 ? pick(HARD_NEGATIVES) : pick(classes)) : kind;
+      const files =
+        kind === "household" ? householdFiles.get(cls)! : kind === "laugh" ? laughFiles : speechFiles;
+      const level = uniform([-35, -20]);
+      const start = at;
+      const count = kind === "speech" ? 2 : 2 + Math.floor(rand() * 3);
+      const used: string[] = [];
+      for (let k = 0; k < count && at < total; k++) {
+        const file = pick(files);
+        used.push(basename(file));
+        const clip = await load(file);
+        const n = Math.min(clip.length, total - at);
+        const g = gain(level) / rms(clip);
+        for (let i = 0; i < n; i++) out[at + i] += clip[i] * g;
+        at += n;
+      }
+      length = at - start;
+      at = start;
+      event = {
+        kind,
+        start: start / RATE,
+        end: (start + length) / RATE,
+        onset: start / RATE,
+        source: used.join(" "),
+        label: cls,
+        snrDb: null,
+        levelDbfs: level,
+      };
+    }
+    events.push(event);
+    at += length + Math.round(uniform(options.gapSec) * RATE);
+  }
+  // keep clear of clipping: scale the whole mix down if needed
+  let peak = 0;
+  for (let i = 0; i < out.length; i++) peak = Math.max(peak, Math.abs(out[i]));
+  if (peak > 0.99) {
+    const g = 0.99 / peak;
+    for (let i = 0; i < out.length; i++) out[i] *= g;
+    for (const e of events) e.levelDbfs += db(g);
+  }
+  return { samples: out, events, options, durationSec: total / RATE, inputs };
+}

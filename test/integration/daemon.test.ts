@@ -1,0 +1,218 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { encodeWav } from "../../src/audio/wav.js";
+import type { EpisodeRow } from "../../src/sinks/sqlite/database.js";
+import {
+  CRY_CLIP,
+  concat,
+  Daemon,
+  DOG_CLIP,
+  FifoFeeder,
+  isolatedEnv,
+  type LogLine,
+  load16k,
+  quiet,
+} from "./daemon-support.js";
+
+const hasArecord = spawnSync("arecord", ["--version"]).status === 0;
+const isCryEnded = (l: LogLine) => l.msg === "cry ended";
+
+let dir: string;
+let cry: Float32Array;
+let dog: Float32Array;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "babymon-daemon-"));
+  cry = await load16k(CRY_CLIP);
+  dog = await load16k(DOG_CLIP);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function readEpisodes(path: string): EpisodeRow[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare("SELECT * FROM episodes ORDER BY start_ms").all() as EpisodeRow[];
+  } finally {
+    db.close();
+  }
+}
+
+describe("babymon run with a real arecord (ALSA file plugin)", {
+  skip: !hasArecord && "arecord not installed",
+}, () => {
+  it("raises an episode for a cry and none for a dog, and survives the capture process being killed", async () => {
+    const fifo = join(dir, "mic.fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+    const asoundrc = join(dir, "asoundrc");
+    writeFileSync(
+      asoundrc,
+      `</usr/share/alsa/alsa.conf>\npcm.babymon_test { type file; slave.pcm null; file "/dev/null"; infile "${fifo}"; format "raw" }\n`,
+    );
+    const data = join(dir, "arecord");
+    const feeder = new FifoFeeder(fifo);
+    let dogStart = 0;
+    let dogEnd = 0;
+    const daemon = new Daemon(
+      ["run"],
+      isolatedEnv({
+        ALSA_CONFIG_PATH: asoundrc,
+        BABYMON_DATA_DIR: data,
+        BABYMON_AUDIO__DEVICE: "babymon_test",
+        BABYMON_AUDIO__RESTART_MIN_SEC: "0.2",
+        BABYMON_DETECTION__HOLD_SEC: "2",
+        BABYMON_DETECTION__COOLDOWN_SEC: "1",
+      }),
+    );
+    try {
+      await daemon.waitFor((l) => l.msg === "capture" && l.status === "online", 20_000, 1, "capture online");
+
+      feeder.segment(quiet(1));
+      feeder.segment(cry);
+      feeder.segment(quiet(1));
+      await daemon.waitFor(isCryEnded, 25_000, 1, "first episode");
+
+      const [arecord] = daemon.children("arecord");
+      assert.ok(arecord, "arecord runs under the daemon");
+      process.kill(arecord, "SIGKILL");
+      await daemon.waitFor(
+        (l) => l.msg === "capture" && l.status === "offline",
+        10_000,
+        1,
+        "capture offline",
+      );
+      const back = await daemon.waitFor(
+        (l) => l.msg === "capture" && l.status === "online",
+        15_000,
+        2,
+        "restart",
+      );
+      assert.ok((back.restarts as number) >= 1);
+      assert.notEqual(daemon.children("arecord")[0], arecord, "a new arecord process");
+
+      const dogSeg = feeder.segment(dog);
+      dogStart = await dogSeg.started;
+      await dogSeg.done;
+      dogEnd = Date.now();
+      feeder.segment(quiet(3));
+      feeder.segment(cry);
+      feeder.segment(quiet(1));
+      await daemon.waitFor(isCryEnded, 30_000, 2, "second episode after the restart");
+
+      daemon.child.kill("SIGTERM");
+      const exit = await daemon.exited;
+      assert.equal(exit.code, 0, `clean exit on SIGTERM\n${daemon.stderr}`);
+    } finally {
+      if (daemon.child.exitCode === null) daemon.child.kill("SIGKILL");
+      await feeder.stop();
+    }
+
+    const episodes = readEpisodes(join(data, "babymon.db"));
+    assert.equal(episodes.length, 2, JSON.stringify(episodes));
+    for (const e of episodes) {
+      assert.equal(e.status, "closed");
+      assert.ok(e.peak > 0.4);
+      assert.ok((e.duration_sec ?? 0) > 1);
+    }
+    // nothing during the dog: neither episode overlaps its playback (1.5 s slack for capture buffering)
+    for (const e of episodes) {
+      const clear = e.end_ms! < dogStart || e.start_ms > dogEnd + 1500;
+      assert.ok(clear, `no episode on the dog: ${JSON.stringify({ e, dogStart, dogEnd })}`);
+    }
+
+    const db = new Database(join(data, "babymon.db"), { readonly: true });
+    const restarts = db.prepare("SELECT max(restarts) AS n FROM health WHERE kind = 'capture'").get() as {
+      n: number;
+    };
+    const stops = db.prepare("SELECT count(*) AS n FROM health WHERE kind = 'daemon_stop'").get() as {
+      n: number;
+    };
+    db.close();
+    assert.ok(restarts.n >= 1, "capture restart logged");
+    assert.equal(stops.n, 1, "clean stop logged");
+  });
+});
+
+describe("the SQLite log", () => {
+  it("keeps every committed episode when the daemon is killed with SIGKILL", async () => {
+    const part = cry.subarray(0, Math.round(2.5 * 16000));
+    const audio = concat(quiet(0.5), part, quiet(2.5), part, quiet(2.5), cry, quiet(20));
+    const wav = join(dir, "three-cries.wav");
+    writeFileSync(wav, encodeWav(audio, 16000));
+    const data = join(dir, "kill9");
+    const daemon = new Daemon(
+      ["run", "--input", wav],
+      isolatedEnv({
+        BABYMON_DATA_DIR: data,
+        BABYMON_DETECTION__HOLD_SEC: "1",
+        BABYMON_DETECTION__COOLDOWN_SEC: "0.5",
+      }),
+    );
+    const path = join(data, "babymon.db");
+    let committed: EpisodeRow[] = [];
+    try {
+      await daemon.waitFor(isCryEnded, 30_000, 2, "two episodes");
+      // wait until the SQLite sink has committed both, then read them through a second connection
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        committed = readEpisodes(path).filter((e) => e.status === "closed");
+        if (committed.length >= 2) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(committed.length >= 2, "two episodes committed");
+      daemon.child.kill("SIGKILL");
+      const exit = await daemon.exited;
+      assert.equal(exit.signal, "SIGKILL");
+    } finally {
+      if (daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill("SIGKILL");
+    }
+    const db = new Database(path);
+    assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
+    db.close();
+    const after = readEpisodes(path);
+    for (const row of committed) {
+      const kept = after.find((e) => e.id === row.id);
+      assert.deepEqual(kept, row, "committed episode intact");
+    }
+
+    // `history` reads the same file
+    const history = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "history", "--json", "--db", path],
+      {
+        encoding: "utf8",
+        env: isolatedEnv({}),
+      },
+    );
+    assert.equal(history.status, 0, history.stderr);
+    const ids = history.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { id: string }).id);
+    for (const row of committed) assert.ok(ids.includes(row.id));
+  });
+});
+
+describe("configuration errors", () => {
+  it("stops start-up naming the key, the value and what is allowed", () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "detection:\n  onsetN: 3\n  holdSec: -1\n");
+    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "run", "--config", bad], {
+      encoding: "utf8",
+      env: isolatedEnv({ BABYMON_DETECTION__THRESHOLD: "1.5", BABYMON_DATA_DIR: join(dir, "bad") }),
+    });
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /`detection\.threshold` to be a number between 0 and 1 \(exclusive\), got 1\.5 \(from BABYMON_DETECTION__THRESHOLD\)/,
+    );
+    assert.match(
+      r.stderr,
+      /`detection\.holdSec` to be a number between 0 and 120, got -1 \(from .*bad\.yaml\)/,
+    );
+  });
+});
