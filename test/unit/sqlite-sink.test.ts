@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import pino from "pino";
+import { loadConfig } from "../../src/config/load.js";
+import type { EpisodeInfo } from "../../src/events.js";
+import { listEpisodes, MIGRATIONS, openDatabase } from "../../src/sinks/sqlite/database.js";
+import { SqliteSink } from "../../src/sinks/sqlite/sqlite-sink.js";
+
+const DAY = 86_400_000;
+const logger = pino({ level: "silent" });
+
+function episode(id: string, startMs: number): EpisodeInfo {
+  return {
+    id,
+    startMs,
+    startSec: 0,
+    peak: 0.9,
+    reason: "hungry",
+    confidence: 0.7,
+    probabilities: { hungry: 0.7, belly_pain: 0.1, burping: 0.05, discomfort: 0.1, tired: 0.05 },
+    levelDbfs: -30,
+    models: { yamnet: "sha", heads: "heads@1" },
+  };
+}
+
+describe("SQLite sink", () => {
+  it("migrates once, stores an episode from start to end, and marks unfinished ones interrupted", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "babymon-sqlite-")), "b.db");
+    const db = openDatabase(path);
+    assert.ok((db.pragma("user_version", { simple: true }) as number) >= MIGRATIONS.length);
+    assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+    const { config } = loadConfig({ env: {} });
+    const sink = new SqliteSink(db, { config: config.storage, logger });
+    await sink.start();
+    const now = Date.now();
+    await sink.handle({ type: "episode_start", at: now, episode: episode("a", now) });
+    await sink.handle({
+      type: "episode_update",
+      at: now,
+      episode: { ...episode("a", now), reason: "tired" },
+    });
+    await sink.handle({
+      type: "episode_end",
+      at: now,
+      episode: { ...episode("a", now), endMs: now + 9000, endSec: 9, durationSec: 9 },
+    });
+    await sink.handle({ type: "episode_start", at: now, episode: episode("b", now + 20_000) });
+    await sink.stop();
+    db.close();
+
+    const again = openDatabase(path); // second open: no migration re-run
+    const sink2 = new SqliteSink(again, { config: config.storage, logger });
+    await sink2.start();
+    const rows = listEpisodes(again, { sinceMs: 0 });
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.status, r.reason, r.provisional_reason, r.duration_sec]),
+      [
+        ["a", "closed", "hungry", "tired", 9],
+        ["b", "interrupted", "hungry", null, null],
+      ],
+    );
+    again.close();
+  });
+
+  it("deletes rows by age and, over the size limit, the window log before episodes", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "babymon-sqlite-")), "r.db");
+    const db = openDatabase(path);
+    let now = Date.now();
+    const { config } = loadConfig({
+      env: {},
+      overrides: {
+        "storage.retentionDays": 30,
+        "storage.maxSizeMb": 1,
+        "storage.windowLog.enabled": true,
+        "storage.windowLog.every": 1,
+        "storage.windowLog.retentionDays": 3650,
+      },
+    });
+    const sink = new SqliteSink(db, { config: config.storage, logger, now: () => now });
+    await sink.start();
+    const old = now - 40 * DAY;
+    await sink.handle({
+      type: "episode_end",
+      at: old,
+      episode: { ...episode("old", old), endMs: old, endSec: 1, durationSec: 1 },
+    });
+    await sink.handle({
+      type: "episode_end",
+      at: now,
+      episode: { ...episode("new", now), endMs: now, endSec: 1, durationSec: 1 },
+    });
+    const insert = db.transaction(() => {
+      for (let i = 0; i < 40_000; i++) {
+        db.prepare(
+          "INSERT INTO windows (at_ms, time_sec, level_dbfs, cry, gated) VALUES (?, ?, ?, ?, 0)",
+        ).run(now - i, i, -40, 0.01);
+      }
+    });
+    insert();
+    now += 1;
+    const { deleted } = sink.retention();
+    assert.ok(deleted > 1);
+    const ids = listEpisodes(db, { sinceMs: 0 }).map((r) => r.id);
+    assert.deepEqual(ids, ["new"], "old episode gone by age, recent one kept");
+    const windows = (db.prepare("SELECT count(*) AS n FROM windows").get() as { n: number }).n;
+    assert.ok(windows < 40_000 && windows > 0, `window log trimmed to fit 1 MB, kept ${windows}`);
+    db.close();
+  });
+});
