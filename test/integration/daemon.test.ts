@@ -197,6 +197,25 @@ describe("the SQLite log", () => {
   });
 });
 
+describe("shutdown", () => {
+  it("closes the open episode and flushes the database on SIGTERM", async () => {
+    const wav = join(dir, "long-cry.wav");
+    writeFileSync(wav, encodeWav(concat(quiet(0.5), cry, cry, cry, cry), 16000));
+    const data = join(dir, "sigterm");
+    const daemon = new Daemon(["run", "--input", wav], isolatedEnv({ BABYMON_DATA_DIR: data }));
+    try {
+      await daemon.waitFor((l) => l.msg === "cry started", 20_000, 1, "episode start");
+      daemon.child.kill("SIGTERM");
+      assert.equal((await daemon.exited).code, 0);
+    } finally {
+      if (daemon.child.exitCode === null) daemon.child.kill("SIGKILL");
+    }
+    const [episode] = readEpisodes(join(data, "babymon.db"));
+    assert.equal(episode.status, "closed");
+    assert.ok(episode.end_ms !== null && episode.end_ms > episode.start_ms);
+  });
+});
+
 describe("configuration errors", () => {
   it("stops start-up naming the key, the value and what is allowed", () => {
     const bad = join(dir, "bad.yaml");
