@@ -29,6 +29,7 @@ const { values } = parseArgs({
     "onset-k": { type: "string" },
     "onset-n": { type: "string" },
     "min-duration": { type: "string" },
+    "onset-strong": { type: "string" },
     score: { type: "string", default: "cry" },
     "score-source": { type: "string", default: "auto" },
   },
@@ -91,7 +92,7 @@ const report = (p: EpisodeParams) => {
   return { p, s };
 };
 const fmt = ({ p, s }: ReturnType<typeof report>) =>
-  `thr ${p.threshold.toFixed(2)} k${p.onsetK}/n${p.onsetN} min ${p.minDurationSec}s hold ${p.holdSec}s | recall ${(s.recall * 100).toFixed(1)} % (${s.found}/${s.cries}) ` +
+  `thr ${p.threshold.toFixed(2)} k${p.onsetK}/n${p.onsetN} strong ${p.onsetStrong} hold ${p.holdSec}s | recall ${(s.recall * 100).toFixed(1)} % (${s.found}/${s.cries}) ` +
   `| false ${s.falseEpisodes} = ${s.falsePerHour.toFixed(2)}/h | latency median ${s.latencyMedianSec.toFixed(2)} s p95 ${s.latencyP95Sec.toFixed(2)} s`;
 
 if (values.grid) {
@@ -104,8 +105,8 @@ if (values.grid) {
       [3, 4],
       [3, 5],
     ])
-      for (const minDurationSec of [0, 2])
-        rows.push(report({ ...base, threshold, onsetK, onsetN, minDurationSec }));
+      for (const onsetStrong of [0.7, 0.8, 0.9, 1])
+        rows.push(report({ ...base, threshold, onsetK, onsetN, onsetStrong }));
   rows.sort((a, b) => b.s.recall - a.s.recall || a.s.falsePerHour - b.s.falsePerHour);
   for (const r of rows) process.stdout.write(`${fmt(r)}\n`);
 } else {
@@ -115,6 +116,7 @@ if (values.grid) {
     ...(values["onset-k"] ? { onsetK: Number(values["onset-k"]) } : {}),
     ...(values["onset-n"] ? { onsetN: Number(values["onset-n"]) } : {}),
     ...(values["min-duration"] ? { minDurationSec: Number(values["min-duration"]) } : {}),
+    ...(values["onset-strong"] ? { onsetStrong: Number(values["onset-strong"]) } : {}),
   };
   const r = report(p);
   process.stdout.write(`${fmt(r)}\n`);

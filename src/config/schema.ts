@@ -81,6 +81,8 @@ export const detectionConfigSchema = z
     /** Onset: `onsetK` of the last `onsetN` windows over the threshold. */
     onsetK: z.number().int().min(1).max(20).default(2),
     onsetN: z.number().int().min(1).max(20).default(3),
+    /** …or a single window at or above this probability (1 = off). */
+    onsetStrong: z.number().gt(0).max(1).default(0.8),
     /** Release: this long without a crying window ends the episode. */
     holdSec: seconds(0, 120, 6),
     /** Episodes shorter than this (start to last crying window) are dropped as false alarms at their end. */

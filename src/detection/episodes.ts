@@ -60,8 +60,8 @@ export function summariseReasons(sums: number[] | null, count: number, unsureBel
  * The cry-episode state machine. Feed it every window in order (`push`), including windows the volume gate
  * skipped (with cry 0); it returns the events to publish.
  *
- * - Onset: `onsetK` of the last `onsetN` windows over the threshold; the episode starts at the earliest of those
- *   windows. It is reported once crying has lasted `minDurationSec` (first crying window's start to the last
+ * - Onset: `onsetK` of the last `onsetN` windows over the threshold, or one window at `onsetStrong` or above (a
+ *   clear cry is reported half a second sooner); the episode starts at the earliest crying window among them. It is reported once crying has lasted `minDurationSec` (first crying window's start to the last
  *   crying window's end); a candidate that goes quiet for `holdSec` before that is dropped unreported.
  * - Release: `holdSec` after the end of the last crying window; the episode ends there.
  * - Cooldown: no onset for `cooldownSec` after an episode's end.
@@ -125,7 +125,7 @@ export class EpisodeTracker {
 
     if (!this.open && over && w.startSec >= this.cooldownUntilSec) {
       const crying = this.recent.filter((r) => r.cry > this.threshold && r.startSec >= this.cooldownUntilSec);
-      if (crying.length >= this.params.onsetK) {
+      if (crying.length >= this.params.onsetK || w.cry >= this.params.onsetStrong) {
         const next = this.begin(crying[0].startSec, w);
         for (const r of crying) this.absorb(next, r);
         this.open = next;

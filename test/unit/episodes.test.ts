@@ -11,6 +11,7 @@ const params: EpisodeParams = {
   threshold: 0.5,
   onsetK: 2,
   onsetN: 3,
+  onsetStrong: 1,
   holdSec: 3,
   minDurationSec: 0,
   cooldownSec: 5,
@@ -63,6 +64,13 @@ describe("episode onset", () => {
   it("does not start on isolated windows over the threshold (1 of 3)", () => {
     const ev = run(seq([0.1, 5], [0.9, 1], [0.1, 2], [0.9, 1], [0.1, 2], [0.9, 1], [0.1, 10]));
     assert.equal(ev.length, 0);
+  });
+
+  it("starts on a single window at or above the strong threshold", () => {
+    const ev = run(seq([0.1, 5], [0.95, 1], [0.1, 20]), { onsetStrong: 0.9 });
+    const start = ev.find((x) => x.e.type === "episode_start");
+    assert.equal(start?.i, 5);
+    assert.equal(run(seq([0.1, 5], [0.85, 1], [0.1, 20]), { onsetStrong: 0.9 }).length, 0);
   });
 
   it("respects a minimum duration: short bursts are never reported", () => {
