@@ -77,7 +77,10 @@ analyzer.dispose();
 
 const cries = mix.events.filter((e) => e.kind === "cry");
 const counts = Object.entries(
-  mix.events.reduce<Record<string, number>>((a, e) => ({ ...a, [e.kind]: (a[e.kind] ?? 0) + 1 }), {}),
+  mix.events.reduce<Record<string, number>>((a, e) => {
+    a[e.kind] = (a[e.kind] ?? 0) + 1;
+    return a;
+  }, {}),
 );
 process.stdout.write(
   `mix: ${(mix.durationSec / 60).toFixed(1)} min; events ${counts.map(([k, v]) => `${k} ${v}`).join(", ")}; ` +
