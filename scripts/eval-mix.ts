@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadAnalyzer } from "../src/app.js";
+import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { encodeWav } from "../src/audio/wav.js";
 import { loadConfig } from "../src/config/load.js";
 import type { EpisodeParams } from "../src/detection/episodes.js";
@@ -73,6 +73,7 @@ else {
   );
   writeFileSync(cacheFile, JSON.stringify(windows));
 }
+const detection = detectionForModels(config.detection, {}, analyzer, config.inference);
 analyzer.dispose();
 
 const cries = mix.events.filter((e) => e.kind === "cry");
@@ -88,7 +89,7 @@ process.stdout.write(
     `${cries.length} cry clips from ${new Set(cries.map((c) => c.source)).size} files\n`,
 );
 
-const base: EpisodeParams = { ...config.detection };
+const base: EpisodeParams = { ...detection };
 const score = values.score === "yamnetCry" ? "yamnetCry" : "cry";
 const report = (p: EpisodeParams) => {
   const s = scoreMix(episodesFor(windows, p, score), mix.events, mix.durationSec);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createAudioSource } from "./audio/sources/index.js";
 import type { AudioSource } from "./audio/sources/source.js";
 import { resolveDataDir } from "./config/load.js";
-import type { Config, InferenceConfig } from "./config/schema.js";
+import type { Config, DetectionConfig, InferenceConfig } from "./config/schema.js";
 import { type DetectionControl, PersistentDetectionControl } from "./control/detection-control.js";
 import { FaultBoard } from "./control/faults.js";
 import { ClipRecorder } from "./detection/clips.js";
@@ -102,6 +102,43 @@ export function resolveHeadsDir(inference: InferenceConfig): string | null {
     );
   }
   return found;
+}
+
+/**
+ * The detection settings for the loaded models: trained heads ship their own calibrated cry threshold and
+ * reason-confidence threshold (manifest `thresholds.cry` / `thresholds.unsure`); they replace the defaults
+ * unless the owner set `detection.threshold` / `detection.unsureBelow` explicitly (file, env, flag).
+ */
+export function detectionForModels(
+  detection: DetectionConfig,
+  origins: Record<string, string>,
+  analyzer: Analyzer | null,
+  inference: InferenceConfig,
+): DetectionConfig {
+  if (!analyzer?.models.heads) return detection;
+  const dir = resolveHeadsDir(inference);
+  if (!dir) return detection;
+  let thresholds: { cry?: number; unsure?: number } = {};
+  try {
+    thresholds =
+      (JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { thresholds?: typeof thresholds })
+        .thresholds ?? {};
+  } catch {
+    return detection;
+  }
+  const valid = (x: unknown): x is number => typeof x === "number" && x > 0 && x < 1;
+  return {
+    ...detection,
+    threshold:
+      !origins["detection.threshold"] && valid(thresholds.cry) ? thresholds.cry : detection.threshold,
+    unsureBelow:
+      !origins["detection.unsureBelow"] &&
+      typeof thresholds.unsure === "number" &&
+      thresholds.unsure >= 0 &&
+      thresholds.unsure <= 1
+        ? thresholds.unsure
+        : detection.unsureBelow,
+  };
 }
 
 /** Loads YAMNet and (per `inference.scoreSource`) the trained heads. */
@@ -255,7 +292,12 @@ export class App {
       this.pipeline = new ListeningPipeline({
         windows: config.windows,
         inference: config.inference,
-        detection: config.detection,
+        detection: detectionForModels(
+          config.detection,
+          this.o.configOrigins ?? {},
+          analyzer,
+          config.inference,
+        ),
         source,
         analyzer,
         emit: (event) => {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadAnalyzer } from "../../app.js";
+import { detectionForModels, loadAnalyzer } from "../../app.js";
 import { FileSource } from "../../audio/sources/file.js";
 import { ListeningPipeline } from "../../detection/pipeline.js";
 import type { BabymonEvent } from "../../events.js";
@@ -51,7 +51,7 @@ export function register(program: Command): void {
       const overrides: Record<string, unknown> = {};
       if (opts.threshold !== undefined) overrides["detection.threshold"] = Number(opts.threshold);
       if (opts.scoreSource !== undefined) overrides["inference.scoreSource"] = opts.scoreSource;
-      const { config } = loadConfigOrExit(opts.config, overrides);
+      const { config, origins } = loadConfigOrExit(opts.config, overrides);
       const logger = createLogger(
         { level: config.logging.level === "info" ? "warn" : config.logging.level },
         2,
@@ -117,7 +117,7 @@ export function register(program: Command): void {
       const pipeline = new ListeningPipeline({
         windows: config.windows,
         inference: config.inference,
-        detection: config.detection,
+        detection: detectionForModels(config.detection, origins, analyzer, config.inference),
         source,
         analyzer,
         emit,
