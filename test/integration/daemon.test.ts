@@ -98,7 +98,7 @@ describe("babymon run with a real arecord (ALSA file plugin)", {
       dogStart = await dogSeg.started;
       await dogSeg.done;
       dogEnd = Date.now();
-      feeder.segment(quiet(3));
+      feeder.segment(quiet(4));
       feeder.segment(cry);
       feeder.segment(quiet(1));
       await daemon.waitFor(isCryEnded, 30_000, 2, "second episode after the restart");
