@@ -83,13 +83,14 @@ export function register(program: Command): void {
     }
     const table = new Table({
       head: ["start", "duration", "reason", "confidence", "peak", "level", "status"],
+      ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
     });
     for (const r of rows) {
       table.push([
         new Date(r.start_ms).toLocaleString(),
         r.duration_sec === null ? "…" : `${r.duration_sec.toFixed(1)} s`,
         r.reason,
-        `${Math.round(r.confidence * 100)} %`,
+        r.probabilities ? `${Math.round(r.confidence * 100)} %` : "—",
         r.peak.toFixed(2),
         `${r.level_dbfs.toFixed(0)} dBFS`,
         r.status,
