@@ -169,6 +169,21 @@ export function chooseCombination(l: HeadLogits, isCry: Uint8Array, reason: Int3
   };
 }
 
+/** Keeps the FC weights of `c`, refits Platt scaling and the reason temperature/biases on other validation logits. */
+export function recalibrate(
+  l: HeadLogits,
+  isCry: Uint8Array,
+  reason: Int32Array,
+  c: Combination,
+): Combination {
+  const platt = fitPlatt(mix(l.fcCry, l.mnCry, c.cry.fcWeight), isCry);
+  const fit = fitReasonCalibration(mix(l.fcReason, l.mnReason, c.reason.fcWeight), reason);
+  return {
+    cry: { fcWeight: c.cry.fcWeight, ...platt },
+    reason: { fcWeight: c.reason.fcWeight, temperature: fit.temperature, bias: fit.bias },
+  };
+}
+
 export function predictionsFrom(
   l: HeadLogits,
   c: Combination,

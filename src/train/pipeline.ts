@@ -31,6 +31,7 @@ import {
   chooseThresholds,
   evaluateSet,
   predictionsFrom,
+  recalibrate,
   type SetMetrics,
   singleHead,
   toHeadLogits,
@@ -41,7 +42,7 @@ import { meanStd } from "./metrics.js";
 import type { HeadKind } from "./models.js";
 import { mulberry32, shuffleInPlace } from "./random.js";
 import { generateSilence, type SilenceSpec, silenceSpecs } from "./silence.js";
-import { foldIndices, groupedHoldout, groupedStratifiedFolds } from "./split.js";
+import { foldIndices, groupedHoldoutKeepingSingletons, groupedStratifiedFolds } from "./split.js";
 import {
   DEFAULT_TRAIN_OPTIONS,
   type EpochRecord,
@@ -359,7 +360,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     bar?: cliProgress.SingleBar,
     which: "feats" | "featsFull" = "feats",
   ) => {
-    const inner = groupedHoldout(
+    const inner = groupedHoldoutKeepingSingletons(
       trainIds.map((i) => ({ group: clips[i].group, label: clips[i].label })),
       0.15,
       seed + 17,
@@ -381,7 +382,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       },
     });
     bar?.update(opts.maxEpochs);
-    return { ...trained, trainSamples: train.length, valSamples: val.length };
+    return { ...trained, trainSamples: train.length, valSamples: val.length, valIds };
   };
 
   const clipInfos: ClipInfo[] = clips.map((c) => ({ group: c.group, isCry: c.isCry, reason: c.reason }));
@@ -548,13 +549,41 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     Record<HeadKind, { model: tfl.LayersModel; history: EpochRecord[]; bestEpoch: number }>
   > = {};
   const finalBar = bars?.create(2, 0, { name: "final    ", extra: "" });
+  let finalValIds: number[] = [];
   for (const kind of ["fc", "mnv3"] as HeadKind[]) {
     finalBar?.update({ extra: kind });
     const trained = await fit(kind, finalIds, o.seed * 100 + 99, augCopies[0] ?? null, epochBar);
     applyQuantization(trained.model); // evaluate exactly what is exported
+    finalValIds = trained.valIds; // the same grouped inner split for both heads (same seed)
     finals[kind] = trained;
     finalBar?.increment();
   }
+  // calibration and thresholds of the exported heads: on the final training's inner grouped validation split
+  // (train/dev data the heads did not train on); the FC/MobileNetV3 weights stay as chosen out-of-fold
+  const finalVal = samplesOf(finalValIds);
+  const finalValLogits = toHeadLogits(
+    predictLogits(finals.fc!.model, "fc", finalVal, mapShape),
+    predictLogits(finals.mnv3!.model, "mnv3", finalVal, mapShape),
+  );
+  const finalValCry = Uint8Array.from(finalVal.map((x) => x.cry));
+  const exportCombination = recalibrate(
+    finalValLogits,
+    finalValCry,
+    Int32Array.from(finalVal.map((x) => x.reason)),
+    combination,
+  );
+  const exportThresholds = chooseThresholds(
+    predictionsFrom(
+      finalValLogits,
+      exportCombination,
+      Int32Array.from(finalVal.map((x) => x.clip)),
+      finalValCry,
+    ),
+    clipInfos,
+  );
+  log(
+    `Exported calibration (final inner validation split): ${JSON.stringify(exportCombination)}; thresholds ${JSON.stringify(exportThresholds)}`,
+  );
   const testUsable = testIds.filter((i) => usable.has(i));
   const testSamples = samplesOf(testUsable);
   const testFull = samplesOf(testUsable, "featsFull");
@@ -568,20 +597,20 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const testClipIdx = Int32Array.from(testSamples.map((s) => s.clip));
   const testPreds = predictionsFrom(
     toHeadLogits(testLogits.fc, testLogits.mn),
-    combination,
+    exportCombination,
     testClipIdx,
     testIsCry,
   );
   const testMetrics = evaluateSet({
     preds: testPreds,
     clips: clipInfos,
-    cryThreshold: thresholds.cry,
-    unsureThreshold: thresholds.unsure,
+    cryThreshold: exportThresholds.cry,
+    unsureThreshold: exportThresholds.unsure,
     majorityReason,
     reasonPrior,
     fullBand: predictionsFrom(
       toHeadLogits(testLogits.fcFull, testLogits.mnFull),
-      combination,
+      exportCombination,
       testClipIdx,
       testIsCry,
     ),
@@ -647,8 +676,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     featureLayer: o.featureLayer,
     featureShape: mapShape,
     heads: { fc: "fc", mnv3: "mnv3" },
-    combination,
-    thresholds,
+    combination: exportCombination,
+    thresholds: exportThresholds,
     trainedOn: "train/dev split (the hold-out test split was never used for training or for any choice)",
     training: {
       command: o.command,
@@ -693,7 +722,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     );
     const p = predictionsFrom(
       l,
-      combination,
+      exportCombination,
       Int32Array.from(samples.map(() => id)),
       Uint8Array.from(samples.map((x) => x.cry)),
     );
@@ -727,7 +756,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     testPreds,
     fullBandTestPreds: predictionsFrom(
       toHeadLogits(testLogits.fcFull, testLogits.mnFull),
-      combination,
+      exportCombination,
       testClipIdx,
       testIsCry,
     ),
@@ -736,7 +765,9 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     historyMnv3: finals.mnv3!.history,
     shortcut,
     leaky,
-    thresholds,
+    thresholds: exportThresholds,
+    cvThresholds: thresholds,
+    cvCombination: combination,
     clipsByLabel: countByLabel(clips.filter((c) => usable.has(c.id))),
     groups: new Set(clips.map((c) => c.group)).size,
     timings: { extractSeconds, cvSeconds, totalSeconds: (performance.now() - t0) / 1000 },
@@ -765,21 +796,12 @@ function splitHoldout(clips: RunClip[], o: TrainExportOptions): { train: number[
   }
   // A label with a single group (the one laugh recording) cannot be both trained on and tested out-of-group:
   // it stays in train/dev, where grouped CV still shows how a fold without it fares.
-  const groupsOfLabel = new Map<string, Set<string>>();
-  for (const c of clips) groupsOfLabel.set(c.label, (groupsOfLabel.get(c.label) ?? new Set()).add(c.group));
-  const pinned = new Set(clips.filter((c) => groupsOfLabel.get(c.label)!.size < 2).map((c) => c.group));
-  const free = clips.filter((c) => !pinned.has(c.group));
-  const { train, heldOut } = groupedHoldout(
-    free.map((c) => ({ group: c.group, label: c.label })),
+  const { train, heldOut } = groupedHoldoutKeepingSingletons(
+    clips.map((c) => ({ group: c.group, label: c.label })),
     o.testFraction,
     20261124 + o.seed,
   );
-  const heldOutIds = new Set(heldOut.map((k) => free[k].id));
-  void train;
-  return {
-    train: clips.filter((c) => !heldOutIds.has(c.id)).map((c) => c.id),
-    heldOut: [...heldOutIds].sort((a, b) => a - b),
-  };
+  return { train: train.map((k) => clips[k].id), heldOut: heldOut.map((k) => clips[k].id) };
 }
 
 function checkClasses(clips: RunClip[], usable: Set<number>, root: string): void {

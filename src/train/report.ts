@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Table from "cli-table3";
 import { REASONS } from "../events.js";
-import type { HeadsManifest } from "../inference/heads.js";
+import type { Combination, HeadsManifest } from "../inference/heads.js";
 import type { TrainLabel } from "./dataset.js";
 import { clipMeans, type PatchPredictions, type SetMetrics } from "./evaluate.js";
 import { curves, type Interval, type MultiClassReport } from "./metrics.js";
@@ -27,6 +27,8 @@ export interface ReportInput {
   shortcut: { fullBandNegatives: number; bandLimitedNegatives: number } | null;
   leaky: Record<string, number> | null;
   thresholds: { cry: number; unsure: number };
+  cvThresholds: { cry: number; unsure: number };
+  cvCombination: Combination;
   clipsByLabel: Record<string, number>;
   groups: number;
   timings: { extractSeconds: number; cvSeconds: number; totalSeconds: number };
@@ -130,7 +132,7 @@ export async function writeRunReports(r: ReportInput): Promise<void> {
     detectionLines(
       "Grouped CV (pooled out-of-fold, combined; combination/calibration chosen on these same out-of-fold predictions):",
       r.cvPooled,
-      r.thresholds.cry,
+      r.cvThresholds.cry,
     ),
   );
   for (const head of ["fc", "mnv3"]) {
@@ -139,7 +141,7 @@ export async function writeRunReports(r: ReportInput): Promise<void> {
       detectionLines(
         `Grouped CV (pooled out-of-fold), ${head} head alone:`,
         r.cvPooledByHead[head],
-        r.thresholds.cry,
+        r.cvThresholds.cry,
       ),
     );
   }
@@ -173,7 +175,8 @@ export async function writeRunReports(r: ReportInput): Promise<void> {
     txt.push("");
   }
   txt.push(
-    `thresholds: cry ${r.thresholds.cry}, unsure ${r.thresholds.unsure}; combination ${JSON.stringify(r.manifest.combination)}`,
+    `exported: thresholds cry ${r.thresholds.cry}, unsure ${r.thresholds.unsure}; combination ${JSON.stringify(r.manifest.combination)} (calibration on the final training's inner validation split)`,
+    `cross-validation: thresholds cry ${r.cvThresholds.cry}, unsure ${r.cvThresholds.unsure}; combination ${JSON.stringify(r.cvCombination)} (chosen on the out-of-fold predictions)`,
   );
   txt.push(
     `timings: extraction ${r.timings.extractSeconds.toFixed(0)} s, CV ${r.timings.cvSeconds.toFixed(0)} s`,
@@ -394,7 +397,9 @@ YAMNet (frozen, from \`${m.yamnet.sourceFile}\`, sha256 \`${m.yamnet.sourceSha25
   too slow in TF.js on a 2-core CPU (no Conv2DBackpropFilter on wasm, slow conv gradients on cpu). The depthwise
   convolution is written as shifted per-channel products and the 1×1 convolutions as Dense layers, so every backend
   (wasm included) can train it.
-- **Combination** (chosen on out-of-fold validation predictions, never on the test split): cry logit =
+- **Combination** (never tuned on the test split): the FC/MobileNetV3 weights are chosen on the out-of-fold
+  predictions of the grouped CV; Platt scaling, the reason temperature and biases and the thresholds are fitted on
+  the final training's inner grouped validation split. Cry logit =
   ${m.combination.cry.fcWeight}·fc + ${(1 - m.combination.cry.fcWeight).toFixed(1)}·mnv3, probability = sigmoid(${m.combination.cry.scale.toFixed(3)}·z + ${m.combination.cry.bias.toFixed(3)});
   reason logits = ${m.combination.reason.fcWeight}·fc + ${(1 - m.combination.reason.fcWeight).toFixed(1)}·mnv3, softmax(z / ${m.combination.reason.temperature.toFixed(3)} + bias), bias = [${m.combination.reason.bias.map((b) => b.toFixed(2)).join(", ")}]
   (calibrated to the training labels' frequencies).

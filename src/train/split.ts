@@ -83,3 +83,30 @@ export function groupedHoldout(
   const k = Math.max(2, Math.round(1 / fraction));
   return foldIndices(groupedStratifiedFolds(items, k, seed), 0);
 }
+
+/**
+ * groupedHoldout, except that labels with fewer than two groups stay entirely on the training side: one
+ * recording (the laugh data) cannot be trained on and held out at once, and training must see it.
+ */
+export function groupedHoldoutKeepingSingletons(
+  items: readonly Groupable[],
+  fraction: number,
+  seed: number,
+): { train: number[]; heldOut: number[] } {
+  const groupsOfLabel = new Map<string, Set<string>>();
+  for (const it of items)
+    groupsOfLabel.set(it.label, (groupsOfLabel.get(it.label) ?? new Set()).add(it.group));
+  const pinned = new Set(items.filter((it) => groupsOfLabel.get(it.label)!.size < 2).map((it) => it.group));
+  const free = items.map((_, i) => i).filter((i) => !pinned.has(items[i].group));
+  const held = new Set(
+    groupedHoldout(
+      free.map((i) => items[i]),
+      fraction,
+      seed,
+    ).heldOut.map((k) => free[k]),
+  );
+  return {
+    train: items.map((_, i) => i).filter((i) => !held.has(i)),
+    heldOut: [...held].sort((a, b) => a - b),
+  };
+}

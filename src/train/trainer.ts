@@ -39,6 +39,11 @@ export interface TrainOptions {
   mixupAlpha: number;
   /** weight of the reason loss next to the cry loss */
   reasonLossWeight: number;
+  /**
+   * weight of the reason loss in the monitored validation loss (early stopping, LR plateau): the reason
+   * labels carry little signal, and their validation loss rising must not stop the cry output's training
+   */
+  monitorReasonWeight: number;
   /** upper bound of the balanced reason class weights */
   maxClassWeight: number;
   dropout: number;
@@ -62,6 +67,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, "kind" | "seed" | "mapSha
   mixupProb: 0.5,
   mixupAlpha: 0.4,
   reasonLossWeight: 1,
+  monitorReasonWeight: 0.25,
   maxClassWeight: 10,
   dropout: 0.5,
   fcHidden: 128,
@@ -74,6 +80,8 @@ export interface EpochRecord {
   lr: number;
   trainLoss: number;
   valLoss: number;
+  /** what early stopping watches: val cry loss + monitorReasonWeight · val reason loss */
+  valMonitor: number;
   /** cry-vs-not accuracy at 0.5 */
   trainCryAcc: number;
   valCryAcc: number;
@@ -408,13 +416,16 @@ export async function trainHead(train: Sample[], val: Sample[], o: TrainOptions)
       trainRecords,
     );
     const valLogits = predictLogits(model, o.kind, val, o.mapShape);
-    const valLoss = val.length > 0 ? evalLoss(valLogits, val, weights) : lossSum / Math.max(1, batches);
+    const parts = val.length > 0 ? evalLoss(valLogits, val, weights) : null;
+    const valLoss = parts ? parts.cry + parts.reason : lossSum / Math.max(1, batches);
+    const valMonitor = parts ? parts.cry + o.monitorReasonWeight * parts.reason : valLoss;
     const valAcc = batchAccuracy(valLogits, val);
     const record: EpochRecord = {
       epoch,
       lr: opt.lr,
       trainLoss: lossSum / Math.max(1, batches),
       valLoss,
+      valMonitor,
       trainCryAcc: trainAcc.cryAcc,
       valCryAcc: valAcc.cryAcc,
       trainReasonBalAcc: trainAcc.reasonBalAcc,
@@ -422,8 +433,8 @@ export async function trainHead(train: Sample[], val: Sample[], o: TrainOptions)
     };
     history.push(record);
     o.onEpoch?.(record);
-    if (valLoss < best - 1e-4) {
-      best = valLoss;
+    if (valMonitor < best - 1e-4) {
+      best = valMonitor;
       bestEpoch = epoch;
       sinceBest = 0;
       sincePlateau = 0;
@@ -449,7 +460,7 @@ export async function trainHead(train: Sample[], val: Sample[], o: TrainOptions)
 }
 
 /** Unsmoothed, class-weighted validation loss from logits (same weighting as training). */
-function evalLoss(l: Logits, samples: Sample[], w: Weights): number {
+function evalLoss(l: Logits, samples: Sample[], w: Weights): { cry: number; reason: number } {
   const k = REASONS.length;
   let cryNum = 0;
   let cryDen = 0;
@@ -471,5 +482,5 @@ function evalLoss(l: Logits, samples: Sample[], w: Weights): number {
       rDen += w.reason[s.reason];
     }
   });
-  return cryNum / Math.max(cryDen, 1e-6) + (rDen > 0 ? rNum / rDen : 0);
+  return { cry: cryNum / Math.max(cryDen, 1e-6), reason: rDen > 0 ? rNum / rDen : 0 };
 }

@@ -84,7 +84,7 @@ test("npm run train-export -- --smoke trains, evaluates and exports", (t) => {
   assert.equal(png.subarray(1, 4).toString("ascii"), "PNG");
 });
 
-test("the exported heads load in the daemon's loader and reproduce the training-time predictions", async () => {
+test("the exported heads load in the daemon's loader and reproduce the training-time predictions", async (t) => {
   const dir = join(runDirIn(join(work, "runs")), "model");
   const yamnet = await YamnetModel.load();
   const heads = await loadHeads(dir, yamnet.manifest.source.sha256);
@@ -109,6 +109,7 @@ test("the exported heads load in the daemon's loader and reproduce the training-
       });
     });
   }
+  t.diagnostic(`max difference to the training-time predictions: ${maxDiff.toExponential(2)}`);
   assert.ok(maxDiff <= 1e-3, `max difference ${maxDiff}`);
   await assert.rejects(
     loadHeads(dir, "0".repeat(64)),
