@@ -31,6 +31,8 @@ const { values } = parseArgs({
     "min-duration": { type: "string" },
     "onset-strong": { type: "string" },
     score: { type: "string", default: "cry" },
+    /** a heads manifest.json: leave out every file the heads were trained on (held-out mix) */
+    "heldout-from": { type: "string" },
     "score-source": { type: "string", default: "auto" },
   },
 });
@@ -41,7 +43,14 @@ const { config } = loadConfig({ env: {}, overrides: { "inference.scoreSource": v
 const logger = createLogger({ level: "warn" }, 2);
 
 const t0 = performance.now();
-const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes });
+let exclude: Set<string> | undefined;
+if (values["heldout-from"]) {
+  const m = JSON.parse(readFileSync(values["heldout-from"], "utf8")) as {
+    training: { files: Array<{ file: string }> };
+  };
+  exclude = new Set(m.training.files.map((f) => f.file));
+}
+const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes, exclude });
 process.stderr.write(
   `mix seed ${seed}: ${(mix.durationSec / 60).toFixed(1)} min, ${mix.events.length} events, built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
 );
@@ -58,7 +67,7 @@ const cacheDir = join(PROJECT_ROOT, ".cache");
 mkdirSync(cacheDir, { recursive: true });
 const cacheFile = join(
   cacheDir,
-  `mix-scores-s${seed}-m${minutes}-${analyzer.models.heads ?? "yamnet"}-h${config.windows.hopSec}.json`.replace(
+  `mix-scores-s${seed}-m${minutes}${exclude ? `-x${exclude.size}` : ""}-${analyzer.models.heads ?? "yamnet"}-h${config.windows.hopSec}.json`.replace(
     /[^\w.\-/]/g,
     "_",
   ),

@@ -7,6 +7,7 @@ import type { Config, DetectionConfig, InferenceConfig } from "./config/schema.j
 import { type DetectionControl, PersistentDetectionControl } from "./control/detection-control.js";
 import { FaultBoard } from "./control/faults.js";
 import { ClipRecorder } from "./detection/clips.js";
+import { type ResolvedDetection, resolveDetection } from "./detection/episodes.js";
 import { ListeningPipeline } from "./detection/pipeline.js";
 import { PATCH_WINDOW_SAMPLES } from "./dsp/frontend-params.js";
 import type { BabymonEvent, HealthSnapshot } from "./events.js";
@@ -105,40 +106,30 @@ export function resolveHeadsDir(inference: InferenceConfig): string | null {
 }
 
 /**
- * The detection settings for the loaded models: trained heads ship their own calibrated cry threshold and
- * reason-confidence threshold (manifest `thresholds.cry` / `thresholds.unsure`); they replace the defaults
- * unless the owner set `detection.threshold` / `detection.unsureBelow` explicitly (file, env, flag).
+ * The detection settings for the loaded models: per-score defaults for what the owner left unset
+ * (`resolveDetection`), and the reason-confidence threshold trained heads ship (manifest `thresholds.unsure`)
+ * unless `detection.unsureBelow` was set explicitly (file, env, flag).
  */
 export function detectionForModels(
   detection: DetectionConfig,
   origins: Record<string, string>,
   analyzer: Analyzer | null,
   inference: InferenceConfig,
-): DetectionConfig {
-  if (!analyzer?.models.heads) return detection;
+): ResolvedDetection {
+  const resolved = resolveDetection(detection, analyzer?.models.heads ? "heads" : "yamnet");
+  if (!analyzer?.models.heads || origins["detection.unsureBelow"]) return resolved;
   const dir = resolveHeadsDir(inference);
-  if (!dir) return detection;
-  let thresholds: { cry?: number; unsure?: number } = {};
+  if (!dir) return resolved;
   try {
-    thresholds =
-      (JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { thresholds?: typeof thresholds })
-        .thresholds ?? {};
+    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as {
+      thresholds?: { unsure?: number };
+    };
+    const unsure = manifest.thresholds?.unsure;
+    if (typeof unsure === "number" && unsure >= 0 && unsure <= 1) return { ...resolved, unsureBelow: unsure };
   } catch {
-    return detection;
+    // no readable manifest: keep the configured value
   }
-  const valid = (x: unknown): x is number => typeof x === "number" && x > 0 && x < 1;
-  return {
-    ...detection,
-    threshold:
-      !origins["detection.threshold"] && valid(thresholds.cry) ? thresholds.cry : detection.threshold,
-    unsureBelow:
-      !origins["detection.unsureBelow"] &&
-      typeof thresholds.unsure === "number" &&
-      thresholds.unsure >= 0 &&
-      thresholds.unsure <= 1
-        ? thresholds.unsure
-        : detection.unsureBelow,
-  };
+  return resolved;
 }
 
 /** Loads YAMNet and (per `inference.scoreSource`) the trained heads. */

@@ -10,7 +10,30 @@ import {
   type ReasonProbabilities,
 } from "../events.js";
 
-export type EpisodeParams = Omit<DetectionConfig, "enabled">;
+/** Detection settings with the per-score defaults filled in (see `resolveDetection`). */
+export type ResolvedDetection = Omit<DetectionConfig, "threshold" | "onsetStrong"> & {
+  threshold: number;
+  onsetStrong: number;
+};
+export type EpisodeParams = Omit<ResolvedDetection, "enabled">;
+
+/**
+ * Defaults per cry score, tuned on the evaluation mix (scripts/eval-mix.ts): YAMNet's own score is lower and
+ * flatter, so it gets a lower threshold and the single-strong-window onset; the heads' score runs high on
+ * household noise, so a higher threshold and no single-window onset.
+ */
+export const SCORE_DEFAULTS = {
+  yamnet: { threshold: 0.4, onsetStrong: 0.8 },
+  heads: { threshold: 0.75, onsetStrong: 1 },
+} as const;
+
+export function resolveDetection(detection: DetectionConfig, score: "yamnet" | "heads"): ResolvedDetection {
+  return {
+    ...detection,
+    threshold: detection.threshold ?? SCORE_DEFAULTS[score].threshold,
+    onsetStrong: detection.onsetStrong ?? SCORE_DEFAULTS[score].onsetStrong,
+  };
+}
 
 /** One analysed window as the episode logic sees it. */
 export interface ScoredWindow {

@@ -1,5 +1,5 @@
 import type { AudioSource } from "../audio/sources/source.js";
-import type { DetectionConfig, InferenceConfig, WindowsConfig } from "../config/schema.js";
+import type { InferenceConfig, WindowsConfig } from "../config/schema.js";
 import { type DetectionControl, thresholdForSensitivity } from "../control/detection-control.js";
 import type {
   BabymonEvent,
@@ -10,13 +10,13 @@ import type {
 } from "../events.js";
 import type { Analyzer } from "../inference/analysis.js";
 import type { Logger } from "../logging.js";
-import { EpisodeTracker } from "./episodes.js";
+import { EpisodeTracker, type ResolvedDetection } from "./episodes.js";
 import { type AudioWindow, VolumeGate, WindowCutter } from "./windows.js";
 
 export interface PipelineOptions {
   windows: WindowsConfig;
   inference: Pick<InferenceConfig, "maxQueuedWindows" | "maxBatch">;
-  detection: DetectionConfig;
+  detection: ResolvedDetection;
   source: AudioSource;
   /** null when the model could not be loaded: levels and health still flow, no cry detection */
   analyzer: Analyzer | null;

@@ -45,6 +45,8 @@ export interface MixOptions {
   cryFraction: number;
   /** cry files to use (default: all); e.g. a held-out split */
   cryFiles?: string[];
+  /** files (relative to ../shared/data) never to use — e.g. everything trained heads were trained on */
+  exclude?: ReadonlySet<string>;
 }
 
 export const DEFAULT_MIX: MixOptions = {
@@ -97,11 +99,12 @@ function rms(x: Float32Array): number {
 const db = (x: number) => 20 * Math.log10(Math.max(x, 1e-9));
 const gain = (dB: number) => 10 ** (dB / 20);
 
-function listWavs(dir: string): string[] {
+function listWavs(dir: string, exclude?: ReadonlySet<string>): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".wav"))
     .sort()
-    .map((f) => join(dir, f));
+    .map((f) => join(dir, f))
+    .filter((p) => !exclude?.has(p.slice(SHARED_DATA.length + 1)));
 }
 
 /** First 50 ms frame whose RMS is within 20 dB of the loudest frame. */
@@ -137,13 +140,22 @@ export async function buildMix(options: MixOptions): Promise<Mix> {
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort();
-  const householdFiles = new Map(classes.map((c) => [c, listWavs(join(householdDir, c))]));
+  const ex = options.exclude;
+  const householdFiles = new Map(
+    classes
+      .map((c) => [c, listWavs(join(householdDir, c), ex)] as const)
+      .filter(([, files]) => files.length > 0),
+  );
+  const available = [...householdFiles.keys()];
+  const hardNegatives = HARD_NEGATIVES.filter((c) => householdFiles.has(c));
   const cryFiles =
     options.cryFiles ??
     readdirSync(join(SHARED_DATA, "donateacry"))
       .sort()
-      .flatMap((reason) => listWavs(join(SHARED_DATA, "donateacry", reason)));
-  const laughFiles = listWavs(join(SHARED_DATA, "laugh"));
+      .flatMap((reason) => listWavs(join(SHARED_DATA, "donateacry", reason), ex));
+  const laughFiles = listWavs(join(SHARED_DATA, "laugh"), ex);
+  if (cryFiles.length === 0 || available.length === 0)
+    throw new Error("no cry or household files left to mix");
   const speechFiles = [join(SHARED_EXAMPLES, "speech.wav"), join(SHARED_EXAMPLES, "two_heads.wav")];
   const shuffledCries = [...cryFiles].sort(() => rand() - 0.5);
 
@@ -153,7 +165,7 @@ export async function buildMix(options: MixOptions): Promise<Mix> {
 
   // 1. continuous background: random household clips, each at a random level in the background range
   for (let at = 0; at < total; ) {
-    const cls = pick(classes.filter((c) => !HARD_NEGATIVES.includes(c)));
+    const cls = pick(available.filter((c) => !HARD_NEGATIVES.includes(c)));
     const clip = await load(pick(householdFiles.get(cls)!));
     const g = gain(uniform(options.backgroundDbfs)) / rms(clip);
     for (let i = 0; i < clip.length && at + i < total; i++) out[at + i] += clip[i] * g;
@@ -189,8 +201,14 @@ export async function buildMix(options: MixOptions): Promise<Mix> {
     } else {
       // household stretch (hard negatives half the time), baby laughter, or speech: 2–4 clips in a row
       const kindRoll = rand();
-      const kind: MixEventKind = kindRoll < 0.7 ? "household" : kindRoll < 0.92 ? "laugh" : "speech";
-      const cls = kind === "household" ? (rand() < 0.5 ? pick(HARD_NEGATIVES) : pick(classes)) : kind;
+      let kind: MixEventKind = kindRoll < 0.7 ? "household" : kindRoll < 0.92 ? "laugh" : "speech";
+      if (kind === "laugh" && laughFiles.length === 0) kind = "household";
+      const cls =
+        kind === "household"
+          ? rand() < 0.5 && hardNegatives.length > 0
+            ? pick(hardNegatives)
+            : pick(available)
+          : kind;
       const files =
         kind === "household" ? householdFiles.get(cls)! : kind === "laugh" ? laughFiles : speechFiles;
       const level = uniform([-35, -20]);

@@ -227,7 +227,7 @@ describe("configuration errors", () => {
     assert.equal(r.status, 2);
     assert.match(
       r.stderr,
-      /`detection\.threshold` to be a number between 0 and 1 \(exclusive\), got 1\.5 \(from BABYMON_DETECTION__THRESHOLD\)/,
+      /`detection\.threshold` to be a number between 0 and 1 \(exclusive\), or null, got 1\.5 \(from BABYMON_DETECTION__THRESHOLD\)/,
     );
     assert.match(
       r.stderr,

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import type { AudioSource, SourceHandlers } from "../../src/audio/sources/source.js";
 import { loadConfig } from "../../src/config/load.js";
+import { resolveDetection } from "../../src/detection/episodes.js";
 import { ListeningPipeline } from "../../src/detection/pipeline.js";
 import type { BabymonEvent, CaptureStatus } from "../../src/events.js";
 import type { Analyzer, WindowAnalysis } from "../../src/inference/analysis.js";
@@ -74,6 +75,7 @@ async function runPipeline(lossless: boolean, delayMs: number) {
   const analyzer = new SlowAnalyzer(delayMs);
   const pipeline = new ListeningPipeline({
     ...config,
+    detection: resolveDetection(config.detection, "yamnet"),
     source: new PushSource(lossless, audioWithCry(20, 5, 12)),
     analyzer,
     emit: (e) => events.push(e),
