@@ -67,7 +67,7 @@ const cacheDir = join(PROJECT_ROOT, ".cache");
 mkdirSync(cacheDir, { recursive: true });
 const cacheFile = join(
   cacheDir,
-  `mix-scores-s${seed}-m${minutes}${exclude ? `-x${exclude.size}` : ""}-${analyzer.models.heads ?? "yamnet"}-h${config.windows.hopSec}.json`.replace(
+  `mix-scores-s${seed}-m${minutes}${exclude ? `-x${exclude.size}` : ""}-${analyzer.models.heads ?? "yamnet"}-h${config.windows.hopSec}-v2.json`.replace(
     /[^\w.\-/]/g,
     "_",
   ),

@@ -84,6 +84,8 @@ export const detectionConfigSchema = z
     onsetN: z.number().int().min(1).max(20).default(4),
     /** …or a single window at or above this probability (1 = off); null = per score (YAMNet 0.8, heads off). */
     onsetStrong: z.number().gt(0).max(1).nullable().default(null),
+    /** A window where YAMNet hears laughter above this (and above its cry score) is not crying; 1 = off. */
+    laughterVeto: z.number().min(0).max(1).default(0.2),
     /** Release: this long without a crying window ends the episode. */
     holdSec: seconds(0, 120, 6),
     /** Episodes shorter than this (start to last crying window) are dropped as false alarms at their end. */

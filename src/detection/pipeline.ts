@@ -11,6 +11,7 @@ import type {
 import type { Analyzer } from "../inference/analysis.js";
 import type { Logger } from "../logging.js";
 import { EpisodeTracker, type ResolvedDetection } from "./episodes.js";
+import { windowCry } from "./veto.js";
 import { type AudioWindow, VolumeGate, WindowCutter } from "./windows.js";
 
 export interface PipelineOptions {
@@ -171,7 +172,7 @@ export class ListeningPipeline {
         try {
           const results = await this.o.analyzer.analyze(toAnalyse.map((q) => q.window.samples));
           results.forEach((r, i) => {
-            cries.set(toAnalyse[i], { cry: r.cry, reasons: r.reasons });
+            cries.set(toAnalyse[i], { cry: windowCry(r, this.o.detection.laughterVeto), reasons: r.reasons });
           });
         } catch (err) {
           this.inferenceFailures++;

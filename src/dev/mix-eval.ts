@@ -1,5 +1,6 @@
 import type { EpisodeParams } from "../detection/episodes.js";
 import { EpisodeTracker } from "../detection/episodes.js";
+import { effectiveCry } from "../detection/veto.js";
 import { WindowCutter } from "../detection/windows.js";
 import type { ReasonProbabilities } from "../events.js";
 import type { Analyzer } from "../inference/analysis.js";
@@ -11,6 +12,8 @@ export interface ScoredMixWindow {
   levelDbfs: number;
   cry: number;
   yamnetCry: number;
+  /** YAMNet's laughter score: max of classes 13–18 (Laughter, Baby laughter, Giggle, Snicker, Belly laugh, Chuckle) */
+  laughter: number;
   reasons: ReasonProbabilities | null;
 }
 
@@ -36,6 +39,7 @@ export async function scoreWindows(
         levelDbfs: w.levelDbfs,
         cry: r.cry,
         yamnetCry: r.yamnetCry,
+        laughter: Math.max(...r.scores.subarray(13, 19)),
         reasons: r.reasons,
       });
     });
@@ -81,7 +85,7 @@ export function episodesFor(
         startSec: w.startSec,
         endSec: w.endSec,
         atMs: w.endSec * 1000,
-        cry: w[score],
+        cry: score === "cry" ? effectiveCry(w.cry, w.yamnetCry, w.laughter, params.laughterVeto) : w[score],
         reasons: w.reasons,
         levelDbfs: w.levelDbfs,
       }),

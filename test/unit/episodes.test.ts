@@ -12,6 +12,7 @@ const params: EpisodeParams = {
   onsetK: 2,
   onsetN: 3,
   onsetStrong: 1,
+  laughterVeto: 1,
   holdSec: 3,
   minDurationSec: 0,
   cooldownSec: 5,
