@@ -238,6 +238,9 @@ export interface SetMetrics {
   /** share of cry clips answered "unsure" at the unsure threshold; balanced accuracy of the rest */
   unsureRate: number;
   confidentBalancedAccuracy: number;
+  /** accuracy of the named (not unsure) reasons, and of always naming the most common one on the same clips */
+  confidentAccuracy: number;
+  confidentMajorityAccuracy: number;
   cryPatchAuc: number;
   cryPatchAp: number;
   cryPatchF1: number;
@@ -354,6 +357,12 @@ export function evaluateSet(e: EvaluateInput): SetMetrics {
   const confident = cryClipIdx.map((_, j) => topConf[j] >= e.unsureThreshold);
   const confTruth = truth.filter((_, j) => confident[j]);
   const confPred = pred.filter((_, j) => confident[j]);
+  const confidentAccuracy = confTruth.length
+    ? confTruth.filter((t, j) => t === confPred[j]).length / confTruth.length
+    : Number.NaN;
+  const confidentMajorityAccuracy = confTruth.length
+    ? confTruth.filter((t) => t === e.majorityReason).length / confTruth.length
+    : Number.NaN;
   const confidentBalancedAccuracy = confTruth.length
     ? classificationReport(confTruth, confPred, REASONS).balancedAccuracy
     : Number.NaN;
@@ -395,6 +404,8 @@ export function evaluateSet(e: EvaluateInput): SetMetrics {
     reasonReliability: reasonCal.bins,
     unsureRate: confident.length ? confident.filter((c) => !c).length / confident.length : Number.NaN,
     confidentBalancedAccuracy,
+    confidentAccuracy,
+    confidentMajorityAccuracy,
     cryPatchAuc: rocAuc(preds.cry, cryLabels),
     cryPatchAp: averagePrecision(preds.cry, cryLabels),
     cryPatchF1: binaryF1(preds.cry, cryLabels, e.cryThreshold),

@@ -95,7 +95,7 @@ export function trainExportCommand(): Command {
         leaky: opts.leaky !== false,
         seed: opts.seed,
         maxEpochs: opts.epochs ?? (smoke ? 3 : 40),
-        mnv3MaxEpochs: opts.mnv3Epochs ?? (smoke ? 2 : 15),
+        mnv3MaxEpochs: opts.mnv3Epochs ?? (smoke ? 2 : 20),
         mnv3SamplesPerEpoch: smoke ? 0 : 1500,
         bootstrapReps: smoke ? 50 : 1000,
         command: `npm run train-export${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,

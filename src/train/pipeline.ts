@@ -7,7 +7,12 @@ import { readAudioFile16k } from "../audio/decode.js";
 import { YAMNET_FRONTEND } from "../dsp/frontend-params.js";
 import { REASONS } from "../events.js";
 import type { BackendPreference } from "../inference/backend.js";
-import { HEADS_MANIFEST_FORMAT, HEADS_MANIFEST_VERSION, type HeadsManifest } from "../inference/heads.js";
+import {
+  type Combination,
+  HEADS_MANIFEST_FORMAT,
+  HEADS_MANIFEST_VERSION,
+  type HeadsManifest,
+} from "../inference/heads.js";
 import { YamnetModel } from "../inference/yamnet.js";
 import { PROJECT_ROOT } from "../version.js";
 import {
@@ -558,31 +563,35 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     finals[kind] = trained;
     finalBar?.increment();
   }
-  // calibration and thresholds of the exported heads: on the final training's inner grouped validation split
-  // (train/dev data the heads did not train on); the FC/MobileNetV3 weights stay as chosen out-of-fold
+  // Calibration of the exported heads. Cry: Platt scaling and threshold refitted on the final training's inner
+  // grouped validation split (the final heads' logit scale differs from the CV heads'; ~1000 patches is plenty
+  // for two parameters). Reasons: temperature, biases and the unsure threshold stay as fitted on the ~370
+  // out-of-fold cry clips of the CV — the inner split's ~60 cry clips are too few and fit noise.
   const finalVal = samplesOf(finalValIds);
   const finalValLogits = toHeadLogits(
     predictLogits(finals.fc!.model, "fc", finalVal, mapShape),
     predictLogits(finals.mnv3!.model, "mnv3", finalVal, mapShape),
   );
   const finalValCry = Uint8Array.from(finalVal.map((x) => x.cry));
-  const exportCombination = recalibrate(
-    finalValLogits,
-    finalValCry,
-    Int32Array.from(finalVal.map((x) => x.reason)),
-    combination,
-  );
-  const exportThresholds = chooseThresholds(
-    predictionsFrom(
-      finalValLogits,
-      exportCombination,
-      Int32Array.from(finalVal.map((x) => x.clip)),
-      finalValCry,
-    ),
-    clipInfos,
-  );
+  const exportCombination: Combination = {
+    cry: recalibrate(finalValLogits, finalValCry, Int32Array.from(finalVal.map((x) => x.reason)), combination)
+      .cry,
+    reason: combination.reason,
+  };
+  const exportThresholds = {
+    cry: chooseThresholds(
+      predictionsFrom(
+        finalValLogits,
+        exportCombination,
+        Int32Array.from(finalVal.map((x) => x.clip)),
+        finalValCry,
+      ),
+      clipInfos,
+    ).cry,
+    unsure: thresholds.unsure,
+  };
   log(
-    `Exported calibration (final inner validation split): ${JSON.stringify(exportCombination)}; thresholds ${JSON.stringify(exportThresholds)}`,
+    `Exported calibration (cry: final inner validation split; reasons: out-of-fold): ${JSON.stringify(exportCombination)}; thresholds ${JSON.stringify(exportThresholds)}`,
   );
   const testUsable = testIds.filter((i) => usable.has(i));
   const testSamples = samplesOf(testUsable);
@@ -761,6 +770,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       testIsCry,
     ),
     testClipLabels: clips.map((c) => c.label),
+    clipPaths: clips.map((c) => c.relPath),
     history: finals.fc!.history,
     historyMnv3: finals.mnv3!.history,
     shortcut,

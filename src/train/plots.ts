@@ -96,7 +96,11 @@ export function linesSpec(
     encoding: {
       x: { field: x, type: "quantitative", title: opts.xTitle ?? x },
       y: { field: y, type: "quantitative", title: opts.yTitle ?? y },
-      color: { field: series, type: "nominal" },
+      color: {
+        field: series,
+        type: "nominal",
+        legend: { labelLimit: 400, title: null, orient: "bottom", direction: "vertical" },
+      },
     },
   };
   const layers: unknown[] = [line];
