@@ -114,10 +114,11 @@ export function register(program: Command): void {
           });
         }
       };
+      const detection = detectionForModels(config.detection, origins, analyzer, config.inference);
       const pipeline = new ListeningPipeline({
         windows: config.windows,
         inference: config.inference,
-        detection: detectionForModels(config.detection, origins, analyzer, config.inference),
+        detection,
         source,
         analyzer,
         emit,
@@ -140,7 +141,8 @@ export function register(program: Command): void {
       process.stderr.write(
         `detect: ${file}: ${n} episode(s), ${windows} windows (${audioSec.toFixed(1)} s of audio) in ${sec.toFixed(1)} s ` +
           `(${(audioSec / Math.max(sec, 1e-9)).toFixed(1)}× real time), ${analyzer.backend}, ` +
-          `cry score: ${analyzer.models.heads ?? "YAMNet classes 19–21"}\n`,
+          `cry score: ${analyzer.models.heads ?? "YAMNet classes 19–21"}, threshold ${detection.threshold}, ` +
+          `onset ${detection.onsetK} of ${detection.onsetN}\n`,
       );
       analyzer.dispose();
     },
