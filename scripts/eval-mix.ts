@@ -2,7 +2,7 @@
  * Builds the seeded evaluation mix from ../shared, scores it once with the real analyzer (YAMNet, heads when
  * present), and evaluates the episode logic: recall (by SNR), false episodes per hour, onset latency.
  *
- *   npx tsx scripts/eval-mix.ts [--seed 1] [--minutes 30] [--score-source auto|yamnet|heads] [--grid]
+ *   npx tsx scripts/eval-mix.ts [--seed 1] [--minutes 30] [--score-source auto|yamnet|heads] [--grid] [--calibrate 1]
  *       [--threshold P] [--onset-k K] [--onset-n N] [--onset-strong P] [--heldout-from models/<heads>/manifest.json]
  *       [--wav out.wav]
  *
@@ -19,7 +19,13 @@ import { encodeWav } from "../src/audio/wav.js";
 import { loadConfig } from "../src/config/load.js";
 import type { EpisodeParams } from "../src/detection/episodes.js";
 import { buildMix, DEFAULT_MIX } from "../src/dev/mix.js";
-import { episodesFor, type ScoredMixWindow, scoreMix, scoreWindows } from "../src/dev/mix-eval.js";
+import {
+  calibrateThreshold,
+  episodesFor,
+  type ScoredMixWindow,
+  scoreMix,
+  scoreWindows,
+} from "../src/dev/mix-eval.js";
 import { createLogger } from "../src/logging.js";
 import { PROJECT_ROOT } from "../src/version.js";
 
@@ -37,6 +43,8 @@ const { values } = parseArgs({
     score: { type: "string", default: "cry" },
     /** a heads manifest.json: leave out every file the heads were trained on (held-out mix) */
     "heldout-from": { type: "string" },
+    /** print the lowest threshold with at most this many false episodes per hour (e.g. 1) */
+    calibrate: { type: "string" },
     "score-source": { type: "string", default: "auto" },
   },
 });
@@ -112,7 +120,17 @@ const fmt = ({ p, s }: ReturnType<typeof report>) =>
   `thr ${p.threshold.toFixed(2)} k${p.onsetK}/n${p.onsetN} strong ${p.onsetStrong} hold ${p.holdSec}s | recall ${(s.recall * 100).toFixed(1)} % (${s.found}/${s.cries}) ` +
   `| false ${s.falseEpisodes} = ${s.falsePerHour.toFixed(2)}/h | latency median ${s.latencyMedianSec.toFixed(2)} s p95 ${s.latencyP95Sec.toFixed(2)} s`;
 
-if (values.grid) {
+if (values.calibrate) {
+  const target = Number(values.calibrate);
+  const found = calibrateThreshold(windows, mix.events, mix.durationSec, base, target);
+  if (!found) process.stdout.write(`no threshold reaches ≤ ${target} false episodes per hour\n`);
+  else {
+    process.stdout.write(`${fmt({ p: { ...base, threshold: found.threshold }, s: found.score })}\n`);
+    process.stdout.write(
+      `calibrated: thresholds.episode = ${found.threshold} (≤ ${target} false episodes/h on this mix)\n`,
+    );
+  }
+} else if (values.grid) {
   const rows: ReturnType<typeof report>[] = [];
   for (const threshold of [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
     for (const [onsetK, onsetN] of [

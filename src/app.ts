@@ -107,8 +107,10 @@ export function resolveHeadsDir(inference: InferenceConfig): string | null {
 
 /**
  * The detection settings for the loaded models: per-score defaults for what the owner left unset
- * (`resolveDetection`), and the reason-confidence threshold trained heads ship (manifest `thresholds.unsure`)
- * unless `detection.unsureBelow` was set explicitly (file, env, flag).
+ * (`resolveDetection`). Trained heads may ship their own operating points in their manifest:
+ * `thresholds.episode` (the episode threshold for this export, calibrated on a held-out nursery mix, see
+ * scripts/eval-mix.ts --calibrate) replaces the heads default; `thresholds.unsure` replaces
+ * `detection.unsureBelow`. Values the owner set explicitly (file, env, flag) always win.
  */
 export function detectionForModels(
   detection: DetectionConfig,
@@ -117,18 +119,25 @@ export function detectionForModels(
   inference: InferenceConfig,
 ): ResolvedDetection {
   const resolved = resolveDetection(detection, analyzer?.models.heads ? "heads" : "yamnet");
-  if (!analyzer?.models.heads || origins["detection.unsureBelow"]) return resolved;
+  if (!analyzer?.models.heads) return resolved;
   const dir = resolveHeadsDir(inference);
   if (!dir) return resolved;
+  let thresholds: { episode?: unknown; unsure?: unknown } = {};
   try {
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as {
-      thresholds?: { unsure?: number };
+      thresholds?: typeof thresholds;
     };
-    const unsure = manifest.thresholds?.unsure;
-    if (typeof unsure === "number" && unsure >= 0 && unsure <= 1) return { ...resolved, unsureBelow: unsure };
+    thresholds = manifest.thresholds ?? {};
   } catch {
-    // no readable manifest: keep the configured value
+    return resolved; // no readable manifest: keep the configured values
   }
+  const inRange = (x: unknown, lo: number, hi: number): x is number =>
+    typeof x === "number" && x >= lo && x <= hi;
+  if (!origins["detection.threshold"] && inRange(thresholds.episode, 0.01, 0.999)) {
+    resolved.threshold = thresholds.episode;
+  }
+  if (!origins["detection.unsureBelow"] && inRange(thresholds.unsure, 0, 1))
+    resolved.unsureBelow = thresholds.unsure;
   return resolved;
 }
 

@@ -119,17 +119,26 @@ function quantile(sorted: number[], q: number): number {
 const overlaps = (a: { start: number; end: number }, b: { start: number; end: number }) =>
   a.start < b.end && b.start < a.end;
 
-/** Recall, false episodes per hour of non-cry audio, onset latency (report time − cry onset). */
+/** A cry counts as found when an episode is reported between its start and this long after its end. */
+export const REPORT_GRACE_SEC = 3;
+
+/**
+ * Recall, false episodes per hour of non-cry audio, onset latency (report time − cry onset). Matching is by the
+ * time an episode is reported: an episode reported during a cry (or up to REPORT_GRACE_SEC after it) finds that
+ * cry; an episode reported anywhere else is a false episode — so one endless episode cannot hide false alarms.
+ */
 export function scoreMix(episodes: EpisodeSpan[], events: MixEvent[], durationSec: number): MixScore {
   const cries = events.filter((e) => e.kind === "cry");
   const recallBySnr: MixScore["recallBySnr"] = {};
   const latencies: number[] = [];
   let found = 0;
+  const reportsFor = (c: MixEvent) =>
+    episodes.filter((ep) => ep.detected >= c.start && ep.detected <= c.end + REPORT_GRACE_SEC);
   for (const c of cries) {
     const key = `${c.snrDb} dB`;
     recallBySnr[key] ??= { cries: 0, found: 0 };
     recallBySnr[key].cries++;
-    const hit = episodes.filter((ep) => overlaps(ep, c)).sort((a, b) => a.detected - b.detected)[0];
+    const hit = reportsFor(c).sort((a, b) => a.detected - b.detected)[0];
     if (hit) {
       found++;
       recallBySnr[key].found++;
@@ -139,9 +148,10 @@ export function scoreMix(episodes: EpisodeSpan[], events: MixEvent[], durationSe
   const falseByLabel: Record<string, number> = {};
   let falseEpisodes = 0;
   for (const ep of episodes) {
-    if (cries.some((c) => overlaps(ep, c))) continue;
+    if (cries.some((c) => ep.detected >= c.start && ep.detected <= c.end + REPORT_GRACE_SEC)) continue;
     falseEpisodes++;
-    const other = events.find((e) => e.kind !== "cry" && overlaps(ep, e));
+    const at = { start: ep.detected - 1, end: ep.detected };
+    const other = events.find((e) => e.kind !== "cry" && overlaps(at, e));
     const label = other ? `${other.kind}:${other.label}` : "background";
     falseByLabel[label] = (falseByLabel[label] ?? 0) + 1;
   }
@@ -161,4 +171,23 @@ export function scoreMix(episodes: EpisodeSpan[], events: MixEvent[], durationSe
     latencyP95Sec: quantile(latencies, 0.95),
     latencies,
   };
+}
+
+/**
+ * The episode threshold for a cry score: the lowest threshold (so the highest recall) whose false episodes per
+ * hour on the mix stay at or below `maxFalsePerHour`. Use a held-out mix (nothing the heads were trained on).
+ */
+export function calibrateThreshold(
+  windows: ScoredMixWindow[],
+  events: MixEvent[],
+  durationSec: number,
+  params: EpisodeParams,
+  maxFalsePerHour: number,
+  candidates: number[] = Array.from({ length: 99 }, (_, i) => (i + 1) / 100),
+): { threshold: number; score: MixScore } | null {
+  for (const threshold of candidates) {
+    const score = scoreMix(episodesFor(windows, { ...params, threshold }), events, durationSec);
+    if (score.falsePerHour <= maxFalsePerHour) return { threshold, score };
+  }
+  return null;
 }
