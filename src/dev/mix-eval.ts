@@ -191,3 +191,37 @@ export function calibrateThreshold(
   }
   return null;
 }
+
+export interface HeldOutCalibration {
+  threshold: number | null;
+  score: MixScore | null;
+  mix: { seed: number; minutes: number; cries: number; nonCryHours: number };
+}
+
+/**
+ * For `train-export`: builds the seeded evaluation mix without the files the heads were trained on (`exclude`,
+ * paths relative to ../shared/data), scores it with the analyzer (YAMNet + the new heads) and returns the episode
+ * threshold with at most `maxFalsePerHour` false episodes per hour — to be written as `thresholds.episode` in the
+ * heads manifest, which the daemon then uses by default.
+ */
+export async function calibrateOnHeldOutMix(o: {
+  analyzer: Analyzer;
+  exclude: ReadonlySet<string>;
+  params: EpisodeParams;
+  maxFalsePerHour?: number;
+  seed?: number;
+  minutes?: number;
+}): Promise<HeldOutCalibration> {
+  const { buildMix, DEFAULT_MIX } = await import("./mix.js");
+  const seed = o.seed ?? 3;
+  const minutes = o.minutes ?? 30;
+  const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes, exclude: o.exclude });
+  const windows = await scoreWindows(mix.samples, o.analyzer, 0.48);
+  const found = calibrateThreshold(windows, mix.events, mix.durationSec, o.params, o.maxFalsePerHour ?? 1);
+  const probe = scoreMix([], mix.events, mix.durationSec);
+  return {
+    threshold: found?.threshold ?? null,
+    score: found?.score ?? null,
+    mix: { seed, minutes, cries: probe.cries, nonCryHours: probe.nonCryHours },
+  };
+}
