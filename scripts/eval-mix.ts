@@ -45,13 +45,20 @@ const { values } = parseArgs({
     "heldout-from": { type: "string" },
     /** print the lowest threshold with at most this many false episodes per hour (e.g. 1) */
     calibrate: { type: "string" },
+    hop: { type: "string" },
     "score-source": { type: "string", default: "auto" },
   },
 });
 
 const seed = Number(values.seed);
 const minutes = Number(values.minutes);
-const { config } = loadConfig({ env: {}, overrides: { "inference.scoreSource": values["score-source"] } });
+const { config } = loadConfig({
+  env: {},
+  overrides: {
+    "inference.scoreSource": values["score-source"],
+    ...(values.hop ? { "windows.hopSec": Number(values.hop) } : {}),
+  },
+});
 const logger = createLogger({ level: "warn" }, 2);
 
 const t0 = performance.now();
