@@ -1,37 +1,37 @@
 #!/usr/bin/env node
+import type { Command as CommandType } from "commander";
 import { Command } from "commander";
 import { readPackageVersion } from "../version.js";
-import * as checkConfig from "./commands/check-config.js";
-import * as classify from "./commands/classify.js";
-import * as detect from "./commands/detect.js";
-import * as devices from "./commands/devices.js";
-import * as history from "./commands/history.js";
-import * as leds from "./commands/leds.js";
-import * as models from "./commands/models.js";
-import * as run from "./commands/run.js";
-import * as trainExport from "./commands/train-export.js";
+
+interface CommandModule {
+  register(program: CommandType): void;
+}
 
 /**
- * Entry point of the `babymon` command. Each sub-command lives in ./commands/<name>.ts and exports
- * `register(program)`; add it to the list below.
+ * Entry point of the `babymon` command. Each sub-command lives in ./commands/<name>.ts, exports
+ * `register(program)` and is listed here under the name it registers. Only the module of the command being run
+ * is imported: `classify` should not pay for MQTT, SQLite and the daemon (about 40 MB of RSS on a Pi).
  */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  models: () => import("./commands/models.js"),
+  classify: () => import("./commands/classify.js"),
+  run: () => import("./commands/run.js"),
+  detect: () => import("./commands/detect.js"),
+  history: () => import("./commands/history.js"),
+  "check-config": () => import("./commands/check-config.js"),
+  devices: () => import("./commands/devices.js"),
+  leds: () => import("./commands/leds.js"),
+  "train-export": () => import("./commands/train-export.js"),
+};
+
 const program = new Command("babymon")
   .description(
     "Local-only baby-monitor: cry detection with YAMNet, reasons, MQTT/Home Assistant, GPIO, SQLite",
   )
   .version(readPackageVersion());
 
-const commands: Array<{ register(program: Command): void }> = [
-  models,
-  classify,
-  run,
-  detect,
-  history,
-  checkConfig,
-  devices,
-  leds,
-  trainExport,
-];
-for (const command of commands) command.register(program);
+const asked = process.argv.slice(2).find((arg) => !arg.startsWith("-"));
+const names = asked !== undefined && asked in COMMANDS ? [asked] : Object.keys(COMMANDS);
+for (const name of names) (await COMMANDS[name]()).register(program);
 
 await program.parseAsync(process.argv);
