@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAudioSource } from "./audio/sources/index.js";
 import type { AudioSource } from "./audio/sources/source.js";
@@ -12,7 +12,7 @@ import { ListeningPipeline } from "./detection/pipeline.js";
 import { PATCH_WINDOW_SAMPLES } from "./dsp/frontend-params.js";
 import type { BabymonEvent, HealthSnapshot } from "./events.js";
 import type { Analyzer } from "./inference/analysis.js";
-import { createAnalyzer } from "./inference/analyzer.js";
+import { createAnalyzer, findHeadsDirs } from "./inference/analyzer.js";
 import type { Logger } from "./logging.js";
 import { systemdWatchdogFactory } from "./service/systemd-notify.js";
 import { gpioSinkFactory } from "./sinks/gpio/factory.js";
@@ -71,25 +71,6 @@ export interface AppOptions {
 
 export function databasePath(config: Config, dataDir: string): string {
   return config.storage.path ?? join(dataDir, "babymon.db");
-}
-
-/** Folders under models/ holding trained heads (a manifest.json of format "babymon-heads"), newest first. */
-export function findHeadsDirs(modelsDir = join(PROJECT_ROOT, "models")): string[] {
-  if (!existsSync(modelsDir)) return [];
-  const found: Array<{ dir: string; mtime: number }> = [];
-  for (const entry of readdirSync(modelsDir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    const manifest = join(modelsDir, entry.name, "manifest.json");
-    if (!existsSync(manifest)) continue;
-    try {
-      const m = JSON.parse(readFileSync(manifest, "utf8")) as { format?: string };
-      if (m.format === "babymon-heads")
-        found.push({ dir: join(modelsDir, entry.name), mtime: statSync(manifest).mtimeMs });
-    } catch {
-      // not a heads folder
-    }
-  }
-  return found.sort((a, b) => b.mtime - a.mtime).map((f) => f.dir);
 }
 
 /** The heads folder for `auto`/`heads`: the configured one, else the newest heads folder under models/. */
