@@ -42,6 +42,8 @@ export interface DepthwiseTapsConfig {
   kernelSize: number;
   strides: 1 | 2;
   name?: string;
+  /** seed of the kernel initializer (reproducible training) */
+  seed?: number;
 }
 
 /**
@@ -53,6 +55,7 @@ export class DepthwiseTaps extends tfl.layers.Layer {
   static readonly className = "BabymonDepthwiseTaps";
   readonly kernelSize: number;
   readonly strides: 1 | 2;
+  readonly seed: number | undefined;
   private kernel: tfl.LayerVariable | null = null;
 
   constructor(config: DepthwiseTapsConfig) {
@@ -62,6 +65,7 @@ export class DepthwiseTaps extends tfl.layers.Layer {
     }
     this.kernelSize = config.kernelSize;
     this.strides = config.strides;
+    this.seed = config.seed;
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
@@ -71,7 +75,12 @@ export class DepthwiseTaps extends tfl.layers.Layer {
       "depthwise_kernel",
       [this.kernelSize, this.kernelSize, channels],
       "float32",
-      tfl.initializers.varianceScaling({ scale: 2, mode: "fanIn", distribution: "truncatedNormal" }),
+      tfl.initializers.varianceScaling({
+        scale: 2,
+        mode: "fanIn",
+        distribution: "truncatedNormal",
+        seed: this.seed,
+      }),
     );
     this.built = true;
   }

@@ -94,7 +94,9 @@ export function buildMnv3Head(o: Mnv3HeadOptions): tfl.LayersModel {
     const inChannels = x.shape[3] as number;
     const expanded = inChannels * o.expansion;
     let y = hswish(bn(pointwise(x, expanded, `${name}_expand`), `${name}_expand_bn`), `${name}_expand_hs`);
-    y = new DepthwiseTaps({ kernelSize: 3, strides, name: `${name}_dw` }).apply(y) as tfl.SymbolicTensor;
+    y = new DepthwiseTaps({ kernelSize: 3, strides, name: `${name}_dw`, seed: seed++ }).apply(
+      y,
+    ) as tfl.SymbolicTensor;
     y = hswish(bn(y, `${name}_dw_bn`), `${name}_dw_hs`);
     y = squeezeExcite(y, expanded, `${name}_se`);
     y = bn(pointwise(y, out, `${name}_project`), `${name}_project_bn`);
