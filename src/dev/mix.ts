@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { readAudioFile16k } from "../audio/decode.js";
+import { mulberry32 } from "../train/random.js";
 import { PROJECT_ROOT } from "../version.js";
 
 /**
@@ -77,17 +78,6 @@ export interface Mix {
   durationSec: number;
   /** sha256 of every input file used, by path relative to ../shared/data */
   inputs: Record<string, string>;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function rms(x: Float32Array): number {

@@ -292,6 +292,19 @@ export function evaluateSet(e: EvaluateInput): SetMetrics {
     REASONS,
   );
   const groupsOfCry = cryClipIdx.map((i) => clips[i].group);
+  /** 95 % bootstrap interval over groups of a clip-level reason metric. */
+  const reasonCI = (predicted: number[], metric: "macroF1" | "balancedAccuracy", seed: number) =>
+    bootstrapOverGroups(
+      groupsOfCry,
+      (idx) =>
+        classificationReport(
+          idx.map((j) => truth[j]),
+          idx.map((j) => predicted[j]),
+          REASONS,
+        )[metric],
+      e.bootstrapReps,
+      seed,
+    );
   const corrected = cryClipIdx.map((i) => {
     let best = 0;
     for (let k = 1; k < K; k++) {
@@ -301,50 +314,10 @@ export function evaluateSet(e: EvaluateInput): SetMetrics {
     return best;
   });
   const reasonPriorCorrected = classificationReport(truth, corrected, REASONS);
-  const correctedF1CI = bootstrapOverGroups(
-    groupsOfCry,
-    (idx) =>
-      classificationReport(
-        idx.map((j) => truth[j]),
-        idx.map((j) => corrected[j]),
-        REASONS,
-      ).macroF1,
-    e.bootstrapReps,
-    e.seed + 3,
-  );
-  const correctedBalCI = bootstrapOverGroups(
-    groupsOfCry,
-    (idx) =>
-      classificationReport(
-        idx.map((j) => truth[j]),
-        idx.map((j) => corrected[j]),
-        REASONS,
-      ).balancedAccuracy,
-    e.bootstrapReps,
-    e.seed + 4,
-  );
-  const macroF1CI = bootstrapOverGroups(
-    groupsOfCry,
-    (idx) =>
-      classificationReport(
-        idx.map((j) => truth[j]),
-        idx.map((j) => pred[j]),
-        REASONS,
-      ).macroF1,
-    e.bootstrapReps,
-    e.seed,
-  );
-  const balCI = bootstrapOverGroups(
-    groupsOfCry,
-    (idx) =>
-      classificationReport(
-        idx.map((j) => truth[j]),
-        idx.map((j) => pred[j]),
-        REASONS,
-      ).balancedAccuracy,
-    e.bootstrapReps,
-    e.seed + 1,
-  );
+  const correctedF1CI = reasonCI(corrected, "macroF1", e.seed + 3);
+  const correctedBalCI = reasonCI(corrected, "balancedAccuracy", e.seed + 4);
+  const macroF1CI = reasonCI(pred, "macroF1", e.seed);
+  const balCI = reasonCI(pred, "balancedAccuracy", e.seed + 1);
   const topConf = cryClipIdx.map((i) => {
     let m = 0;
     for (let k = 0; k < K; k++) m = Math.max(m, means.reasons[i * K + k]);

@@ -646,7 +646,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   }
 
   // ---- LEAKY protocol, for comparison with the original research only ----------------------------------------
-  let leaky: Record<string, number> | null = null;
+  let leaky: LeakyFigures | null = null;
   if (o.leaky)
     leaky = await leakyProtocol(
       clips,
@@ -877,6 +877,14 @@ function referenceClips(clips: RunClip[], testIds: number[]): number[] {
   return pick;
 }
 
+export interface LeakyFigures {
+  reasonAccuracy: number;
+  reasonMacroF1: number;
+  reasonBalancedAccuracy: number;
+  cryPatchAuc: number;
+  testItems: number;
+}
+
 async function leakyProtocol(
   clips: RunClip[],
   finalIds: number[],
@@ -894,7 +902,7 @@ async function leakyProtocol(
   clipInfos: ClipInfo[],
   majorityReason: number,
   reasonPrior: number[],
-): Promise<Record<string, number>> {
+): Promise<LeakyFigures> {
   // Items are original clips and augmented copies alike, split at random (80/20) with no regard for groups
   // or for which copy came from which recording — the original research's protocol. LEAKY.
   const rand = mulberry32(o.seed + 4242);
@@ -962,7 +970,7 @@ function summarize(
   byHead: Record<string, SetMetrics>,
   test: SetMetrics,
   shortcut: { fullBandNegatives: number; bandLimitedNegatives: number } | null,
-  leaky: Record<string, number> | null,
+  leaky: LeakyFigures | null,
   o: TrainExportOptions,
 ) {
   const decision = (head: FoldResult["head"], m: SetMetrics) =>

@@ -6,7 +6,7 @@ import type { Combination, HeadsManifest } from "../inference/heads.js";
 import type { TrainLabel } from "./dataset.js";
 import { clipMeans, type PatchPredictions, type SetMetrics } from "./evaluate.js";
 import { curves, type Interval, type MultiClassReport } from "./metrics.js";
-import type { FoldResult, RunSummary, TrainExportOptions } from "./pipeline.js";
+import type { FoldResult, LeakyFigures, RunSummary, TrainExportOptions } from "./pipeline.js";
 import { confusionSpec, linesSpec, renderPng } from "./plots.js";
 import { DEFAULT_TRAIN_OPTIONS, type EpochRecord } from "./trainer.js";
 
@@ -27,7 +27,7 @@ export interface ReportInput {
   history: EpochRecord[];
   historyMnv3: EpochRecord[];
   shortcut: { fullBandNegatives: number; bandLimitedNegatives: number } | null;
-  leaky: Record<string, number> | null;
+  leaky: LeakyFigures | null;
   thresholds: { cry: number; unsure: number };
   cvThresholds: { cry: number; unsure: number };
   cvCombination: Combination;
