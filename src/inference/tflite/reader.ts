@@ -454,7 +454,7 @@ function guessFormat(bytes: Uint8Array): string {
     [/^(ID3|\xff[\xfb\xf3\xf2])/, "an MP3 file"],
     [/^OggS/, "an Ogg file"],
     [/^fLaC/, "a FLAC file"],
-    [/^PK\x03\x04/, "a ZIP archive; unpack the .tflite inside it first"],
+    [/^PK/, "a ZIP archive; unpack the .tflite inside it first"],
     [/^\x89HDF/, "an HDF5 file such as a Keras .h5 model, not TFLite"],
     [/^\s*[{[]/, "JSON"],
     [/^\s*</, "HTML or XML, perhaps a download error page"],
