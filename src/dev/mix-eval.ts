@@ -174,6 +174,15 @@ export function scoreMix(episodes: EpisodeSpan[], events: MixEvent[], durationSe
 }
 
 /**
+ * Candidate episode thresholds: 0.01 … 0.90 in steps of 0.01, then 0.901 … 0.999 in steps of 0.001 — a calibrated
+ * heads score can sit close to 1 on household noise, where a step of 0.01 is too coarse.
+ */
+export const EPISODE_THRESHOLD_GRID: readonly number[] = [
+  ...Array.from({ length: 90 }, (_, i) => (i + 1) / 100),
+  ...Array.from({ length: 99 }, (_, i) => (901 + i) / 1000),
+];
+
+/**
  * The episode threshold for a cry score: the lowest threshold (so the highest recall) whose false episodes per
  * hour on the mix stay at or below `maxFalsePerHour`. Use a held-out mix (nothing the heads were trained on).
  */
@@ -183,7 +192,7 @@ export function calibrateThreshold(
   durationSec: number,
   params: EpisodeParams,
   maxFalsePerHour: number,
-  candidates: number[] = Array.from({ length: 99 }, (_, i) => (i + 1) / 100),
+  candidates: readonly number[] = EPISODE_THRESHOLD_GRID,
 ): { threshold: number; score: MixScore } | null {
   for (const threshold of candidates) {
     const score = scoreMix(episodesFor(windows, { ...params, threshold }), events, durationSec);
