@@ -95,8 +95,9 @@ export class YamnetAnalyzer implements Analyzer {
 
   /**
    * Band limit (Hz) applied to every window before the log-mel, because the loaded heads were trained on
-   * band-limited audio; 0 without heads or for full-band heads. YAMNet's own scores then come from the
-   * same band-limited audio (one YAMNet pass serves both).
+   * band-limited audio; 0 without heads or for full-band heads. analyze()'s YAMNet scores then come from the
+   * same band-limited audio (one YAMNet pass serves both: the daemon's veto was tuned on them); `classify`
+   * adds a full-band pass for the AudioSet classes it shows (fullBandPatchOf, analyzeYamnetOnly).
    */
   get bandLimitHz(): number {
     return this.heads?.bandLimitHz ?? 0;
@@ -114,6 +115,22 @@ export class YamnetAnalyzer implements Analyzer {
     }
     const limit = this.bandLimitHz;
     return this.frontend.patch(limit > 0 ? bandLimit(window, limit) : window, out);
+  }
+
+  /**
+   * The log-mel patch of a window with no band limit: what YAMNet's AudioSet classes were trained to hear.
+   * `classify` shows those classes from full-band audio even when the heads need band-limited audio.
+   */
+  fullBandPatchOf(window: Float32Array, out?: Float32Array): Float32Array {
+    return this.frontend.patch(window, out);
+  }
+
+  /** YAMNet alone on patches (no heads): scores, embedding and YAMNet's cry score, copied out of the batch. */
+  analyzeYamnetOnly(patches: Float32Array[]): Array<{ scores: Float32Array; yamnetCry: number }> {
+    if (patches.length === 0) return [];
+    return this.yamnet
+      .predict(patches)
+      .map((o) => ({ scores: o.scores.slice(), yamnetCry: yamnetCryScore(o.scores) }));
   }
 
   async analyze(windows: Float32Array[]): Promise<WindowAnalysis[]> {

@@ -79,7 +79,8 @@ export interface ClassifyOutput {
   babymon: string;
   backend: string;
   models: ModelVersions;
-  /** audio was band-limited to this many Hz before YAMNet because the heads were trained so; 0 = full band */
+  /** the heads' input was band-limited to this many Hz because they were trained so (the AudioSet classes and
+   * YAMNet's cry score always come from full-band audio); 0 = full band */
   bandLimitHz: number;
   top: number;
   files: FileResult[];
@@ -196,17 +197,26 @@ export async function classifyFile(
     // log-mel patches are computed into a reused pool as soon as each window appears
     const batchSize = options.batch ?? 8;
     const pool = Array.from({ length: batchSize }, () => new Float32Array(PATCH_SIZE));
+    // heads trained on band-limited audio get it; the AudioSet classes and YAMNet's cry score come from full band
+    const fullBand = analyzer.bandLimitHz > 0;
+    const fullPool = fullBand ? Array.from({ length: batchSize }, () => new Float32Array(PATCH_SIZE)) : [];
     let filled = 0;
+    const flush = async (n: number) => {
+      const full = fullBand ? analyzer.analyzeYamnetOnly(fullPool.slice(0, n)) : null;
+      const results = await analyzer.analyzePatches(pool.slice(0, n));
+      consume(full ? results.map((r, i) => ({ ...r, ...full[i] })) : results);
+    };
     for await (const w of slidingWindows(counted(stream), () => {
       padded = true;
     })) {
+      if (fullBand) analyzer.fullBandPatchOf(w, fullPool[filled]);
       analyzer.patchOf(w, pool[filled++]);
       if (filled === batchSize) {
-        consume(await analyzer.analyzePatches(pool));
+        await flush(filled);
         filled = 0;
       }
     }
-    if (filled > 0) consume(await analyzer.analyzePatches(pool.slice(0, filled)));
+    if (filled > 0) await flush(filled);
     if (patches === 0) throw new AudioFileError(path, "no audio samples after decoding");
     const mean = sum.map((s) => s / patches);
     let reasons: ReasonProbabilities | null = null;
@@ -378,7 +388,7 @@ async function runClassify(files: string[], opts: CliOptions): Promise<number> {
   const results: FileResult[] = [];
   if (!opts.json && analyzer.models.heads) {
     const limit = analyzer.bandLimitHz
-      ? `; audio band-limited to ${analyzer.bandLimitHz} Hz as in training (YAMNet's classes below see the same audio)`
+      ? `; their input is band-limited to ${analyzer.bandLimitHz} Hz as in training (the AudioSet classes below hear full band)`
       : "";
     process.stdout.write(`trained heads: ${analyzer.models.heads}${limit}\n\n`);
   }
