@@ -103,7 +103,7 @@ export function detectionForModels(
   if (!analyzer?.models.heads) return resolved;
   const dir = resolveHeadsDir(inference);
   if (!dir) return resolved;
-  let thresholds: { episode?: unknown; unsure?: unknown } = {};
+  let thresholds: { episode?: unknown; unsure?: unknown; yamnetSupport?: unknown } = {};
   try {
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as {
       thresholds?: typeof thresholds;
@@ -119,6 +119,8 @@ export function detectionForModels(
   }
   if (!origins["detection.unsureBelow"] && inRange(thresholds.unsure, 0, 1))
     resolved.unsureBelow = thresholds.unsure;
+  if (!origins["detection.yamnetSupport"] && inRange(thresholds.yamnetSupport, 0, 1))
+    resolved.yamnetSupport = thresholds.yamnetSupport;
   return resolved;
 }
 

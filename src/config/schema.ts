@@ -86,6 +86,9 @@ export const detectionConfigSchema = z
     onsetStrong: z.number().gt(0).max(1).nullable().default(null),
     /** A window where YAMNet hears laughter above this (and above its cry score) is not crying; 1 = off. */
     laughterVeto: z.number().min(0).max(1).default(0.2),
+    /** Onset also needs YAMNet's own cry score at or above this in one of the last `onsetN` windows (0 = off);
+     * null = the heads' operating point (manifest `thresholds.yamnetSupport`), else off. */
+    yamnetSupport: z.number().min(0).max(1).nullable().default(null),
     /** Release: this long without a crying window ends the episode. */
     holdSec: seconds(0, 120, 6),
     /** Episodes shorter than this (start to last crying window) are dropped as false alarms at their end. */

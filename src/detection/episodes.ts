@@ -11,9 +11,10 @@ import {
 } from "../events.js";
 
 /** Detection settings with the per-score defaults filled in (see `resolveDetection`). */
-export type ResolvedDetection = Omit<DetectionConfig, "threshold" | "onsetStrong"> & {
+export type ResolvedDetection = Omit<DetectionConfig, "threshold" | "onsetStrong" | "yamnetSupport"> & {
   threshold: number;
   onsetStrong: number;
+  yamnetSupport: number;
 };
 export type EpisodeParams = Omit<ResolvedDetection, "enabled">;
 
@@ -32,6 +33,7 @@ export function resolveDetection(detection: DetectionConfig, score: "yamnet" | "
     ...detection,
     threshold: detection.threshold ?? SCORE_DEFAULTS[score].threshold,
     onsetStrong: detection.onsetStrong ?? SCORE_DEFAULTS[score].onsetStrong,
+    yamnetSupport: detection.yamnetSupport ?? 0,
   };
 }
 
@@ -43,6 +45,8 @@ export interface ScoredWindow {
   /** wall clock (epoch ms) of the window's end: now for live audio, the replay's clock for files */
   atMs: number;
   cry: number;
+  /** YAMNet's own cry score (for `yamnetSupport`); absent = not known, counts as support */
+  yamnetCry?: number;
   reasons: ReasonProbabilities | null;
   levelDbfs: number;
 }
@@ -86,6 +90,8 @@ export function summariseReasons(sums: number[] | null, count: number, unsureBel
  * - Onset: `onsetK` of the last `onsetN` windows over the threshold, or one window at `onsetStrong` or above (a
  *   clear cry is reported half a second sooner); the episode starts at the earliest crying window among them. It is reported once crying has lasted `minDurationSec` (first crying window's start to the last
  *   crying window's end); a candidate that goes quiet for `holdSec` before that is dropped unreported.
+ * - Support: with `yamnetSupport` > 0 an onset also needs YAMNet's own cry score at or above it in one of the
+ *   last `onsetN` windows (the heads alone hallucinate cries in near-silent room tone where YAMNet hears none).
  * - Release: `holdSec` after the end of the last crying window; the episode ends there.
  * - Cooldown: no onset for `cooldownSec` after an episode's end.
  * - Split: at `maxDurationSec` the episode ends and, if crying continues, the next starts at once.
@@ -148,7 +154,10 @@ export class EpisodeTracker {
 
     if (!this.open && over && w.startSec >= this.cooldownUntilSec) {
       const crying = this.recent.filter((r) => r.cry > this.threshold && r.startSec >= this.cooldownUntilSec);
-      if (crying.length >= this.params.onsetK || w.cry >= this.params.onsetStrong) {
+      const supported =
+        this.params.yamnetSupport <= 0 ||
+        this.recent.some((r) => (r.yamnetCry ?? 1) >= this.params.yamnetSupport);
+      if (supported && (crying.length >= this.params.onsetK || w.cry >= this.params.onsetStrong)) {
         const next = this.begin(crying[0].startSec, w);
         for (const r of crying) this.absorb(next, r);
         this.open = next;

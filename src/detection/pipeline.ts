@@ -38,6 +38,7 @@ export interface PipelineOptions {
 
 interface WindowResult {
   cry: number;
+  yamnetCry: number;
   reasons: ReasonProbabilities | null;
 }
 
@@ -172,7 +173,11 @@ export class ListeningPipeline {
         try {
           const results = await this.o.analyzer.analyze(toAnalyse.map((q) => q.window.samples));
           results.forEach((r, i) => {
-            cries.set(toAnalyse[i], { cry: windowCry(r, this.o.detection.laughterVeto), reasons: r.reasons });
+            cries.set(toAnalyse[i], {
+              cry: windowCry(r, this.o.detection.laughterVeto),
+              yamnetCry: r.yamnetCry,
+              reasons: r.reasons,
+            });
           });
         } catch (err) {
           this.inferenceFailures++;
@@ -204,6 +209,7 @@ export class ListeningPipeline {
       endSec: window.endSec,
       atMs,
       cry,
+      yamnetCry: result?.yamnetCry ?? 0,
       reasons: result?.reasons ?? null,
       levelDbfs: window.levelDbfs,
     });

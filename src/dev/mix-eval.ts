@@ -86,6 +86,7 @@ export function episodesFor(
         endSec: w.endSec,
         atMs: w.endSec * 1000,
         cry: score === "cry" ? effectiveCry(w.cry, w.yamnetCry, w.laughter, params.laughterVeto) : w[score],
+        yamnetCry: w.yamnetCry,
         reasons: w.reasons,
         levelDbfs: w.levelDbfs,
       }),

@@ -13,6 +13,7 @@ const params: EpisodeParams = {
   onsetN: 3,
   onsetStrong: 1,
   laughterVeto: 1,
+  yamnetSupport: 0,
   holdSec: 3,
   minDurationSec: 0,
   cooldownSec: 5,
@@ -23,13 +24,19 @@ const params: EpisodeParams = {
 
 const models = { yamnet: "test", heads: null };
 
-function window(i: number, cry: number, reasons: ReasonProbabilities | null = null): ScoredWindow {
+function window(
+  i: number,
+  cry: number,
+  reasons: ReasonProbabilities | null = null,
+  yamnetCry?: number,
+): ScoredWindow {
   const startSec = i * HOP;
   return {
     startSec,
     endSec: startSec + WIN,
     atMs: T0 + (startSec + WIN) * 1000,
     cry,
+    yamnetCry,
     reasons,
     levelDbfs: -20,
   };
@@ -81,6 +88,41 @@ describe("episode onset", () => {
     assert.deepEqual(
       startsAndEnds(long).map((x) => x.e.type),
       ["episode_start", "episode_end"],
+    );
+  });
+});
+
+describe("episode onset needs YAMNet support (yamnetSupport)", () => {
+  /** Heads say crying throughout; YAMNet's own cry score per window from `yamnet`. */
+  function runSupported(yamnet: number[], support: number) {
+    const tracker = new EpisodeTracker({ ...params, yamnetSupport: support }, models, () => "ep");
+    const starts: number[] = [];
+    yamnet.forEach((y, i) => {
+      for (const e of tracker.push(window(i, 0.9, null, y))) if (e.type === "episode_start") starts.push(i);
+    });
+    return starts;
+  }
+
+  it("blocks an onset while YAMNet's cry score stays below the support in the onset windows", () => {
+    assert.deepEqual(runSupported(seq([0, 10]), 0.05), []);
+    assert.deepEqual(runSupported(seq([0.04, 10]), 0.05), []);
+  });
+
+  it("allows the onset once one of the last onsetN windows reaches the support", () => {
+    // YAMNet hears a cry only in window 5: the onset (2 of 3 over the threshold) happens there, not before.
+    assert.deepEqual(runSupported([...seq([0, 5]), 0.05, ...seq([0, 4])], 0.05), [5]);
+  });
+
+  it("counts support from an earlier window still among the last onsetN", () => {
+    // support at window 0; heads over threshold from window 0 on: onset at window 1 (2 of 3), window 0 in range
+    assert.deepEqual(runSupported([0.3, ...seq([0, 9])], 0.05), [1]);
+  });
+
+  it("is off at 0 and treats an unknown YAMNet score as support", () => {
+    assert.deepEqual(runSupported(seq([0, 10]), 0), [1]);
+    assert.equal(
+      run(seq([0.9, 10]), { yamnetSupport: 0.5 }).filter((x) => x.e.type === "episode_start").length,
+      1,
     );
   });
 });

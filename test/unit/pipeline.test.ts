@@ -8,12 +8,18 @@ import { ListeningPipeline } from "../../src/detection/pipeline.js";
 import type { BabymonEvent, CaptureStatus } from "../../src/events.js";
 import type { Analyzer, WindowAnalysis } from "../../src/inference/analysis.js";
 
-/** Test double of the analyzer: cry = the window's mean absolute amplitude × 4, after a fixed delay. */
+/**
+ * Test double of the analyzer: cry = the window's mean absolute amplitude × 4, after a fixed delay; YAMNet's own
+ * cry score is that × `yamnetFactor` (0: heads hear a cry that YAMNet does not).
+ */
 class SlowAnalyzer implements Analyzer {
   readonly models = { yamnet: "test-double", heads: null };
   readonly backend = "test";
   calls = 0;
-  constructor(private readonly delayMs: number) {}
+  constructor(
+    private readonly delayMs: number,
+    private readonly yamnetFactor = 1,
+  ) {}
   async analyze(windows: Float32Array[]): Promise<WindowAnalysis[]> {
     this.calls++;
     await new Promise((r) => setTimeout(r, this.delayMs));
@@ -24,7 +30,7 @@ class SlowAnalyzer implements Analyzer {
       return {
         scores: new Float32Array(521),
         embedding: new Float32Array(1024),
-        yamnetCry: cry,
+        yamnetCry: cry * this.yamnetFactor,
         cry,
         reasons: null,
       };
@@ -66,13 +72,21 @@ function audioWithCry(seconds: number, cryFrom: number, cryTo: number): Float32A
   return x;
 }
 
-async function runPipeline(lossless: boolean, delayMs: number) {
+async function runPipeline(
+  lossless: boolean,
+  delayMs: number,
+  o: { yamnetSupport?: number; yamnetFactor?: number } = {},
+) {
   const { config } = loadConfig({
     env: {},
-    overrides: { "inference.maxQueuedWindows": 4, "inference.maxBatch": 1 },
+    overrides: {
+      "inference.maxQueuedWindows": 4,
+      "inference.maxBatch": 1,
+      ...(o.yamnetSupport === undefined ? {} : { "detection.yamnetSupport": o.yamnetSupport }),
+    },
   });
   const events: BabymonEvent[] = [];
-  const analyzer = new SlowAnalyzer(delayMs);
+  const analyzer = new SlowAnalyzer(delayMs, o.yamnetFactor);
   const pipeline = new ListeningPipeline({
     ...config,
     detection: resolveDetection(config.detection, "yamnet"),
@@ -112,5 +126,12 @@ describe("listening pipeline", () => {
       [...times].sort((a, b) => a - b),
       "windows stay in order",
     );
+  });
+
+  it("raises no episode when YAMNet's own cry score stays under detection.yamnetSupport", async () => {
+    const ends = (r: { events: BabymonEvent[] }) => r.events.filter((e) => e.type === "episode_end").length;
+    assert.equal(ends(await runPipeline(true, 0, { yamnetSupport: 0.05, yamnetFactor: 0 })), 0);
+    assert.equal(ends(await runPipeline(true, 0, { yamnetSupport: 0.05, yamnetFactor: 0.1 })), 1);
+    assert.equal(ends(await runPipeline(true, 0, { yamnetSupport: 0, yamnetFactor: 0 })), 1);
   });
 });
