@@ -139,13 +139,19 @@ export class Daemon {
   }
 }
 
+interface QueuedSegment {
+  data: Buffer;
+  started: (t: number) => void;
+  done: () => void;
+}
+
 /**
  * Writes 16 kHz s16le into a FIFO at real-time pace (what `arecord` reads through ALSA's `file` plugin): queued
  * segments, silence when the queue is empty. When the reader goes away (arecord killed) it waits for the next
  * reader and goes on. `segment` resolves with the wall-clock time its first byte was written.
  */
 export class FifoFeeder {
-  private readonly queue: Array<{ data: Buffer; started: (t: number) => void; done: () => void }> = [];
+  private readonly queue: QueuedSegment[] = [];
   private stopped = false;
   readonly running: Promise<void>;
   private readonly silence = toS16(quiet(0.125));
@@ -171,7 +177,7 @@ export class FifoFeeder {
     // The file plugin fills a short read() with stale bytes, so every write must be exactly one arecord period:
     // 2000 frames (arecord's default for this device: buffer 500 ms / 4), 4000 bytes ≤ PIPE_BUF, hence atomic.
     const chunk = 4000;
-    let current: { data: Buffer; offset: number; item: (typeof this.queue)[number] } | null = null;
+    let current: { data: Buffer; offset: number; item: QueuedSegment } | null = null;
     while (!this.stopped) {
       let fh: Awaited<ReturnType<typeof open>>;
       try {

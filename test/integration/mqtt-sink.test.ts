@@ -2,28 +2,16 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, describe, test } from "node:test";
 import type Database from "better-sqlite3";
-import pino from "pino";
 import { PersistentDetectionControl } from "../../src/control/detection-control.js";
 import type { BabymonEvent, EpisodeInfo } from "../../src/events.js";
 import { mqttConfigSchema } from "../../src/sinks/mqtt/config.js";
 import { MqttSink } from "../../src/sinks/mqtt/mqtt-sink.js";
 import { MqttOutbox } from "../../src/sinks/mqtt/outbox.js";
 import { openDatabase, SqliteSettingsStore } from "../../src/sinks/sqlite/database.js";
+import { memoryLogger } from "../support/memory-logger.js";
 import { MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
-
-function memoryLogger() {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line));
-      cb();
-    },
-  });
-  return { log: pino({ level: "debug" }, stream), lines };
-}
 
 const T0 = Date.UTC(2026, 0, 1, 2, 0, 0);
 
@@ -70,7 +58,7 @@ function makeSink(
   const db = openDatabase(dbFile);
   const settings = new SqliteSettingsStore(db);
   const control = new PersistentDetectionControl(settings);
-  const { log, lines } = memoryLogger();
+  const { log, lines } = memoryLogger("debug");
   const config = mqttConfigSchema.parse({ url, reconnectSec: 0.3, ...extra });
   const sink = new MqttSink({
     config,

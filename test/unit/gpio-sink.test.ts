@@ -1,24 +1,12 @@
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { test } from "node:test";
-import pino from "pino";
 import type { BabymonEvent, EpisodeInfo } from "../../src/events.js";
 import { gpioConfigSchema } from "../../src/sinks/gpio/config.js";
 import { SimulatedGpioDriver } from "../../src/sinks/gpio/drivers.js";
 import { GpioSink } from "../../src/sinks/gpio/gpio-sink.js";
+import { memoryLogger } from "../support/memory-logger.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function logger() {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const stream = new Writable({
-    write(chunk, _e, cb) {
-      for (const l of chunk.toString().split("\n")) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { log: pino({ level: "info" }, stream), lines };
-}
 
 const ep: EpisodeInfo = {
   id: "ep-1",
@@ -46,7 +34,7 @@ test("simulated GPIO records the LED transitions of an episode", async () => {
     rgb: { red: 13, green: 19, blue: 26, activeLow: true },
   });
   const driver = new SimulatedGpioDriver();
-  const sink = new GpioSink({ config, log: logger().log, driver, chips: [] });
+  const sink = new GpioSink({ config, log: memoryLogger().log, driver, chips: [] });
   await sink.start();
   // every LED starts dark; active-low LEDs are dark at level 1
   assert.equal(driver.levels.get("crying"), 0);
@@ -99,7 +87,7 @@ test("simulated GPIO records the LED transitions of an episode", async () => {
 });
 
 test("without accessible GPIO the sink logs once and simulates; it never throws", async () => {
-  const { log, lines } = logger();
+  const { log, lines } = memoryLogger();
   const sink = new GpioSink({
     config: gpioConfigSchema.parse({ driver: "auto", numbering: "chip", chipLabel: "tegra234-gpio" }),
     log,
@@ -117,7 +105,7 @@ test("without accessible GPIO the sink logs once and simulates; it never throws"
 test("selfTest lights each LED alone, in order, and reports pins (for `babymon leds`)", async () => {
   const driver = new SimulatedGpioDriver();
   const config = gpioConfigSchema.parse({ driver: "simulated", reasonLeds: { hungry: 5 } });
-  const sink = new GpioSink({ config, log: logger().log, driver, chips: [] });
+  const sink = new GpioSink({ config, log: memoryLogger().log, driver, chips: [] });
   await sink.start();
   const reported: string[] = [];
   const litDuring: string[][] = [];

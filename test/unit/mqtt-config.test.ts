@@ -2,23 +2,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { test } from "node:test";
-import pino from "pino";
 import { loadConfig } from "../../src/config/load.js";
 import { mqttConfigSchema } from "../../src/sinks/mqtt/config.js";
 import { resolveMqttPassword } from "../../src/sinks/mqtt/secrets.js";
-
-function logger() {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const stream = new Writable({
-    write(chunk, _e, cb) {
-      for (const l of chunk.toString().split("\n")) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { log: pino({ level: "info" }, stream), lines };
-}
+import { memoryLogger } from "../support/memory-logger.js";
 
 test("the mqtt slice: defaults, and bad values named", () => {
   const c = mqttConfigSchema.parse({});
@@ -40,7 +28,7 @@ test("a password in a config file readable by others is warned about; env and 06
   const open = join(dir, "open.yaml");
   writeFileSync(open, "mqtt:\n  url: mqtt://broker\n  password: hunter2\n", { mode: 0o644 });
   const loaded = loadConfig({ file: open, env: {} });
-  const a = logger();
+  const a = memoryLogger();
   assert.equal(
     resolveMqttPassword(loaded.config.mqtt, a.log, { passwordOrigin: loaded.origins["mqtt.password"] }),
     "hunter2",
@@ -50,13 +38,13 @@ test("a password in a config file readable by others is warned about; env and 06
 
   const closed = join(dir, "closed.yaml");
   writeFileSync(closed, "mqtt:\n  password: hunter2\n", { mode: 0o600 });
-  const b = logger();
+  const b = memoryLogger();
   const l2 = loadConfig({ file: closed, env: {} });
   resolveMqttPassword(l2.config.mqtt, b.log, { passwordOrigin: l2.origins["mqtt.password"] });
   assert.equal(b.lines.length, 0);
 
   const fromEnv = loadConfig({ file: open, env: { BABYMON_MQTT__PASSWORD: "from-env" } });
-  const c = logger();
+  const c = memoryLogger();
   assert.equal(
     resolveMqttPassword(fromEnv.config.mqtt, c.log, { passwordOrigin: fromEnv.origins["mqtt.password"] }),
     "from-env",
@@ -68,12 +56,12 @@ test("passwordFile: first line, warned when others can read it, a clear error wh
   const dir = mkdtempSync(join(tmpdir(), "babymon-secrets-"));
   const file = join(dir, "pw");
   writeFileSync(file, "s3cret\nignored\n", { mode: 0o600 });
-  const a = logger();
+  const a = memoryLogger();
   assert.equal(resolveMqttPassword({ passwordFile: file }, a.log), "s3cret");
   assert.equal(a.lines.length, 0);
   const shared = join(dir, "pw-shared");
   writeFileSync(shared, "s3cret", { mode: 0o644 });
-  const b = logger();
+  const b = memoryLogger();
   resolveMqttPassword({ passwordFile: shared }, b.log);
   assert.match(b.lines[0]!.msg, /readable by other users: chmod 600/);
   assert.throws(

@@ -118,7 +118,7 @@ describe("YAMNet importer", () => {
     for (const l of m.layers.slice(0, 27)) {
       assert.equal(l.kernel.quantization, "int8-per-channel", `layer ${l.index}`);
       assert.equal(l.activation, "relu6");
-      if (l.kernel.quantization !== "float32") assert.equal(l.kernel.scales.length, l.outputShape[2]);
+      assert.equal(l.kernel.scales.length, l.outputShape[2]);
     }
     assert.equal(m.layers[27]!.kernel.quantization, "int8-per-tensor");
     assert.ok(Math.abs(m.inputQuantization!.scale - 0.048021) < 1e-6);
