@@ -125,3 +125,49 @@ export function copiesForTraining<C extends { clip: number }>(
 ): C[] {
   return copies.filter((c) => trainingIds.has(c.clip));
 }
+
+/** A quiet copy of a training household clip: the same sound played softly, as room background. */
+export interface QuietCopy {
+  /** relPath of the household clip (always a training clip of its split) */
+  source: string;
+  /** RMS level of the copy, dBFS (before band-limiting, as the mix measures background) */
+  levelDbfs: number;
+  /** samples the clip is shifted by (circularly), at 16 kHz */
+  shift: number;
+}
+
+/** Levels of quiet household background in a nursery at night, dBFS RMS (the mixes place background at −50…−35). */
+export const QUIET_NEGATIVE_DBFS: [number, number] = [-60, -35];
+
+/**
+ * Plans one quiet copy of every household ("noise") clip in `trainDev` (never a test clip): the heads otherwise
+ * see household sound only at its recorded level and mistake soft room tone for the onset of a cry.
+ */
+export function planQuietNegatives(
+  clips: readonly AugmentableClip[],
+  trainDev: readonly number[],
+  seed: number,
+  levels: [number, number] = QUIET_NEGATIVE_DBFS,
+  maxShiftSamples = DEFAULT_AUGMENTATION.maxShiftSamples,
+): QuietCopy[] {
+  const rand = mulberry32(seed);
+  return trainDev
+    .map((i) => clips[i])
+    .filter((c) => !c.isCry && c.label === "noise")
+    .map((c) => ({
+      source: c.relPath,
+      levelDbfs: levels[0] + (levels[1] - levels[0]) * rand(),
+      shift: Math.floor(rand() * maxShiftSamples),
+    }));
+}
+
+/** Applies a quiet copy: circular shift, then scaled to the planned RMS level. */
+export function applyQuietLevel(clip: Float32Array, q: QuietCopy): Float32Array {
+  const n = clip.length;
+  const level = rms(clip);
+  if (level === 0) throw new Error(`Expected ${q.source} to contain sound, got digital silence`);
+  const g = 10 ** (q.levelDbfs / 20) / level;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = clip[(i + q.shift) % n] * g;
+  return out;
+}

@@ -17,8 +17,12 @@ import { YamnetModel } from "../inference/yamnet.js";
 import { PROJECT_ROOT } from "../version.js";
 import {
   applyAugmentation,
+  applyQuietLevel,
   copiesForTraining,
   planFoldAugmentations,
+  planQuietNegatives,
+  QUIET_NEGATIVE_DBFS,
+  type QuietCopy,
   type WaveAugmentation,
 } from "./augment.js";
 import {
@@ -82,6 +86,8 @@ export interface TrainExportOptions {
   silenceClips: number;
   /** one noise-mixed copy per training cry clip (re-runs YAMNet on it) */
   augment: boolean;
+  /** one quiet copy (−60…−35 dBFS RMS) per training household clip, as a negative */
+  quietNegatives: boolean;
   leaky: boolean;
   seed: number;
   maxEpochs: number;
@@ -114,7 +120,7 @@ export interface RunClip {
 interface AugCopy {
   /** clip the copy was made from */
   clip: number;
-  aug: WaveAugmentation;
+  aug: WaveAugmentation | QuietCopy;
   feats: ClipFeatures;
 }
 
@@ -265,6 +271,11 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       augPlans.push(planFoldAugmentations(clips, trainDev, foldOfClip(s), o.seed * 7717 + s));
     }
   }
+  // quiet negatives: one plan for all CV seeds (no noise mixed in, so nothing depends on the fold); a copy is
+  // used only when its clip is on the training side (copiesForTraining), and test clips are never sources.
+  const quietPlan: QuietCopy[] = o.quietNegatives
+    ? planQuietNegatives(clips, trainDev, o.seed * 4391 + 7)
+    : [];
   const byRel = new Map(clips.map((c) => [c.relPath, c]));
 
   const bars = o.progress
@@ -276,7 +287,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const extractTotal =
     clips.length +
     clips.filter((c) => !c.isCry && c.path && o.bandLimitHz > 0).length +
-    augPlans.reduce((a, p) => a + p.length, 0);
+    augPlans.reduce((a, p) => a + p.length, 0) +
+    quietPlan.length;
   const exBar = bars?.create(extractTotal, 0, { name: "extract  ", extra: "" });
   const tEx = performance.now();
   for (const c of clips) {
@@ -319,6 +331,24 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     }
     augCopies.push(copies);
   }
+  const quietCopies: AugCopy[] = [];
+  for (const q of quietPlan) {
+    const src = byRel.get(q.source)!;
+    exBar?.increment(1, { extra: `cache ${extractor.hits} hit / ${extractor.misses} new` });
+    if (!usable.has(src.id)) continue;
+    try {
+      const variant = `quiet:${q.levelDbfs.toFixed(4)}:${q.shift}:${policy}`;
+      const feats = await extractor.get(src.sha256, variant, async () =>
+        applyBandLimit(applyQuietLevel(await audio16k(src), q), o.bandLimitHz),
+      );
+      quietCopies.push({ clip: src.id, aug: q, feats });
+    } catch (err) {
+      log(`Skipping quiet copy of ${q.source}: ${(err as Error).message}`);
+    }
+  }
+  /** augmented copies for CV seed `s`: its noise-mixed cry copies and the quiet negatives */
+  const copiesFor = (s: number): AugCopy[] | null =>
+    augCopies[s] || quietCopies.length > 0 ? [...(augCopies[s] ?? []), ...quietCopies] : null;
   bars?.remove(exBar!);
   const extractSeconds = (performance.now() - tEx) / 1000;
   log(
@@ -343,7 +373,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     for (const a of copiesForTraining(copies, allowed)) {
       const c = clips[a.clip];
       for (let p = 0; p < a.feats.patches; p++)
-        out.push({ features: a.feats, patch: p, cry: 1, reason: c.reason, clip: a.clip });
+        out.push({ features: a.feats, patch: p, cry: c.isCry ? 1 : 0, reason: c.reason, clip: a.clip });
     }
     return out;
   };
@@ -416,7 +446,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
         const trainIds = train.map((k) => trainDev[k]).filter((i) => usable.has(i));
         const evalIds = heldOut.map((k) => trainDev[k]).filter((i) => usable.has(i));
         foldBar?.update({ extra: `${kind} seed ${s} fold ${f + 1}/${o.folds}` });
-        const trained = await fit(kind, trainIds, o.seed * 100 + s * 10 + f, augCopies[s] ?? null, epochBar);
+        const trained = await fit(kind, trainIds, o.seed * 100 + s * 10 + f, copiesFor(s), epochBar);
         const evalSamples = samplesOf(evalIds);
         const fullSamples = samplesOf(evalIds, "featsFull");
         const logits = predictLogits(trained.model, kind, evalSamples, mapShape);
@@ -557,7 +587,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   let finalValIds: number[] = [];
   for (const kind of ["fc", "mnv3"] as HeadKind[]) {
     finalBar?.update({ extra: kind });
-    const trained = await fit(kind, finalIds, o.seed * 100 + 99, augCopies[0] ?? null, epochBar);
+    const trained = await fit(kind, finalIds, o.seed * 100 + 99, copiesFor(0), epochBar);
     applyQuantization(trained.model); // evaluate exactly what is exported
     finalValIds = trained.valIds; // the same grouped inner split for both heads (same seed)
     finals[kind] = trained;
@@ -651,7 +681,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     leaky = await leakyProtocol(
       clips,
       finalIds,
-      augCopies[0] ?? [],
+      copiesFor(0) ?? [],
       o,
       fit,
       samplesOf,
@@ -669,9 +699,17 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const trainingFiles = clips
     .filter((c) => c.path && finalIds.includes(c.id))
     .map((c) => ({ file: c.relPath, sha256: c.sha256, label: c.label, group: c.group }));
-  const augmentation = o.augment
-    ? "one copy per training cry clip: gain ±6 dB, circular shift < 0.48 s, household noise from the same training fold at 0–20 dB SNR; mixup (Beta 0.4) within cry / within non-cry batches"
-    : "mixup (Beta 0.4) within cry / within non-cry batches only";
+  const augmentation = [
+    o.augment
+      ? "one copy per training cry clip: gain ±6 dB, circular shift < 0.48 s, household noise from the same training fold at 0–20 dB SNR"
+      : null,
+    o.quietNegatives
+      ? `one quiet copy per training household clip as a negative: ${QUIET_NEGATIVE_DBFS[0]}…${QUIET_NEGATIVE_DBFS[1]} dBFS RMS, circular shift < 0.48 s`
+      : null,
+    "mixup (Beta 0.4) within cry / within non-cry batches",
+  ]
+    .filter((x) => x !== null)
+    .join("; ");
   const version = `${new Date().toISOString().slice(0, 10)}-${gitCommit().slice(0, 7)}`;
   const manifest: HeadsManifest = {
     format: HEADS_MANIFEST_FORMAT,
