@@ -38,7 +38,17 @@ before(async () => {
   const t0 = performance.now();
   const { stdout, stderr } = await run(
     "npm",
-    ["run", "train-export", "--", "--smoke", "--runs", join(work, "runs"), "--cache", join(work, "cache")],
+    [
+      "run",
+      "train-export",
+      "--",
+      "--smoke",
+      "--quiet-negatives",
+      "--runs",
+      join(work, "runs"),
+      "--cache",
+      join(work, "cache"),
+    ],
     { cwd: PROJECT_ROOT, maxBuffer: 64 << 20 },
   );
   smoke = { stdout, stderr, seconds: (performance.now() - t0) / 1000 };
@@ -72,6 +82,7 @@ test("npm run train-export -- --smoke trains, evaluates and exports", (t) => {
   assert.ok(Number.isFinite(metrics.summary.test.cryPatchAucFullBandNegatives));
   const manifest = JSON.parse(readFileSync(join(runDir, "model/manifest.json"), "utf8"));
   assert.equal(manifest.bandLimitHz, 4000);
+  assert.match(manifest.training.augmentation, /one quiet copy per training household clip/);
   assert.ok(manifest.training.files.length > 10);
   assert.ok(manifest.training.files.every((f: { sha256: string }) => /^[0-9a-f]{64}$/.test(f.sha256)));
   const fcModel = JSON.parse(readFileSync(join(runDir, "model/fc/model.json"), "utf8"));

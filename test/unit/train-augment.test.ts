@@ -4,8 +4,10 @@ import fc from "fast-check";
 import {
   type AugmentableClip,
   applyAugmentation,
+  applyQuietLevel,
   copiesForTraining,
   planFoldAugmentations,
+  planQuietNegatives,
 } from "../../src/train/augment.js";
 import { foldIndices, groupedHoldout, groupedStratifiedFolds } from "../../src/train/split.js";
 
@@ -37,6 +39,19 @@ test("augmentation never touches validation or test clips, as source or as noise
       const foldOf = new Map(trainDev.map((id, j) => [id, folds[j]]));
       const plan = planFoldAugmentations(clips, trainDev, foldOf, seed);
       const copies = plan.map((aug) => ({ clip: byRel.get(aug.source)!.id, aug }));
+      const quiet = planQuietNegatives(clips, trainDev, seed).map((q) => ({
+        clip: byRel.get(q.source)!.id,
+        q,
+      }));
+      for (const c of quiet) {
+        assert.ok(!test.has(c.clip), "a test clip got a quiet copy");
+        assert.equal(clips[c.clip].label, "noise", "a quiet copy was made of a non-household clip");
+        assert.ok(c.q.levelDbfs >= -60 && c.q.levelDbfs <= -35, `level ${c.q.levelDbfs}`);
+      }
+      for (let f = 0; f < k; f++) {
+        const trainingIds = new Set(foldIndices(folds, f).train.map((j) => trainDev[j]));
+        for (const c of copiesForTraining(quiet, trainingIds)) assert.ok(trainingIds.has(c.clip));
+      }
       for (const c of copies) {
         assert.ok(!test.has(c.clip), "a test clip was augmented");
         if (c.aug.noise) assert.ok(!test.has(byRel.get(c.aug.noise)!.id), "test audio mixed into training");
@@ -86,4 +101,19 @@ test("applyAugmentation mixes noise at the planned SNR and keeps the clip's leng
     noiseOffset: 0,
   });
   assert.ok(Math.abs(shifted[0] - clip[100] * 10 ** (-6 / 20)) < 1e-6);
+});
+
+test("applyQuietLevel plays the clip at the planned RMS level, shifted", () => {
+  const clip = Float32Array.from(
+    { length: 16000 },
+    (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16000),
+  );
+  const [q] = planQuietNegatives([{ id: 0, relPath: "noise/a.wav", isCry: false, label: "noise" }], [0], 5);
+  const out = applyQuietLevel(clip, q);
+  const rms = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
+  assert.equal(out.length, clip.length);
+  assert.ok(Math.abs(20 * Math.log10(rms(out)) - q.levelDbfs) < 0.01);
+  const g = 10 ** (q.levelDbfs / 20) / rms(clip);
+  assert.ok(Math.abs(out[7] - clip[(7 + q.shift) % clip.length] * g) < 1e-7);
+  assert.throws(() => applyQuietLevel(new Float32Array(100), q), /digital silence/);
 });
