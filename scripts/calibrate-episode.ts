@@ -13,7 +13,7 @@
  * Window scores are cached in .cache/ under the same names as scripts/eval-mix.ts. It prints the calibration
  * sweep, the choice, and the report figures at the default and the chosen threshold; it writes nothing else.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { detectionForModels, loadAnalyzer } from "../src/app.js";
@@ -22,14 +22,13 @@ import { type EpisodeParams, resolveDetection } from "../src/detection/episodes.
 import { heldOutHalves } from "../src/dev/heldout-split.js";
 import { buildMix, DEFAULT_MIX, type Mix } from "../src/dev/mix.js";
 import {
+  cachedWindowScores,
   EPISODE_THRESHOLD_GRID,
   episodesFor,
   type ScoredMixWindow,
   scoreMix,
-  scoreWindows,
 } from "../src/dev/mix-eval.js";
 import { createLogger } from "../src/logging.js";
-import { PROJECT_ROOT } from "../src/version.js";
 
 const { values } = parseArgs({
   options: {
@@ -80,21 +79,12 @@ async function scored(seed: number, half: "a" | "b"): Promise<Scored> {
   const exclude = new Set(training);
   for (const f of half === "a" ? halfB : halfA) exclude.add(f);
   const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes, exclude });
-  const cacheDir = join(PROJECT_ROOT, ".cache");
-  mkdirSync(cacheDir, { recursive: true });
-  const cacheFile = join(
-    cacheDir,
-    `mix-scores-s${seed}-m${minutes}-x${exclude.size}-half${half}-${analyzer.models.heads ?? "yamnet"}-h${config.windows.hopSec}-v2.json`.replace(
-      /[^\w.\-/]/g,
-      "_",
-    ),
-  );
-  let windows: ScoredMixWindow[];
-  if (existsSync(cacheFile)) windows = JSON.parse(readFileSync(cacheFile, "utf8"));
-  else {
-    windows = await scoreWindows(mix.samples, analyzer, config.windows.hopSec);
-    writeFileSync(cacheFile, JSON.stringify(windows));
-  }
+  const windows = await cachedWindowScores(mix.samples, analyzer, config.windows.hopSec, {
+    seed,
+    minutes,
+    excluded: exclude.size,
+    half,
+  });
   return { seed, half, mix, windows };
 }
 

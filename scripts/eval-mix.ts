@@ -12,8 +12,7 @@
  * `--wav` also writes the mix (and out.json labels) so `babymon detect out.wav --jsonl` can be checked end to end.
  * Window scores are cached in .cache/ (git-ignored). No generated audio is committed.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { encodeWav } from "../src/audio/wav.js";
@@ -21,15 +20,8 @@ import { loadConfig } from "../src/config/load.js";
 import type { EpisodeParams } from "../src/detection/episodes.js";
 import { heldOutHalves } from "../src/dev/heldout-split.js";
 import { buildMix, DEFAULT_MIX } from "../src/dev/mix.js";
-import {
-  calibrateThreshold,
-  episodesFor,
-  type ScoredMixWindow,
-  scoreMix,
-  scoreWindows,
-} from "../src/dev/mix-eval.js";
+import { cachedWindowScores, calibrateThreshold, episodesFor, scoreMix } from "../src/dev/mix-eval.js";
 import { createLogger } from "../src/logging.js";
-import { PROJECT_ROOT } from "../src/version.js";
 
 const { values } = parseArgs({
   options: {
@@ -93,25 +85,13 @@ if (values.wav) {
 }
 
 const analyzer = await loadAnalyzer(config.inference, logger);
-const cacheDir = join(PROJECT_ROOT, ".cache");
-mkdirSync(cacheDir, { recursive: true });
-const cacheFile = join(
-  cacheDir,
-  `mix-scores-s${seed}-m${minutes}${exclude ? `-x${exclude.size}` : ""}${values["heldout-half"] ? `-half${values["heldout-half"]}` : ""}-${analyzer.models.heads ?? "yamnet"}-h${config.windows.hopSec}-v2.json`.replace(
-    /[^\w.\-/]/g,
-    "_",
-  ),
+const windows = await cachedWindowScores(
+  mix.samples,
+  analyzer,
+  config.windows.hopSec,
+  { seed, minutes, excluded: exclude?.size, half: values["heldout-half"] },
+  (line) => process.stderr.write(`${line}\n`),
 );
-let windows: ScoredMixWindow[];
-if (existsSync(cacheFile)) windows = JSON.parse(readFileSync(cacheFile, "utf8"));
-else {
-  const t1 = performance.now();
-  windows = await scoreWindows(mix.samples, analyzer, config.windows.hopSec);
-  process.stderr.write(
-    `scored ${windows.length} windows in ${((performance.now() - t1) / 1000).toFixed(1)} s (${analyzer.backend})\n`,
-  );
-  writeFileSync(cacheFile, JSON.stringify(windows));
-}
 const detection = detectionForModels(config.detection, {}, analyzer, config.inference);
 analyzer.dispose();
 

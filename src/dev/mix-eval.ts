@@ -1,9 +1,12 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { EpisodeParams } from "../detection/episodes.js";
 import { EpisodeTracker } from "../detection/episodes.js";
 import { effectiveCry } from "../detection/veto.js";
 import { WindowCutter } from "../detection/windows.js";
 import type { ReasonProbabilities } from "../events.js";
 import type { Analyzer } from "../inference/analysis.js";
+import { PROJECT_ROOT } from "../version.js";
 import type { MixEvent } from "./mix.js";
 
 export interface ScoredMixWindow {
@@ -45,6 +48,40 @@ export async function scoreWindows(
     });
   }
   return out;
+}
+
+/** What names a mix's cached window scores: the mix (seed, minutes, files left out, held-out half) and the models. */
+export interface MixScoreKey {
+  seed: number;
+  minutes: number;
+  /** number of files left out of the mix (held-out mixes), or undefined for a mix of everything */
+  excluded?: number;
+  half?: string;
+}
+
+/**
+ * scoreWindows() with its result cached in .cache/ (git-ignored), keyed by the mix, the models in use and the hop,
+ * so that repeated evaluations (eval-mix, calibrate-episode) run YAMNet over a mix only once.
+ */
+export async function cachedWindowScores(
+  samples: Float32Array,
+  analyzer: Analyzer,
+  hopSec: number,
+  key: MixScoreKey,
+  log?: (line: string) => void,
+): Promise<ScoredMixWindow[]> {
+  const cacheDir = join(PROJECT_ROOT, ".cache");
+  mkdirSync(cacheDir, { recursive: true });
+  const name = `mix-scores-s${key.seed}-m${key.minutes}${key.excluded !== undefined ? `-x${key.excluded}` : ""}${key.half ? `-half${key.half}` : ""}-${analyzer.models.heads ?? "yamnet"}-h${hopSec}-v2.json`;
+  const cacheFile = join(cacheDir, name.replace(/[^\w.\-/]/g, "_"));
+  if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, "utf8")) as ScoredMixWindow[];
+  const t0 = performance.now();
+  const windows = await scoreWindows(samples, analyzer, hopSec);
+  log?.(
+    `scored ${windows.length} windows in ${((performance.now() - t0) / 1000).toFixed(1)} s (${analyzer.backend})`,
+  );
+  writeFileSync(cacheFile, JSON.stringify(windows));
+  return windows;
 }
 
 export interface EpisodeSpan {
