@@ -22,6 +22,8 @@ export interface ClipFeatures {
   mapScales: Float32Array;
   /** the unquantized maps, when kept (reference predictions for the exported model) */
   mapsFloat?: Float32Array;
+  /** the cache key these features were stored under (FeatureExtractor.get), naming exactly what they are */
+  key?: string;
 }
 
 export interface ExtractorOptions {
@@ -83,13 +85,13 @@ export class FeatureExtractor {
       const cached = this.read(file);
       if (cached) {
         this.hits++;
-        return cached;
+        return { ...cached, key };
       }
     }
     this.misses++;
     const features = this.extract(await produce());
     if (file) this.write(file, features);
-    return features;
+    return { ...features, key };
   }
 
   /** YAMNet on the patches of 16 kHz audio (zero-padded to one window when shorter). */

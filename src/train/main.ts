@@ -70,6 +70,12 @@ export function trainExportCommand(): Command {
       "--quiet-negatives",
       "one quiet (−60…−35 dBFS RMS) copy of every training household clip as a negative (off: it did not lower false episodes on held-out mixes)",
     )
+    .option(
+      "--cry-active-db <dB>",
+      "label a cry clip's patch as cry only within this many dB of the clip's loudest patch (0 = every patch)",
+      int("cry-active-db", 0, 120),
+      15,
+    )
     .option("--no-leaky", "skip the leaky comparison protocol")
     .option("--epochs <n>", "max epochs, FC head", int("epochs", 1, 1000))
     .option("--mnv3-epochs <n>", "max epochs, MobileNetV3 head", int("mnv3-epochs", 1, 1000))
@@ -98,6 +104,7 @@ export function trainExportCommand(): Command {
         augment: opts.augment !== false,
         quietNegatives: opts.quietNegatives === true,
         leaky: opts.leaky !== false,
+        cryActiveDb: opts.cryActiveDb,
         seed: opts.seed,
         maxEpochs: opts.epochs ?? (smoke ? 3 : 40),
         mnv3MaxEpochs: opts.mnv3Epochs ?? (smoke ? 2 : 20),

@@ -15,6 +15,7 @@ import {
 } from "../inference/heads.js";
 import { YamnetModel } from "../inference/yamnet.js";
 import { PROJECT_ROOT } from "../version.js";
+import { activeCryPatches, patchLevelsDb } from "./activity.js";
 import {
   applyAugmentation,
   applyQuietLevel,
@@ -47,17 +48,20 @@ import {
 } from "./evaluate.js";
 import { applyQuantization, saveQuantizedModel } from "./export.js";
 import { applyBandLimit, type ClipFeatures, FeatureExtractor, sha256Hex } from "./features.js";
+import { FitCache, trainingCodeKey } from "./fit-cache.js";
 import { meanStd } from "./metrics.js";
 import type { HeadKind } from "./models.js";
 import { mulberry32, shuffleInPlace } from "./random.js";
 import { generateSilence, type SilenceSpec, silenceSpecs } from "./silence.js";
 import { foldIndices, groupedHoldoutKeepingSingletons, groupedStratifiedFolds } from "./split.js";
 import {
+  buildHead,
   DEFAULT_TRAIN_OPTIONS,
   type EpochRecord,
   type Logits,
   predictLogits,
   type Sample,
+  type TrainedHead,
   type TrainOptions,
   trainHead,
 } from "./trainer.js";
@@ -90,6 +94,9 @@ export interface TrainExportOptions {
    * false episodes on the held-out half-b mixes, 19.2 → 20.9/h) */
   quietNegatives: boolean;
   leaky: boolean;
+  /** cry patches more than this many dB below their clip's loudest patch are not labelled cry (pauses, room
+   * tone); 0 = every patch of a cry clip is a cry */
+  cryActiveDb: number;
   seed: number;
   maxEpochs: number;
   mnv3MaxEpochs: number;
@@ -116,6 +123,8 @@ export interface RunClip {
   feats?: ClipFeatures;
   /** negatives only: features of the full-band audio (bandwidth check) */
   featsFull?: ClipFeatures;
+  /** cry clips: which patches hold crying (activeCryPatches); absent = all */
+  active?: Uint8Array;
 }
 
 interface AugCopy {
@@ -123,6 +132,8 @@ interface AugCopy {
   clip: number;
   aug: WaveAugmentation | QuietCopy;
   feats: ClipFeatures;
+  /** copies of cry clips: which patches hold crying */
+  active?: Uint8Array;
 }
 
 export interface FoldResult {
@@ -158,6 +169,38 @@ function timestamp(): string {
 }
 
 /** A tiny, fixed subset for `--smoke`: a few groups per label. */
+/**
+ * Marks which patches of every cry clip and of every augmented cry copy hold crying (src/train/activity.ts),
+ * from the clean audio (a copy is the clip circularly shifted, so its quiet patches are the clip's, shifted).
+ */
+async function labelCryActivity(
+  clips: RunClip[],
+  copies: AugCopy[],
+  audio16k: (c: RunClip) => Promise<Float32Array>,
+  stride: number,
+  withinDb: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const copiesOf = new Map<number, AugCopy[]>();
+  for (const a of copies) if (clips[a.clip].isCry) copiesOf.set(a.clip, [...(copiesOf.get(a.clip) ?? []), a]);
+  let kept = 0;
+  let total = 0;
+  for (const c of clips) {
+    if (!c.isCry || !c.feats) continue;
+    const audio = await audio16k(c);
+    c.active = activeCryPatches(patchLevelsDb(audio, c.feats.patches, stride), withinDb);
+    for (const v of c.active) kept += v;
+    total += c.active.length;
+    for (const a of copiesOf.get(c.id) ?? []) {
+      const shift = "shift" in a.aug ? a.aug.shift : 0;
+      a.active = activeCryPatches(patchLevelsDb(audio, a.feats.patches, stride, shift), withinDb);
+    }
+  }
+  log(
+    `Cry labels: ${kept} of ${total} cry patches within ${withinDb} dB of their clip's loudest; the other ${total - kept} (pauses, room tone) are left out`,
+  );
+}
+
 function smokeSubset(clips: ClipSource[], seed: number): ClipSource[] {
   const rand = mulberry32(seed);
   const out: ClipSource[] = [];
@@ -234,10 +277,11 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     patchStride: o.patchStride,
     cacheDir: o.cacheDir,
   });
-  const audioCache = new Map<number, Float32Array>();
+  const fitCache = new FitCache(
+    o.cacheDir ? join(o.cacheDir, "fits") : null,
+    trainingCodeKey(["trainer", "models", "../inference/head-layers"], import.meta.url),
+  );
   const audio16k = async (c: RunClip): Promise<Float32Array> => {
-    const hit = audioCache.get(c.id);
-    if (hit) return hit;
     const samples = c.silence ? generateSilence(c.silence) : (await readAudioFile16k(c.path!)).samples;
     if (samples.length === 0) throw new Error(`${c.relPath}: no audio samples`);
     return samples;
@@ -347,6 +391,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       log(`Skipping quiet copy of ${q.source}: ${(err as Error).message}`);
     }
   }
+  if (o.cryActiveDb > 0)
+    await labelCryActivity(clips, augCopies.flat(), audio16k, o.patchStride, o.cryActiveDb, log);
   /** augmented copies for CV seed `s`: its noise-mixed cry copies and the quiet negatives */
   const copiesFor = (s: number): AugCopy[] | null =>
     augCopies[s] || quietCopies.length > 0 ? [...(augCopies[s] ?? []), ...quietCopies] : null;
@@ -365,7 +411,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       const f = (which === "featsFull" ? (c.featsFull ?? c.feats) : c.feats) as ClipFeatures | undefined;
       if (!f) continue;
       for (let p = 0; p < f.patches; p++)
-        out.push({ features: f, patch: p, cry: c.isCry ? 1 : 0, reason: c.reason, clip: id });
+        if (!c.active || c.active[p])
+          out.push({ features: f, patch: p, cry: c.isCry ? 1 : 0, reason: c.reason, clip: id });
     }
     return out;
   };
@@ -374,7 +421,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     for (const a of copiesForTraining(copies, allowed)) {
       const c = clips[a.clip];
       for (let p = 0; p < a.feats.patches; p++)
-        out.push({ features: a.feats, patch: p, cry: c.isCry ? 1 : 0, reason: c.reason, clip: a.clip });
+        if (!a.active || a.active[p])
+          out.push({ features: a.feats, patch: p, cry: c.isCry ? 1 : 0, reason: c.reason, clip: a.clip });
     }
     return out;
   };
@@ -409,14 +457,22 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     const opts = trainOpts(kind, seed);
     bar?.setTotal(opts.maxEpochs);
     bar?.update(0);
-    const history: EpochRecord[] = [];
-    const trained = await trainHead(train, val, {
-      ...opts,
-      onEpoch: (e) => {
-        history.push(e);
-        bar?.update(e.epoch, { extra: `val loss ${e.valLoss.toFixed(3)} lr ${e.lr.toExponential(1)}` });
-      },
-    });
+    const sampleKeys = (xs: Sample[]) =>
+      sha256Hex(xs.map((x) => `${x.features.key}:${x.patch}:${x.cry}:${x.reason}`).join("\n"));
+    const key = fitCache.key({ opts, train: sampleKeys(train), val: sampleKeys(val) });
+    const model = buildHead(opts);
+    const cached = fitCache.load(key, model);
+    let trained: TrainedHead;
+    if (cached) trained = { model, ...cached };
+    else {
+      model.dispose();
+      trained = await trainHead(train, val, {
+        ...opts,
+        onEpoch: (e) =>
+          bar?.update(e.epoch, { extra: `val loss ${e.valLoss.toFixed(3)} lr ${e.lr.toExponential(1)}` }),
+      });
+      fitCache.save(key, trained.model, trained);
+    }
     bar?.update(opts.maxEpochs);
     return { ...trained, trainSamples: train.length, valSamples: val.length, valIds };
   };
@@ -495,6 +551,9 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     }
   }
   const cvSeconds = (performance.now() - tCv) / 1000;
+  log(
+    `Cross-validation: ${cvSeconds.toFixed(1)} s (${fitCache.hits} fits from the cache, ${fitCache.misses} trained)`,
+  );
 
   // ---- combination weights, calibration, thresholds: chosen on out-of-fold validation predictions only ----
   const pooled = (s: number) => {
@@ -708,6 +767,9 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       ? `one quiet copy per training household clip as a negative: ${QUIET_NEGATIVE_DBFS[0]}…${QUIET_NEGATIVE_DBFS[1]} dBFS RMS, circular shift < 0.48 s`
       : null,
     "mixup (Beta 0.4) within cry / within non-cry batches",
+    o.cryActiveDb > 0
+      ? `cry clips' patches more than ${o.cryActiveDb} dB below the clip's loudest patch (pauses, room tone) are not labelled cry and are left out`
+      : null,
   ]
     .filter((x) => x !== null)
     .join("; ");
