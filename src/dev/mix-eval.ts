@@ -7,7 +7,7 @@ import { WindowCutter } from "../detection/windows.js";
 import type { ReasonProbabilities } from "../events.js";
 import type { Analyzer } from "../inference/analysis.js";
 import { PROJECT_ROOT } from "../version.js";
-import type { MixEvent } from "./mix.js";
+import type { Mix, MixEvent } from "./mix.js";
 
 export interface ScoredMixWindow {
   startSec: number;
@@ -140,7 +140,7 @@ export interface MixScore {
   recallBySnr: Record<string, { cries: number; found: number }>;
   falseEpisodes: number;
   falsePerHour: number;
-  /** false episodes by the label of the non-cry event they overlap ("background" when none) */
+  /** false episodes by the label of the non-cry event they overlap ("background:<class>" when none) */
   falseByLabel: Record<string, number>;
   nonCryHours: number;
   latencyMedianSec: number;
@@ -165,7 +165,12 @@ export const REPORT_GRACE_SEC = 3;
  * time an episode is reported: an episode reported during a cry (or up to REPORT_GRACE_SEC after it) finds that
  * cry; an episode reported anywhere else is a false episode — so one endless episode cannot hide false alarms.
  */
-export function scoreMix(episodes: EpisodeSpan[], events: MixEvent[], durationSec: number): MixScore {
+export function scoreMix(
+  episodes: EpisodeSpan[],
+  events: MixEvent[],
+  durationSec: number,
+  background: Mix["background"] = [],
+): MixScore {
   const cries = events.filter((e) => e.kind === "cry");
   const recallBySnr: MixScore["recallBySnr"] = {};
   const latencies: number[] = [];
@@ -190,7 +195,8 @@ export function scoreMix(episodes: EpisodeSpan[], events: MixEvent[], durationSe
     falseEpisodes++;
     const at = { start: ep.detected - 1, end: ep.detected };
     const other = events.find((e) => e.kind !== "cry" && overlaps(at, e));
-    const label = other ? `${other.kind}:${other.label}` : "background";
+    const under = background.find((b) => overlaps(at, b));
+    const label = other ? `${other.kind}:${other.label}` : `background:${under?.label ?? "?"}`;
     falseByLabel[label] = (falseByLabel[label] ?? 0) + 1;
   }
   const cryTime = cries.reduce((s, c) => s + (c.end - c.start), 0);
@@ -237,38 +243,4 @@ export function calibrateThreshold(
     if (score.falsePerHour <= maxFalsePerHour) return { threshold, score };
   }
   return null;
-}
-
-export interface HeldOutCalibration {
-  threshold: number | null;
-  score: MixScore | null;
-  mix: { seed: number; minutes: number; cries: number; nonCryHours: number };
-}
-
-/**
- * For `train-export`: builds the seeded evaluation mix without the files the heads were trained on (`exclude`,
- * paths relative to ../shared/data), scores it with the analyzer (YAMNet + the new heads) and returns the episode
- * threshold with at most `maxFalsePerHour` false episodes per hour — to be written as `thresholds.episode` in the
- * heads manifest, which the daemon then uses by default.
- */
-export async function calibrateOnHeldOutMix(o: {
-  analyzer: Analyzer;
-  exclude: ReadonlySet<string>;
-  params: EpisodeParams;
-  maxFalsePerHour?: number;
-  seed?: number;
-  minutes?: number;
-}): Promise<HeldOutCalibration> {
-  const { buildMix, DEFAULT_MIX } = await import("./mix.js");
-  const seed = o.seed ?? 3;
-  const minutes = o.minutes ?? 30;
-  const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes, exclude: o.exclude });
-  const windows = await scoreWindows(mix.samples, o.analyzer, 0.48);
-  const found = calibrateThreshold(windows, mix.events, mix.durationSec, o.params, o.maxFalsePerHour ?? 1);
-  const probe = scoreMix([], mix.events, mix.durationSec);
-  return {
-    threshold: found?.threshold ?? null,
-    score: found?.score ?? null,
-    mix: { seed, minutes, cries: probe.cries, nonCryHours: probe.nonCryHours },
-  };
 }

@@ -78,6 +78,8 @@ export interface Mix {
   durationSec: number;
   /** sha256 of every input file used, by path relative to ../shared/data */
   inputs: Record<string, string>;
+  /** the continuous background: which household clip plays where, at which level */
+  background: Array<{ start: number; end: number; label: string; levelDbfs: number }>;
 }
 
 function rms(x: Float32Array): number {
@@ -154,11 +156,19 @@ export async function buildMix(options: MixOptions): Promise<Mix> {
   const events: MixEvent[] = [];
 
   // 1. continuous background: random household clips, each at a random level in the background range
+  const background: Mix["background"] = [];
   for (let at = 0; at < total; ) {
     const cls = pick(available.filter((c) => !HARD_NEGATIVES.includes(c)));
     const clip = await load(pick(householdFiles.get(cls)!));
-    const g = gain(uniform(options.backgroundDbfs)) / rms(clip);
+    const levelDbfs = uniform(options.backgroundDbfs);
+    const g = gain(levelDbfs) / rms(clip);
     for (let i = 0; i < clip.length && at + i < total; i++) out[at + i] += clip[i] * g;
+    background.push({
+      start: at / RATE,
+      end: Math.min(total, at + clip.length) / RATE,
+      label: cls,
+      levelDbfs,
+    });
     at += clip.length;
   }
 
@@ -236,7 +246,7 @@ export async function buildMix(options: MixOptions): Promise<Mix> {
   if (peak > 0.99) {
     const g = 0.99 / peak;
     for (let i = 0; i < out.length; i++) out[i] *= g;
-    for (const e of events) e.levelDbfs += db(g);
+    for (const e of [...events, ...background]) e.levelDbfs += db(g);
   }
-  return { samples: out, events, options, durationSec: total / RATE, inputs };
+  return { samples: out, events, options, durationSec: total / RATE, inputs, background };
 }

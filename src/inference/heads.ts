@@ -16,9 +16,22 @@ import "./head-layers.js";
 export const HEADS_MANIFEST_FORMAT = "babymon-heads";
 export const HEADS_MANIFEST_VERSION = 1;
 
+/** YAMNet's AudioSet classes. */
+export const YAMNET_CLASS_COUNT = 521;
+
 const combinationSchema = z.object({
   /** cry logit = w·fc + (1 − w)·mnv3; probability = sigmoid(scale · logit + bias) (Platt scaling) */
-  cry: z.object({ fcWeight: z.number().min(0).max(1), scale: z.number(), bias: z.number() }),
+  cry: z.object({
+    fcWeight: z.number().min(0).max(1),
+    scale: z.number(),
+    bias: z.number(),
+    /**
+     * optional YAMNet evidence: weights on YAMNet's 521 AudioSet class logits, added to the calibrated cry logit
+     * (a stacked logistic regression fitted on out-of-fold predictions: what YAMNet recognises — sheep, a creaking
+     * door, laughter — can overrule a head that has never heard that source)
+     */
+    yamnet: z.array(z.number()).length(YAMNET_CLASS_COUNT).optional(),
+  }),
   /**
    * reason logits = w·fc + (1 − w)·mnv3; probabilities = softmax(logits / temperature + bias): temperature and
    * per-reason bias fitted on validation data, so the probabilities are calibrated to the training labels' frequencies
@@ -73,6 +86,27 @@ export interface HeadLogits {
   fcReason: Float32Array;
   mnCry: Float32Array;
   mnReason: Float32Array;
+  /** YAMNet's class logits (n × 521, yamnetLogitsInto), needed when the combination has `cry.yamnet` weights */
+  yamnetLogits?: Float32Array;
+}
+
+/**
+ * YAMNet's class logits from its scores (the daemon has the sigmoid outputs), into `out` at `offset`. Scores are
+ * clamped to [1e-6, 1 − 1e-6] first, so float32 rounding of a saturated score cannot make a logit infinite.
+ */
+export function yamnetLogitsInto(scores: ArrayLike<number>, out: Float32Array, offset: number): void {
+  for (let k = 0; k < YAMNET_CLASS_COUNT; k++) {
+    const s = Math.min(1 - 1e-6, Math.max(1e-6, scores[k]));
+    out[offset + k] = Math.log(s / (1 - s));
+  }
+}
+
+/** Σ_k w_k · logit_k of patch i (the YAMNet evidence term of the cry logit). */
+export function yamnetEvidence(w: readonly number[], logits: Float32Array, i: number): number {
+  let s = 0;
+  const base = i * YAMNET_CLASS_COUNT;
+  for (let k = 0; k < YAMNET_CLASS_COUNT; k++) s += w[k] * logits[base + k];
+  return s;
 }
 
 function sigmoid(z: number): number {
@@ -90,9 +124,16 @@ export function combineLogits(l: HeadLogits, c: Combination): { cry: Float64Arra
   const reasons = new Float64Array(n * k);
   const wc = c.cry.fcWeight;
   const wr = c.reason.fcWeight;
+  const evidence = c.cry.yamnet;
+  if (evidence && l.yamnetLogits?.length !== n * YAMNET_CLASS_COUNT) {
+    throw new RangeError(
+      `Expected YAMNet class logits for ${n} patches (the combination weighs YAMNet's evidence), got ${l.yamnetLogits ? l.yamnetLogits.length / YAMNET_CLASS_COUNT : "none"}`,
+    );
+  }
   for (let i = 0; i < n; i++) {
     const z = wc * l.fcCry[i] + (1 - wc) * l.mnCry[i];
-    cry[i] = sigmoid(c.cry.scale * z + c.cry.bias);
+    const e = evidence ? yamnetEvidence(evidence, l.yamnetLogits!, i) : 0;
+    cry[i] = sigmoid(c.cry.scale * z + c.cry.bias + e);
     let max = Number.NEGATIVE_INFINITY;
     const row = new Float64Array(k);
     for (let j = 0; j < k; j++) {
@@ -208,6 +249,13 @@ export class Heads {
       }
       maps.set(map.data, i * size);
     });
+    let yamnetLogits: Float32Array | undefined;
+    if (this.manifest.combination.cry.yamnet) {
+      yamnetLogits = new Float32Array(n * YAMNET_CLASS_COUNT);
+      outputs.forEach((o, i) => {
+        yamnetLogitsInto(o.scores, yamnetLogits!, i * YAMNET_CLASS_COUNT);
+      });
+    }
     return tf.tidy(() => {
       const [fcCry, fcReason] = this.fc.predict(tf.tensor2d(emb, [n, 1024])) as tf.Tensor[];
       const [mnCry, mnReason] = this.mnv3.predict(tf.tensor4d(maps, [n, h, w, c])) as tf.Tensor[];
@@ -216,6 +264,7 @@ export class Heads {
         fcReason: fcReason.dataSync() as Float32Array,
         mnCry: mnCry.dataSync() as Float32Array,
         mnReason: mnReason.dataSync() as Float32Array,
+        yamnetLogits,
       };
     });
   }

@@ -132,6 +132,35 @@ export class YamnetModel {
     return out;
   }
 
+  /**
+   * YAMNet's 521 class scores (sigmoid) of embeddings already computed (n × 1024, e.g. from the training cache):
+   * the same dense layer predict() ends with.
+   */
+  scoresOfEmbeddings(embeddings: Float32Array, n: number): Float32Array {
+    if (this.disposed) throw new Error("YamnetModel.scoresOfEmbeddings called after dispose()");
+    const dims = (this.dense.kernel as TF.Tensor2D).shape[0];
+    if (embeddings.length !== n * dims) {
+      throw new RangeError(
+        `Expected ${n} embeddings of ${dims} values (${n * dims}), got ${embeddings.length}`,
+      );
+    }
+    const scores = tf.tidy(() =>
+      tf.sigmoid(
+        tf.fused.matMul({
+          a: tf.tensor2d(embeddings, [n, dims]),
+          b: this.dense.kernel as TF.Tensor2D,
+          bias: this.dense.bias,
+          activation: this.dense.meta.activation,
+        }),
+      ),
+    );
+    try {
+      return scores.dataSync() as Float32Array;
+    } finally {
+      scores.dispose();
+    }
+  }
+
   private predictBatch(patches: Float32Array[], featureLayers: number[]): YamnetOutput[] {
     const n = patches.length;
     if (n === 0) return [];

@@ -1,5 +1,5 @@
 import { REASONS } from "../events.js";
-import { type Combination, combineLogits, type HeadLogits } from "../inference/heads.js";
+import { type Combination, combineLogits, type HeadLogits, yamnetEvidence } from "../inference/heads.js";
 import {
   averagePrecision,
   bestF1Threshold,
@@ -36,8 +36,14 @@ export interface ClipInfo {
   reason: number;
 }
 
-export function toHeadLogits(fc: Logits, mn: Logits): HeadLogits {
-  return { fcCry: fc.cry, fcReason: fc.reason, mnCry: mn.cry, mnReason: mn.reason };
+/** Both heads' logits of the same patches, with YAMNet's class logits when the combination weighs them. */
+export function toHeadLogits(fc: Logits, mn: Logits, yamnetLogits?: Float32Array): HeadLogits {
+  return { fcCry: fc.cry, fcReason: fc.reason, mnCry: mn.cry, mnReason: mn.reason, yamnetLogits };
+}
+
+/** The combined, uncalibrated cry logit w·fc + (1 − w)·mnv3 of every patch. */
+export function cryLogit(l: HeadLogits, fcWeight: number): Float64Array {
+  return mix(l.fcCry, l.mnCry, fcWeight);
 }
 
 /** A single head as a combination (weight 1 on FC or 0 → MobileNetV3), uncalibrated. */
@@ -55,8 +61,12 @@ function mix(a: ArrayLike<number>, b: ArrayLike<number>, w: number): Float64Arra
   return out;
 }
 
-/** Platt scaling sigmoid(a·z + b) fitted by gradient descent on the mean log-loss. */
-export function fitPlatt(z: ArrayLike<number>, y: ArrayLike<number>): { scale: number; bias: number } {
+/** Platt scaling sigmoid(a·z + b + offset) fitted by gradient descent on the mean log-loss. */
+export function fitPlatt(
+  z: ArrayLike<number>,
+  y: ArrayLike<number>,
+  offset?: ArrayLike<number>,
+): { scale: number; bias: number } {
   let a = 1;
   let b = 0;
   const n = z.length;
@@ -64,7 +74,7 @@ export function fitPlatt(z: ArrayLike<number>, y: ArrayLike<number>): { scale: n
     let ga = 0;
     let gb = 0;
     for (let i = 0; i < n; i++) {
-      const d = sigmoid(a * z[i] + b) - y[i];
+      const d = sigmoid(a * z[i] + b + (offset ? offset[i] : 0)) - y[i];
       ga += d * z[i];
       gb += d;
     }
@@ -169,17 +179,22 @@ export function chooseCombination(l: HeadLogits, isCry: Uint8Array, reason: Int3
   };
 }
 
-/** Keeps the FC weights of `c`, refits Platt scaling and the reason temperature/biases on other validation logits. */
+/**
+ * Keeps the FC weights (and YAMNet evidence weights) of `c`, refits Platt scaling and the reason
+ * temperature/biases on other validation logits.
+ */
 export function recalibrate(
   l: HeadLogits,
   isCry: Uint8Array,
   reason: Int32Array,
   c: Combination,
 ): Combination {
-  const platt = fitPlatt(mix(l.fcCry, l.mnCry, c.cry.fcWeight), isCry);
+  const w = c.cry.yamnet;
+  const offset = w ? Float64Array.from(isCry, (_, i) => yamnetEvidence(w, l.yamnetLogits!, i)) : undefined;
+  const platt = fitPlatt(mix(l.fcCry, l.mnCry, c.cry.fcWeight), isCry, offset);
   const fit = fitReasonCalibration(mix(l.fcReason, l.mnReason, c.reason.fcWeight), reason);
   return {
-    cry: { fcWeight: c.cry.fcWeight, ...platt },
+    cry: { ...c.cry, ...platt },
     reason: { fcWeight: c.reason.fcWeight, temperature: fit.temperature, bias: fit.bias },
   };
 }

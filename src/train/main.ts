@@ -76,6 +76,11 @@ export function trainExportCommand(): Command {
       int("cry-active-db", 0, 120),
       15,
     )
+    .option(
+      "--no-yamnet-stack",
+      "never let YAMNet's class logits join the cry logit (by default they do when a second-level CV says they help)",
+    )
+    .option("--no-speed-copies", "no speed-perturbed copies (×0.8…1.25) of the training clips")
     .option("--no-leaky", "skip the leaky comparison protocol")
     .option("--epochs <n>", "max epochs, FC head", int("epochs", 1, 1000))
     .option("--mnv3-epochs <n>", "max epochs, MobileNetV3 head", int("mnv3-epochs", 1, 1000))
@@ -103,8 +108,10 @@ export function trainExportCommand(): Command {
         silenceClips: opts.silence ?? (smoke ? 6 : 70),
         augment: opts.augment !== false,
         quietNegatives: opts.quietNegatives === true,
+        speedCopies: opts.speedCopies !== false,
         leaky: opts.leaky !== false,
         cryActiveDb: opts.cryActiveDb,
+        yamnetStack: opts.yamnetStack !== false,
         seed: opts.seed,
         maxEpochs: opts.epochs ?? (smoke ? 3 : 40),
         mnv3MaxEpochs: opts.mnv3Epochs ?? (smoke ? 2 : 20),

@@ -12,6 +12,8 @@ import {
   HEADS_MANIFEST_FORMAT,
   HEADS_MANIFEST_VERSION,
   type HeadsManifest,
+  YAMNET_CLASS_COUNT,
+  yamnetLogitsInto,
 } from "../inference/heads.js";
 import { YamnetModel } from "../inference/yamnet.js";
 import { PROJECT_ROOT } from "../version.js";
@@ -19,11 +21,15 @@ import { activeCryPatches, patchLevelsDb } from "./activity.js";
 import {
   applyAugmentation,
   applyQuietLevel,
+  applySpeed,
   copiesForTraining,
   planFoldAugmentations,
   planQuietNegatives,
+  planSpeedCopies,
   QUIET_NEGATIVE_DBFS,
   type QuietCopy,
+  SPEED_FACTORS,
+  type SpeedCopy,
   type WaveAugmentation,
 } from "./augment.js";
 import {
@@ -39,6 +45,7 @@ import {
   type ClipInfo,
   chooseCombination,
   chooseThresholds,
+  cryLogit,
   evaluateSet,
   predictionsFrom,
   recalibrate,
@@ -54,6 +61,7 @@ import type { HeadKind } from "./models.js";
 import { mulberry32, shuffleInPlace } from "./random.js";
 import { generateSilence, type SilenceSpec, silenceSpecs } from "./silence.js";
 import { foldIndices, groupedHoldoutKeepingSingletons, groupedStratifiedFolds } from "./split.js";
+import { chooseYamnetStack, type StackChoice, type StackFigures } from "./stack.js";
 import {
   buildHead,
   DEFAULT_TRAIN_OPTIONS,
@@ -93,7 +101,11 @@ export interface TrainExportOptions {
   /** one quiet copy (−60…−35 dBFS RMS) per training household clip, as a negative (opt-in: it did not lower
    * false episodes on the held-out half-b mixes, 19.2 → 20.9/h) */
   quietNegatives: boolean;
+  /** one speed-perturbed copy (×0.8…1.25) of every training clip, every class alike */
+  speedCopies: boolean;
   leaky: boolean;
+  /** let YAMNet's class logits join the cry logit when a second-level CV says they help (src/train/stack.ts) */
+  yamnetStack: boolean;
   /** cry patches more than this many dB below their clip's loudest patch are not labelled cry (pauses, room
    * tone); 0 = every patch of a cry clip is a cry */
   cryActiveDb: number;
@@ -130,7 +142,7 @@ export interface RunClip {
 interface AugCopy {
   /** clip the copy was made from */
   clip: number;
-  aug: WaveAugmentation | QuietCopy;
+  aug: WaveAugmentation | QuietCopy | SpeedCopy;
   feats: ClipFeatures;
   /** copies of cry clips: which patches hold crying */
   active?: Uint8Array;
@@ -192,8 +204,11 @@ async function labelCryActivity(
     for (const v of c.active) kept += v;
     total += c.active.length;
     for (const a of copiesOf.get(c.id) ?? []) {
-      const shift = "shift" in a.aug ? a.aug.shift : 0;
-      a.active = activeCryPatches(patchLevelsDb(audio, a.feats.patches, stride, shift), withinDb);
+      const levels =
+        "factor" in a.aug
+          ? patchLevelsDb(applySpeed(audio, a.aug.factor), a.feats.patches, stride)
+          : patchLevelsDb(audio, a.feats.patches, stride, a.aug.shift);
+      a.active = activeCryPatches(levels, withinDb);
     }
   }
   log(
@@ -287,6 +302,27 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     return samples;
   };
   const policy = o.bandLimitHz > 0 ? `bl${o.bandLimitHz}` : "full";
+  /** YAMNet's class logits of each sample's patch (n × 521), from the cached embeddings */
+  const yamnetLogitCache = new WeakMap<ClipFeatures, Float32Array>();
+  const yamnetLogitsFor = (samples: Sample[]): Float32Array => {
+    const out = new Float32Array(samples.length * YAMNET_CLASS_COUNT);
+    samples.forEach((x, i) => {
+      let logits = yamnetLogitCache.get(x.features);
+      if (!logits) {
+        const f = x.features;
+        const scores = yamnet.scoresOfEmbeddings(f.embeddings, f.patches);
+        logits = new Float32Array(scores.length);
+        for (let p = 0; p < f.patches; p++)
+          yamnetLogitsInto(scores.subarray(p * YAMNET_CLASS_COUNT), logits, p * YAMNET_CLASS_COUNT);
+        yamnetLogitCache.set(f, logits);
+      }
+      out.set(
+        logits.subarray(x.patch * YAMNET_CLASS_COUNT, (x.patch + 1) * YAMNET_CLASS_COUNT),
+        i * YAMNET_CLASS_COUNT,
+      );
+    });
+    return out;
+  };
 
   // hold-out split and CV folds on clips (no features needed)
   const holdout = splitHoldout(clips, o);
@@ -321,6 +357,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const quietPlan: QuietCopy[] = o.quietNegatives
     ? planQuietNegatives(clips, trainDev, o.seed * 4391 + 7)
     : [];
+  const speedPlan: SpeedCopy[] = o.speedCopies ? planSpeedCopies(clips, trainDev, o.seed * 6007 + 11) : [];
   const byRel = new Map(clips.map((c) => [c.relPath, c]));
 
   const bars = o.progress
@@ -333,7 +370,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     clips.length +
     clips.filter((c) => !c.isCry && c.path && o.bandLimitHz > 0).length +
     augPlans.reduce((a, p) => a + p.length, 0) +
-    quietPlan.length;
+    quietPlan.length +
+    speedPlan.length;
   const exBar = bars?.create(extractTotal, 0, { name: "extract  ", extra: "" });
   const tEx = performance.now();
   for (const c of clips) {
@@ -391,11 +429,34 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       log(`Skipping quiet copy of ${q.source}: ${(err as Error).message}`);
     }
   }
+  const speedCopies: AugCopy[] = [];
+  for (const q of speedPlan) {
+    const src = byRel.get(q.source)!;
+    exBar?.increment(1, { extra: `cache ${extractor.hits} hit / ${extractor.misses} new` });
+    if (!usable.has(src.id)) continue;
+    try {
+      const feats = await extractor.get(src.sha256, `speed:${q.factor}:${policy}`, async () =>
+        applyBandLimit(applySpeed(await audio16k(src), q.factor), o.bandLimitHz),
+      );
+      speedCopies.push({ clip: src.id, aug: q, feats });
+    } catch (err) {
+      log(`Skipping speed copy of ${q.source}: ${(err as Error).message}`);
+    }
+  }
   if (o.cryActiveDb > 0)
-    await labelCryActivity(clips, augCopies.flat(), audio16k, o.patchStride, o.cryActiveDb, log);
-  /** augmented copies for CV seed `s`: its noise-mixed cry copies and the quiet negatives */
-  const copiesFor = (s: number): AugCopy[] | null =>
-    augCopies[s] || quietCopies.length > 0 ? [...(augCopies[s] ?? []), ...quietCopies] : null;
+    await labelCryActivity(
+      clips,
+      [...augCopies.flat(), ...speedCopies],
+      audio16k,
+      o.patchStride,
+      o.cryActiveDb,
+      log,
+    );
+  /** augmented copies for CV seed `s`: its noise-mixed cry copies, the quiet negatives and the speed copies */
+  const copiesFor = (s: number): AugCopy[] | null => {
+    const all = [...(augCopies[s] ?? []), ...quietCopies, ...speedCopies];
+    return augCopies[s] || all.length > 0 ? all : null;
+  };
   bars?.remove(exBar!);
   const extractSeconds = (performance.now() - tEx) / 1000;
   log(
@@ -488,7 +549,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   // ---- grouped cross-validation -----------------------------------------------------------------------
   const foldBar = bars?.create(o.folds * (o.seeds + o.mnv3Seeds), 0, { name: "CV folds ", extra: "" });
   const epochBar = bars?.create(o.maxEpochs, 0, { name: "epochs   ", extra: "" });
-  const oof: Record<HeadKind, Array<Map<number, { logits: Logits; full: Logits; ids: number[] }>>> = {
+  const oof: Record<HeadKind, Array<Map<number, FoldPredictions>>> = {
     fc: [],
     mnv3: [],
   };
@@ -497,7 +558,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   for (const kind of ["fc", "mnv3"] as HeadKind[]) {
     const seeds = kind === "fc" ? o.seeds : o.mnv3Seeds;
     for (let s = 0; s < seeds; s++) {
-      const perFold = new Map<number, { logits: Logits; full: Logits; ids: number[] }>();
+      const perFold = new Map<number, FoldPredictions>();
       for (let f = 0; f < o.folds; f++) {
         const { train, heldOut } = foldIndices(foldsBySeed[s], f);
         const trainIds = train.map((k) => trainDev[k]).filter((i) => usable.has(i));
@@ -509,7 +570,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
         const logits = predictLogits(trained.model, kind, evalSamples, mapShape);
         const full = predictLogits(trained.model, kind, fullSamples, mapShape);
         trained.model.dispose();
-        perFold.set(f, { logits, full, ids: evalSamples.map((x) => x.clip) });
+        perFold.set(f, { logits, full, samples: evalSamples, fullSamples });
         const single = singleHead(kind);
         const l = toHeadLogits(logits, logits);
         const metrics = evaluateSet({
@@ -564,9 +625,32 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const p0 = pooled(0);
   const isCry0 = Uint8Array.from(p0.fc.ids.map((id) => (clips[id].isCry ? 1 : 0)));
   const reason0 = Int32Array.from(p0.fc.ids.map((id) => clips[id].reason));
-  const combination = chooseCombination(toHeadLogits(p0.fc.logits, p0.mn.logits), isCry0, reason0);
+  let combination = chooseCombination(toHeadLogits(p0.fc.logits, p0.mn.logits), isCry0, reason0);
+  const yamnet0 = yamnetLogitsFor(p0.fc.samples);
+  let stackChoice: StackChoice | null = null;
+  if (o.yamnetStack) {
+    const z = cryLogit(toHeadLogits(p0.fc.logits, p0.mn.logits), combination.cry.fcWeight);
+    stackChoice = chooseYamnetStack(z, yamnet0, isCry0, p0.fc.fold);
+    const { stack } = stackChoice;
+    if (stack) {
+      combination = {
+        ...combination,
+        cry: {
+          fcWeight: combination.cry.fcWeight,
+          scale: stack.scale,
+          bias: stack.bias,
+          yamnet: stack.weights,
+        },
+      };
+    }
+    const f = (x: StackFigures) =>
+      `log-loss ${x.logLoss.toFixed(4)}, AUC ${x.auc.toFixed(4)}, false positives at 90 % recall ${(100 * x.fprAtTpr90).toFixed(2)} %`;
+    log(
+      `YAMNet evidence (second-level grouped CV on out-of-fold patches): Platt alone ${f(stackChoice.platt)}; ${stackChoice.byLambda.map((b) => `λ ${b.lambda}: ${f(b)}`).join("; ")} → ${stack ? `used, λ ${stackChoice.lambda}` : "not used"}`,
+    );
+  }
   const oofPreds = predictionsFrom(
-    toHeadLogits(p0.fc.logits, p0.mn.logits),
+    toHeadLogits(p0.fc.logits, p0.mn.logits, yamnet0),
     combination,
     Int32Array.from(p0.fc.ids),
     isCry0,
@@ -581,16 +665,26 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     for (let f = 0; f < o.folds; f++) {
       const a = oof.fc[s].get(f)!;
       const b = oof.mnv3[s].get(f)!;
-      const ids = Int32Array.from(a.ids);
-      const isCry = Uint8Array.from(a.ids.map((id) => (clips[id].isCry ? 1 : 0)));
+      const ids = Int32Array.from(a.samples, (x) => x.clip);
+      const isCry = Uint8Array.from(a.samples, (x) => x.cry);
       const metrics = evaluateSet({
-        preds: predictionsFrom(toHeadLogits(a.logits, b.logits), combination, ids, isCry),
+        preds: predictionsFrom(
+          toHeadLogits(a.logits, b.logits, yamnetLogitsFor(a.samples)),
+          combination,
+          ids,
+          isCry,
+        ),
         clips: clipInfos,
         cryThreshold: thresholds.cry,
         unsureThreshold: thresholds.unsure,
         majorityReason,
         reasonPrior,
-        fullBand: predictionsFrom(toHeadLogits(a.full, b.full), combination, ids, isCry),
+        fullBand: predictionsFrom(
+          toHeadLogits(a.full, b.full, yamnetLogitsFor(a.fullSamples)),
+          combination,
+          ids,
+          isCry,
+        ),
         bootstrapReps: 0,
         seed: o.seed,
       });
@@ -611,7 +705,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     majorityReason,
     reasonPrior,
     fullBand: predictionsFrom(
-      toHeadLogits(pooledFull.fc.logits, pooledFull.mn.logits),
+      toHeadLogits(pooledFull.fc.logits, pooledFull.mn.logits, yamnetLogitsFor(pooledFull.fc.samples)),
       combination,
       Int32Array.from(p0.fc.ids),
       isCry0,
@@ -661,6 +755,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const finalValLogits = toHeadLogits(
     predictLogits(finals.fc!.model, "fc", finalVal, mapShape),
     predictLogits(finals.mnv3!.model, "mnv3", finalVal, mapShape),
+    yamnetLogitsFor(finalVal),
   );
   const finalValCry = Uint8Array.from(finalVal.map((x) => x.cry));
   const exportCombination: Combination = {
@@ -695,7 +790,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const testIsCry = Uint8Array.from(testSamples.map((s) => s.cry));
   const testClipIdx = Int32Array.from(testSamples.map((s) => s.clip));
   const testPreds = predictionsFrom(
-    toHeadLogits(testLogits.fc, testLogits.mn),
+    toHeadLogits(testLogits.fc, testLogits.mn, yamnetLogitsFor(testSamples)),
     exportCombination,
     testClipIdx,
     testIsCry,
@@ -708,7 +803,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     majorityReason,
     reasonPrior,
     fullBand: predictionsFrom(
-      toHeadLogits(testLogits.fcFull, testLogits.mnFull),
+      toHeadLogits(testLogits.fcFull, testLogits.mnFull, yamnetLogitsFor(testFull)),
       exportCombination,
       testClipIdx,
       testIsCry,
@@ -765,6 +860,9 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       : null,
     o.quietNegatives
       ? `one quiet copy per training household clip as a negative: ${QUIET_NEGATIVE_DBFS[0]}…${QUIET_NEGATIVE_DBFS[1]} dBFS RMS, circular shift < 0.48 s`
+      : null,
+    o.speedCopies
+      ? `one speed-perturbed copy of every training clip, every class alike: ×${SPEED_FACTORS[0]}…${SPEED_FACTORS[1]} (pitch and tempo)`
       : null,
     "mixup (Beta 0.4) within cry / within non-cry batches",
     o.cryActiveDb > 0
@@ -829,6 +927,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     const l = toHeadLogits(
       predictLogits(finals.fc!.model, "fc", samples, mapShape),
       predictLogits(finals.mnv3!.model, "mnv3", samples, mapShape),
+      yamnetLogitsFor(samples),
     );
     const p = predictionsFrom(
       l,
@@ -885,6 +984,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     options: o,
     skipped,
     augmentation,
+    yamnetEvidence: stackChoice,
   });
   finals.fc!.model.dispose();
   finals.mnv3!.model.dispose();
@@ -940,23 +1040,42 @@ function mode(xs: number[]): number {
   return best;
 }
 
+/** Out-of-fold predictions of one head over one fold assignment. */
+interface FoldPredictions {
+  logits: Logits;
+  /** the same patches' full-band features (negatives), for the bandwidth check */
+  full: Logits;
+  samples: Sample[];
+  fullSamples: Sample[];
+}
+
+/** The folds' predictions end to end: logits, samples, clip ids and each patch's fold. */
 function concatFolds(
-  perFold: Map<number, { logits: Logits; full: Logits; ids: number[] }>,
+  perFold: Map<number, FoldPredictions>,
   folds: number,
   which: "logits" | "full" = "logits",
-): { logits: Logits; ids: number[] } {
+): { logits: Logits; ids: number[]; samples: Sample[]; fold: Int32Array } {
   const cry: number[] = [];
   const reason: number[] = [];
-  const ids: number[] = [];
+  const samples: Sample[] = [];
+  const fold: number[] = [];
   for (let f = 0; f < folds; f++) {
     const r = perFold.get(f);
     if (!r) continue;
     const l = r[which];
     for (const v of l.cry) cry.push(v);
     for (const v of l.reason) reason.push(v);
-    ids.push(...r.ids);
+    for (const x of which === "full" ? r.fullSamples : r.samples) {
+      samples.push(x);
+      fold.push(f);
+    }
   }
-  return { logits: { cry: Float32Array.from(cry), reason: Float32Array.from(reason) }, ids };
+  return {
+    logits: { cry: Float32Array.from(cry), reason: Float32Array.from(reason) },
+    ids: samples.map((x) => x.clip),
+    samples,
+    fold: Int32Array.from(fold),
+  };
 }
 
 /** A few test clips (one per label where possible) for the reference predictions. */

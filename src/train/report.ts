@@ -2,12 +2,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Table from "cli-table3";
 import { REASONS } from "../events.js";
+import { loadClassMap } from "../inference/class-map.js";
 import type { Combination, HeadsManifest } from "../inference/heads.js";
 import type { TrainLabel } from "./dataset.js";
 import { clipMeans, type PatchPredictions, type SetMetrics } from "./evaluate.js";
 import { curves, type Interval, type MultiClassReport } from "./metrics.js";
 import type { FoldResult, LeakyFigures, RunSummary, TrainExportOptions } from "./pipeline.js";
 import { confusionSpec, linesSpec, renderPng } from "./plots.js";
+import type { StackChoice, StackFigures } from "./stack.js";
 import { DEFAULT_TRAIN_OPTIONS, type EpochRecord } from "./trainer.js";
 
 export interface ReportInput {
@@ -37,6 +39,45 @@ export interface ReportInput {
   options: TrainExportOptions;
   skipped: Array<{ file: string; error: string }>;
   augmentation: string;
+  /** the second-level CV that decided whether YAMNet's class logits join the cry logit; null when not tried */
+  yamnetEvidence: StackChoice | null;
+}
+
+function yamnetEvidenceText(r: ReportInput): string {
+  const e = r.yamnetEvidence;
+  if (!e) return "- YAMNet evidence: not tried (`--no-yamnet-stack`).";
+  const f = (x: StackFigures) =>
+    `log-loss ${x.logLoss.toFixed(4)}, AUC ${x.auc.toFixed(4)}, ${(100 * x.fprAtTpr90).toFixed(2)} % of non-cry patches above the 90 %-recall threshold`;
+  const lines = [
+    `- YAMNet evidence: a logistic regression on the combined cry logit and YAMNet's 521 AudioSet class logits, fitted on`,
+    `  the out-of-fold patches of the grouped CV (L2 λ on standardised logits), is used only if a second-level grouped CV`,
+    `  over the same folds shows it beats Platt scaling alone. Platt alone: ${f(e.platt)}.`,
+    ...e.byLambda.map((b) => `  λ ${b.lambda}: ${f(b)}.`),
+  ];
+  const w = r.manifest.combination.cry.yamnet;
+  if (w) {
+    const s = strongestEvidence(w);
+    lines.push(
+      `  **Used** (λ ${e.lambda}). Classes that raise the cry probability most: ${s.up}; that lower it most: ${s.down}`,
+      "  (weights per unit of class logit).",
+    );
+  } else lines.push("  **Not used**: it did not beat Platt scaling alone.");
+  return lines.join("\n");
+}
+
+/** A combination as text, its 521 YAMNet evidence weights summarised. */
+function describeCombination(c: Combination): string {
+  const { yamnet, ...cry } = c.cry;
+  return JSON.stringify({ ...c, cry: yamnet ? { ...cry, yamnet: `${yamnet.length} weights` } : cry });
+}
+
+/** The AudioSet classes whose logits push the cry probability most, up and down. */
+function strongestEvidence(weights: readonly number[], count = 6): { up: string; down: string } {
+  const names = loadClassMap().names;
+  const order = weights.map((w, k) => ({ w, k })).sort((a, b) => b.w - a.w);
+  const fmt = (xs: typeof order) =>
+    xs.map((x) => `${names[x.k]} (${x.w >= 0 ? "+" : ""}${x.w.toFixed(2)})`).join(", ");
+  return { up: fmt(order.slice(0, count)), down: fmt(order.slice(-count).reverse()) };
 }
 
 const f3 = (x: number | null | undefined) =>
@@ -179,8 +220,8 @@ export async function writeRunReports(r: ReportInput): Promise<void> {
     txt.push("");
   }
   txt.push(
-    `exported: thresholds cry ${r.thresholds.cry}, unsure ${r.thresholds.unsure}; combination ${JSON.stringify(r.manifest.combination)} (calibration on the final training's inner validation split)`,
-    `cross-validation: thresholds cry ${r.cvThresholds.cry}, unsure ${r.cvThresholds.unsure}; combination ${JSON.stringify(r.cvCombination)} (chosen on the out-of-fold predictions)`,
+    `exported: thresholds cry ${r.thresholds.cry}, unsure ${r.thresholds.unsure}; combination ${describeCombination(r.manifest.combination)} (calibration on the final training's inner validation split)`,
+    `cross-validation: thresholds cry ${r.cvThresholds.cry}, unsure ${r.cvThresholds.unsure}; combination ${describeCombination(r.cvCombination)} (chosen on the out-of-fold predictions)`,
   );
   txt.push(
     `timings: extraction ${r.timings.extractSeconds.toFixed(0)} s, CV ${r.timings.cvSeconds.toFixed(0)} s`,
@@ -190,7 +231,7 @@ export async function writeRunReports(r: ReportInput): Promise<void> {
   writeFileSync(join(r.runDir, "classification_report.txt"), `${txt.join("\n")}\n`);
   writeFileSync(
     join(r.runDir, "metrics.json"),
-    `${JSON.stringify({ summary: r.summary, folds: r.foldResults.map(stripFold), test: stripSet(r.testMetrics), cvPooled: stripSet(r.cvPooled), thresholds: r.thresholds, combination: r.manifest.combination, timings: r.timings, skipped: r.skipped }, null, 2)}\n`,
+    `${JSON.stringify({ summary: r.summary, folds: r.foldResults.map(stripFold), test: stripSet(r.testMetrics), cvPooled: stripSet(r.cvPooled), thresholds: r.thresholds, combination: r.manifest.combination, yamnetEvidence: r.yamnetEvidence && { ...r.yamnetEvidence, stack: undefined }, timings: r.timings, skipped: r.skipped }, null, 2)}\n`,
   );
   await writePlots(r);
   if (r.outDir) writeFileSync(join(r.outDir, "model-card.md"), modelCard(r));
@@ -435,6 +476,7 @@ YAMNet (frozen, from \`${m.yamnet.sourceFile}\`, sha256 \`${m.yamnet.sourceSha25
   ${m.combination.cry.fcWeight}·fc + ${(1 - m.combination.cry.fcWeight).toFixed(1)}·mnv3, probability = sigmoid(${m.combination.cry.scale.toFixed(3)}·z + ${m.combination.cry.bias.toFixed(3)});
   reason logits = ${m.combination.reason.fcWeight}·fc + ${(1 - m.combination.reason.fcWeight).toFixed(1)}·mnv3, softmax(z / ${m.combination.reason.temperature.toFixed(3)} + bias), bias = [${m.combination.reason.bias.map((b) => b.toFixed(2)).join(", ")}]
   (calibrated to the training labels' frequencies).
+${yamnetEvidenceText(r)}
 - Thresholds: cry ${m.thresholds.cry} (best F1 on validation patches), "unsure" below a top reason probability of ${m.thresholds.unsure}.
 - Weights: kernels uint8-quantized (min + scale·q, per tensor), biases and batch-norm vectors float32.
 

@@ -95,6 +95,33 @@ test("npm run train-export -- --smoke trains, evaluates and exports", (t) => {
   assert.equal(png.subarray(1, 4).toString("ascii"), "PNG");
 });
 
+test("a second run with the cache trains nothing and gives the same figures", async () => {
+  const runs2 = join(work, "runs2");
+  const { stderr } = await run(
+    "npm",
+    [
+      "run",
+      "train-export",
+      "--",
+      "--smoke",
+      "--quiet-negatives",
+      "--runs",
+      runs2,
+      "--cache",
+      join(work, "cache"),
+    ],
+    { cwd: PROJECT_ROOT, maxBuffer: 64 << 20 },
+  );
+  assert.match(smoke.stderr, /Cross-validation: [\d.]+ s \(0 fits from the cache, \d+ trained\)/);
+  assert.match(stderr, /Features: \d+ cached, 0 computed/);
+  assert.match(stderr, /Cross-validation: [\d.]+ s \(\d+ fits from the cache, 0 trained\)/);
+  assert.match(smoke.stderr, /Cry labels: \d+ of \d+ cry patches within 15 dB/);
+  const first = JSON.parse(readFileSync(join(runDirIn(join(work, "runs")), "metrics.json"), "utf8"));
+  const second = JSON.parse(readFileSync(join(runDirIn(runs2), "metrics.json"), "utf8"));
+  for (const key of ["summary", "folds", "test", "thresholds", "combination"])
+    assert.deepEqual(second[key], first[key], key);
+});
+
 test("the exported heads load in the daemon's loader and reproduce the training-time predictions", async (t) => {
   const dir = join(runDirIn(join(work, "runs")), "model");
   const yamnet = await YamnetModel.load();
