@@ -9,6 +9,9 @@
  *       [--minutes 60] [--max-false-per-hour 1] [--score-source heads|yamnet] [--swap] [--support-grid 0,0.02,…]
  *
  * `--support-grid` also chooses `detection.yamnetSupport` jointly with the threshold (see the end of this file).
+ * `--cross-fit` does both directions (choose on a, report on b; choose on b, report on a) and prints the pooled
+ * cross-fitted figures — the honest estimate when the halves differ — and the threshold chosen on both halves
+ * together, the one to ship.
  * `--swap` calibrates on half b and reports on half a (a check of how much the choice depends on the half).
  * Window scores are cached in .cache/ under the same names as scripts/eval-mix.ts. It prints the calibration
  * sweep, the choice, and the report figures at the default and the chosen threshold; it writes nothing else.
@@ -39,6 +42,7 @@ const { values } = parseArgs({
     "max-false-per-hour": { type: "string", default: "1" },
     "score-source": { type: "string", default: "heads" },
     swap: { type: "boolean", default: false },
+    "cross-fit": { type: "boolean", default: false },
     "support-grid": { type: "string", default: "0" },
   },
 });
@@ -102,6 +106,7 @@ const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0) => {
       episodesFor(s.windows, { ...params, threshold, yamnetSupport }),
       s.mix.events,
       s.mix.durationSec,
+      s.mix.background,
     );
     cries += r.cries;
     found += r.found;
@@ -130,6 +135,7 @@ const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0) => {
     falsePerHour: falseEpisodes / nonCryHours,
     latencyMedianSec: q(0.5),
     latencyP95Sec: q(0.95),
+    latencies,
     bySnr,
     falseByLabel,
   };
@@ -176,6 +182,41 @@ for (const t of chosen === undefined ? [params.threshold] : [params.threshold, c
   );
   for (const s of report) process.stdout.write(`   seed ${s.seed}: ${fmt(pooled([s], t))}\n`);
   process.stdout.write(`   calibration at ${t}: ${fmt(pooled(calibration, t))}\n`);
+}
+
+if (values["cross-fit"]) {
+  const choose = (sets: Scored[]) =>
+    EPISODE_THRESHOLD_GRID.find((t) => pooled(sets, t).falsePerHour <= maxFalsePerHour);
+  const [tA, tB] = [choose(calibration), choose(report)];
+  if (tA === undefined || tB === undefined) {
+    process.stdout.write(
+      `cross-fit: no threshold reaches ≤ ${maxFalsePerHour} false episodes/h on one half\n`,
+    );
+  } else {
+    const onB = pooled(report, tA);
+    const onA = pooled(calibration, tB);
+    process.stdout.write(
+      `-- cross-fit\nchosen on half ${calHalf}: ${tA}; on half ${repHalf}: ${fmt(onB)}\n   false by ${JSON.stringify(onB.falseByLabel)}\n` +
+        `chosen on half ${repHalf}: ${tB}; on half ${calHalf}: ${fmt(onA)}\n   false by ${JSON.stringify(onA.falseByLabel)}\n`,
+    );
+    const latencies = [...onA.latencies, ...onB.latencies].sort((a, b) => a - b);
+    const q = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p * latencies.length) - 1))];
+    const cries = onA.cries + onB.cries;
+    const found = onA.found + onB.found;
+    const falseEpisodes = onA.falseEpisodes + onB.falseEpisodes;
+    const hours = onA.nonCryHours + onB.nonCryHours;
+    process.stdout.write(
+      `cross-fitted (pooled over both directions): recall ${((100 * found) / cries).toFixed(1)} % (${found}/${cries}) | ` +
+        `false ${falseEpisodes} in ${hours.toFixed(2)} h = ${(falseEpisodes / hours).toFixed(2)}/h | latency median ${q(0.5).toFixed(2)} s p95 ${q(0.95).toFixed(2)} s\n`,
+    );
+    const tAll = choose([...calibration, ...report]);
+    process.stdout.write(
+      tAll === undefined
+        ? "no threshold reaches the budget on both halves together\n"
+        : `chosen on both halves together (to ship): ${tAll}; there: ${fmt(pooled([...calibration, ...report], tAll))}\n`,
+    );
+  }
 }
 
 // Joint choice with the YAMNet-support onset condition (detection.yamnetSupport): for each support on the grid the

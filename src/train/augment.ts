@@ -137,24 +137,30 @@ export interface QuietCopy {
   shift: number;
 }
 
-/** Levels of quiet household background in a nursery at night, dBFS RMS (the mixes place background at −50…−35). */
-export const QUIET_NEGATIVE_DBFS: [number, number] = [-60, -35];
+/** Levels of quiet sound in a nursery at night, dBFS RMS (the mixes place background at −50…−35, cries down to −58). */
+export const QUIET_COPY_DBFS: [number, number] = [-60, -30];
+
+/** Which training clips get a quiet copy: household clips only (as negatives), or every recorded clip alike. */
+export type QuietCopiesOf = "household" | "all";
 
 /**
- * Plans one quiet copy of every household ("noise") clip in `trainDev` (never a test clip): the heads otherwise
- * see household sound only at its recorded level and mistake soft room tone for the onset of a cry.
+ * Plans one quiet copy of training clips in `trainDev` (never a test clip). Training audio is recorded loud
+ * (cries: median −26 dBFS per patch), so without quiet copies the heads never hear a quiet sound and their output
+ * there is arbitrary; "all" gives every class (cries, household, laughter) the same level policy, so that loudness
+ * itself carries no label.
  */
-export function planQuietNegatives(
-  clips: readonly AugmentableClip[],
+export function planQuietCopies(
+  clips: readonly (AugmentableClip & { path?: string | null })[],
   trainDev: readonly number[],
   seed: number,
-  levels: [number, number] = QUIET_NEGATIVE_DBFS,
+  of: QuietCopiesOf,
+  levels: [number, number] = QUIET_COPY_DBFS,
   maxShiftSamples = DEFAULT_AUGMENTATION.maxShiftSamples,
 ): QuietCopy[] {
   const rand = mulberry32(seed);
   return trainDev
     .map((i) => clips[i])
-    .filter((c) => !c.isCry && c.label === "noise")
+    .filter((c) => c.path !== null && (of === "all" || c.label === "noise"))
     .map((c) => ({
       source: c.relPath,
       levelDbfs: levels[0] + (levels[1] - levels[0]) * rand(),

@@ -67,18 +67,14 @@ export function trainExportCommand(): Command {
     .option("--silence <n>", "generated silence clips", int("silence", 0, 10000))
     .option("--no-augment", "no waveform augmentation (mixup stays)")
     .option(
-      "--quiet-negatives",
-      "one quiet (−60…−35 dBFS RMS) copy of every training household clip as a negative (off: it did not lower false episodes on held-out mixes)",
-    )
-    .option(
-      "--cry-active-db <dB>",
-      "label a cry clip's patch as cry only within this many dB of the clip's loudest patch (0 = every patch)",
-      int("cry-active-db", 0, 120),
-      15,
-    )
-    .option(
-      "--no-yamnet-stack",
-      "never let YAMNet's class logits join the cry logit (by default they do when a second-level CV says they help)",
+      "--quiet-copies <which>",
+      "one quiet (−60…−30 dBFS RMS) copy of training clips: all (every class alike), household, or none",
+      (v: string) => {
+        if (v !== "all" && v !== "household" && v !== "none")
+          throw new InvalidArgumentError(`Expected \`quiet-copies\` to be all, household or none, got ${v}`);
+        return v;
+      },
+      "all",
     )
     .option("--no-speed-copies", "no speed-perturbed copies (×0.8…1.25) of the training clips")
     .option("--no-leaky", "skip the leaky comparison protocol")
@@ -107,7 +103,7 @@ export function trainExportCommand(): Command {
         patchStride: 2,
         silenceClips: opts.silence ?? (smoke ? 6 : 70),
         augment: opts.augment !== false,
-        quietNegatives: opts.quietNegatives === true,
+        quietCopies: opts.quietCopies,
         speedCopies: opts.speedCopies !== false,
         leaky: opts.leaky !== false,
         cryActiveDb: opts.cryActiveDb,

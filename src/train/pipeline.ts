@@ -24,9 +24,10 @@ import {
   applySpeed,
   copiesForTraining,
   planFoldAugmentations,
-  planQuietNegatives,
+  planQuietCopies,
   planSpeedCopies,
-  QUIET_NEGATIVE_DBFS,
+  QUIET_COPY_DBFS,
+  type QuietCopiesOf,
   type QuietCopy,
   SPEED_FACTORS,
   type SpeedCopy,
@@ -98,9 +99,8 @@ export interface TrainExportOptions {
   silenceClips: number;
   /** one noise-mixed copy per training cry clip (re-runs YAMNet on it) */
   augment: boolean;
-  /** one quiet copy (−60…−35 dBFS RMS) per training household clip, as a negative (opt-in: it did not lower
-   * false episodes on the held-out half-b mixes, 19.2 → 20.9/h) */
-  quietNegatives: boolean;
+  /** one quiet copy (QUIET_COPY_DBFS) of training clips: none, household clips only, or every class alike */
+  quietCopies: QuietCopiesOf | "none";
   /** one speed-perturbed copy (×0.8…1.25) of every training clip, every class alike */
   speedCopies: boolean;
   leaky: boolean;
@@ -354,9 +354,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   }
   // quiet negatives: one plan for all CV seeds (no noise mixed in, so nothing depends on the fold); a copy is
   // used only when its clip is on the training side (copiesForTraining), and test clips are never sources.
-  const quietPlan: QuietCopy[] = o.quietNegatives
-    ? planQuietNegatives(clips, trainDev, o.seed * 4391 + 7)
-    : [];
+  const quietPlan: QuietCopy[] =
+    o.quietCopies === "none" ? [] : planQuietCopies(clips, trainDev, o.seed * 4391 + 7, o.quietCopies);
   const speedPlan: SpeedCopy[] = o.speedCopies ? planSpeedCopies(clips, trainDev, o.seed * 6007 + 11) : [];
   const byRel = new Map(clips.map((c) => [c.relPath, c]));
 
@@ -858,8 +857,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     o.augment
       ? "one copy per training cry clip: gain ±6 dB, circular shift < 0.48 s, household noise from the same training fold at 0–20 dB SNR"
       : null,
-    o.quietNegatives
-      ? `one quiet copy per training household clip as a negative: ${QUIET_NEGATIVE_DBFS[0]}…${QUIET_NEGATIVE_DBFS[1]} dBFS RMS, circular shift < 0.48 s`
+    o.quietCopies !== "none"
+      ? `one quiet copy of every training ${o.quietCopies === "all" ? "clip, every class alike" : "household clip"}: ${QUIET_COPY_DBFS[0]}…${QUIET_COPY_DBFS[1]} dBFS RMS, circular shift < 0.48 s`
       : null,
     o.speedCopies
       ? `one speed-perturbed copy of every training clip, every class alike: ×${SPEED_FACTORS[0]}…${SPEED_FACTORS[1]} (pitch and tempo)`
