@@ -111,7 +111,7 @@ process.stdout.write(
 const base: EpisodeParams = { ...detection };
 const score = values.score === "yamnetCry" ? "yamnetCry" : "cry";
 const report = (p: EpisodeParams) => {
-  const s = scoreMix(episodesFor(windows, p, score), mix.events, mix.durationSec);
+  const s = scoreMix(episodesFor(windows, p, score), mix.events, mix.durationSec, mix.background);
   return { p, s };
 };
 const fmt = ({ p, s }: ReturnType<typeof report>) =>

@@ -76,6 +76,16 @@ export function trainExportCommand(): Command {
       },
       "all",
     )
+    .option(
+      "--cry-active-db <dB>",
+      "label a cry clip's patch as cry only within this many dB of the clip's loudest patch (0 = every patch)",
+      int("cry-active-db", 0, 120),
+      15,
+    )
+    .option(
+      "--no-yamnet-stack",
+      "never let YAMNet's class logits join the cry logit (by default they do when a second-level CV says they help)",
+    )
     .option("--no-speed-copies", "no speed-perturbed copies (×0.8…1.25) of the training clips")
     .option("--no-leaky", "skip the leaky comparison protocol")
     .option("--epochs <n>", "max epochs, FC head", int("epochs", 1, 1000))

@@ -5,9 +5,11 @@ import {
   type AugmentableClip,
   applyAugmentation,
   applyQuietLevel,
+  applySpeed,
   copiesForTraining,
   planFoldAugmentations,
-  planQuietNegatives,
+  planQuietCopies,
+  planSpeedCopies,
 } from "../../src/train/augment.js";
 import { foldIndices, groupedHoldout, groupedStratifiedFolds } from "../../src/train/split.js";
 
@@ -20,9 +22,10 @@ const clipsArb = fc.array(
 test("augmentation never touches validation or test clips, as source or as noise", () => {
   fc.assert(
     fc.property(clipsArb, fc.integer({ min: 2, max: 5 }), fc.integer(), (raw, k, seed) => {
-      const clips: Array<AugmentableClip & { group: string }> = raw.map((r, id) => ({
+      const clips: Array<AugmentableClip & { group: string; path: string | null }> = raw.map((r, id) => ({
         id,
         relPath: `${r.label}/${id}.wav`,
+        path: `/data/${r.label}/${id}.wav`,
         isCry: r.label === "hungry" || r.label === "tired",
         label: r.label,
         group: `g${r.group}`,
@@ -39,18 +42,27 @@ test("augmentation never touches validation or test clips, as source or as noise
       const foldOf = new Map(trainDev.map((id, j) => [id, folds[j]]));
       const plan = planFoldAugmentations(clips, trainDev, foldOf, seed);
       const copies = plan.map((aug) => ({ clip: byRel.get(aug.source)!.id, aug }));
-      const quiet = planQuietNegatives(clips, trainDev, seed).map((q) => ({
+      const quiet = planQuietCopies(clips, trainDev, seed, "all").map((q) => ({
         clip: byRel.get(q.source)!.id,
         q,
       }));
+      assert.equal(quiet.length, trainDev.length, "every training clip, of every class, gets a quiet copy");
       for (const c of quiet) {
         assert.ok(!test.has(c.clip), "a test clip got a quiet copy");
-        assert.equal(clips[c.clip].label, "noise", "a quiet copy was made of a non-household clip");
-        assert.ok(c.q.levelDbfs >= -60 && c.q.levelDbfs <= -35, `level ${c.q.levelDbfs}`);
+        assert.ok(c.q.levelDbfs >= -60 && c.q.levelDbfs <= -30, `level ${c.q.levelDbfs}`);
+      }
+      const household = planQuietCopies(clips, trainDev, seed, "household");
+      assert.ok(household.every((q) => byRel.get(q.source)!.label === "noise"));
+      const speed = planSpeedCopies(clips, trainDev, seed).map((q) => ({ clip: byRel.get(q.source)!.id, q }));
+      assert.equal(speed.length, trainDev.length, "every training clip, of every class, gets a speed copy");
+      for (const c of speed) {
+        assert.ok(!test.has(c.clip), "a test clip got a speed copy");
+        assert.ok(c.q.factor >= 0.8 && c.q.factor <= 1.25, `factor ${c.q.factor}`);
       }
       for (let f = 0; f < k; f++) {
         const trainingIds = new Set(foldIndices(folds, f).train.map((j) => trainDev[j]));
         for (const c of copiesForTraining(quiet, trainingIds)) assert.ok(trainingIds.has(c.clip));
+        for (const c of copiesForTraining(speed, trainingIds)) assert.ok(trainingIds.has(c.clip));
       }
       for (const c of copies) {
         assert.ok(!test.has(c.clip), "a test clip was augmented");
@@ -108,7 +120,7 @@ test("applyQuietLevel plays the clip at the planned RMS level, shifted", () => {
     { length: 16000 },
     (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16000),
   );
-  const [q] = planQuietNegatives([{ id: 0, relPath: "noise/a.wav", isCry: false, label: "noise" }], [0], 5);
+  const [q] = planQuietCopies([{ id: 0, relPath: "noise/a.wav", isCry: false, label: "noise" }], [0], 5, "all");
   const out = applyQuietLevel(clip, q);
   const rms = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
   assert.equal(out.length, clip.length);
@@ -116,4 +128,21 @@ test("applyQuietLevel plays the clip at the planned RMS level, shifted", () => {
   const g = 10 ** (q.levelDbfs / 20) / rms(clip);
   assert.ok(Math.abs(out[7] - clip[(7 + q.shift) % clip.length] * g) < 1e-7);
   assert.throws(() => applyQuietLevel(new Float32Array(100), q), /digital silence/);
+});
+
+test("applySpeed plays a clip faster and higher (or slower and lower), pitch and tempo together", () => {
+  const tone = Float32Array.from({ length: 16000 }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / 16000));
+  const zeroCrossings = (x: Float32Array) => {
+    let n = 0;
+    for (let i = 1; i < x.length; i++) if (x[i - 1] < 0 !== x[i] < 0) n++;
+    return n;
+  };
+  for (const factor of [0.8, 1.25]) {
+    const out = applySpeed(tone, factor);
+    assert.ok(Math.abs(out.length - 16000 / factor) <= 2, `length ${out.length} at ×${factor}`);
+    const hz = zeroCrossings(out.subarray(200, out.length - 200)) / 2 / ((out.length - 400) / 16000);
+    assert.ok(Math.abs(hz - 1000 * factor) < 5, `${hz.toFixed(1)} Hz at ×${factor}`);
+  }
+  assert.equal(applySpeed(tone, 1), tone);
+  assert.throws(() => applySpeed(tone, 0), /Expected a speed factor above 0, got 0/);
 });
