@@ -1,4 +1,3 @@
-import { resample } from "../dsp/resample.js";
 import { mulberry32 } from "./random.js";
 
 /** Parameters of one waveform augmentation of a training clip (drawn once, recorded, cached by value). */
@@ -177,45 +176,4 @@ export function applyQuietLevel(clip: Float32Array, q: QuietCopy): Float32Array 
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = clip[(i + q.shift) % n] * g;
   return out;
-}
-
-/**
- * A speed-perturbed copy of a training clip (Ko et al., 2015): played faster or slower, pitch and tempo together.
- * Every class gets them alike (cries, household, laughter), so the speed change itself carries no label; for the
- * heads, a sheep or a creaking door at another pitch is a source they have not heard, which is what a nursery
- * brings (the held-out mixes' false alarms are unseen sources of trained classes).
- */
-export interface SpeedCopy {
-  /** relPath of the clip (always a training clip of its split) */
-  source: string;
-  /** playback speed: > 1 faster and higher */
-  factor: number;
-}
-
-export const SPEED_FACTORS: [number, number] = [0.8, 1.25];
-
-/** Plans one speed copy of every recorded clip in `trainDev` (never a test clip), factor log-uniform in `range`. */
-export function planSpeedCopies(
-  clips: readonly (AugmentableClip & { path: string | null })[],
-  trainDev: readonly number[],
-  seed: number,
-  range: [number, number] = SPEED_FACTORS,
-): SpeedCopy[] {
-  const rand = mulberry32(seed);
-  const [lo, hi] = range.map(Math.log);
-  return trainDev
-    .map((i) => clips[i])
-    .filter((c) => c.path !== null)
-    .map((c) => ({ source: c.relPath, factor: speedStep(Math.exp(lo + (hi - lo) * rand())) }));
-}
-
-/** Factors on a 1/40 grid, so the resampler's ratio stays small (e.g. 41/40). */
-function speedStep(factor: number): number {
-  return Math.round(factor * 40) / 40;
-}
-
-/** Applies a speed copy to 16 kHz audio: read as if recorded at 16 kHz · factor, resampled back to 16 kHz. */
-export function applySpeed(clip16k: Float32Array, factor: number): Float32Array {
-  if (!(factor > 0)) throw new RangeError(`Expected a speed factor above 0, got ${factor}`);
-  return factor === 1 ? clip16k : resample(clip16k, Math.round(16000 * factor), 16000);
 }

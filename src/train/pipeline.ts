@@ -21,16 +21,12 @@ import { activeCryPatches, patchLevelsDb } from "./activity.js";
 import {
   applyAugmentation,
   applyQuietLevel,
-  applySpeed,
   copiesForTraining,
   planFoldAugmentations,
   planQuietCopies,
-  planSpeedCopies,
   QUIET_COPY_DBFS,
   type QuietCopiesOf,
   type QuietCopy,
-  SPEED_FACTORS,
-  type SpeedCopy,
   type WaveAugmentation,
 } from "./augment.js";
 import {
@@ -101,8 +97,6 @@ export interface TrainExportOptions {
   augment: boolean;
   /** one quiet copy (QUIET_COPY_DBFS) of training clips: none, household clips only, or every class alike */
   quietCopies: QuietCopiesOf | "none";
-  /** one speed-perturbed copy (×0.8…1.25) of every training clip, every class alike */
-  speedCopies: boolean;
   leaky: boolean;
   /** let YAMNet's class logits join the cry logit when a second-level CV says they help (src/train/stack.ts) */
   yamnetStack: boolean;
@@ -142,7 +136,7 @@ export interface RunClip {
 interface AugCopy {
   /** clip the copy was made from */
   clip: number;
-  aug: WaveAugmentation | QuietCopy | SpeedCopy;
+  aug: WaveAugmentation | QuietCopy;
   feats: ClipFeatures;
   /** copies of cry clips: which patches hold crying */
   active?: Uint8Array;
@@ -203,13 +197,8 @@ async function labelCryActivity(
     c.active = activeCryPatches(patchLevelsDb(audio, c.feats.patches, stride), withinDb);
     for (const v of c.active) kept += v;
     total += c.active.length;
-    for (const a of copiesOf.get(c.id) ?? []) {
-      const levels =
-        "factor" in a.aug
-          ? patchLevelsDb(applySpeed(audio, a.aug.factor), a.feats.patches, stride)
-          : patchLevelsDb(audio, a.feats.patches, stride, a.aug.shift);
-      a.active = activeCryPatches(levels, withinDb);
-    }
+    for (const a of copiesOf.get(c.id) ?? [])
+      a.active = activeCryPatches(patchLevelsDb(audio, a.feats.patches, stride, a.aug.shift), withinDb);
   }
   log(
     `Cry labels: ${kept} of ${total} cry patches within ${withinDb} dB of their clip's loudest; the other ${total - kept} (pauses, room tone) are left out`,
@@ -356,7 +345,6 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   // used only when its clip is on the training side (copiesForTraining), and test clips are never sources.
   const quietPlan: QuietCopy[] =
     o.quietCopies === "none" ? [] : planQuietCopies(clips, trainDev, o.seed * 4391 + 7, o.quietCopies);
-  const speedPlan: SpeedCopy[] = o.speedCopies ? planSpeedCopies(clips, trainDev, o.seed * 6007 + 11) : [];
   const byRel = new Map(clips.map((c) => [c.relPath, c]));
 
   const bars = o.progress
@@ -369,8 +357,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     clips.length +
     clips.filter((c) => !c.isCry && c.path && o.bandLimitHz > 0).length +
     augPlans.reduce((a, p) => a + p.length, 0) +
-    quietPlan.length +
-    speedPlan.length;
+    quietPlan.length;
   const exBar = bars?.create(extractTotal, 0, { name: "extract  ", extra: "" });
   const tEx = performance.now();
   for (const c of clips) {
@@ -428,34 +415,18 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       log(`Skipping quiet copy of ${q.source}: ${(err as Error).message}`);
     }
   }
-  const speedCopies: AugCopy[] = [];
-  for (const q of speedPlan) {
-    const src = byRel.get(q.source)!;
-    exBar?.increment(1, { extra: `cache ${extractor.hits} hit / ${extractor.misses} new` });
-    if (!usable.has(src.id)) continue;
-    try {
-      const feats = await extractor.get(src.sha256, `speed:${q.factor}:${policy}`, async () =>
-        applyBandLimit(applySpeed(await audio16k(src), q.factor), o.bandLimitHz),
-      );
-      speedCopies.push({ clip: src.id, aug: q, feats });
-    } catch (err) {
-      log(`Skipping speed copy of ${q.source}: ${(err as Error).message}`);
-    }
-  }
   if (o.cryActiveDb > 0)
     await labelCryActivity(
       clips,
-      [...augCopies.flat(), ...speedCopies],
+      [...augCopies.flat(), ...quietCopies],
       audio16k,
       o.patchStride,
       o.cryActiveDb,
       log,
     );
-  /** augmented copies for CV seed `s`: its noise-mixed cry copies, the quiet negatives and the speed copies */
-  const copiesFor = (s: number): AugCopy[] | null => {
-    const all = [...(augCopies[s] ?? []), ...quietCopies, ...speedCopies];
-    return augCopies[s] || all.length > 0 ? all : null;
-  };
+  /** augmented copies for CV seed `s`: its noise-mixed cry copies and the quiet copies */
+  const copiesFor = (s: number): AugCopy[] | null =>
+    augCopies[s] || quietCopies.length > 0 ? [...(augCopies[s] ?? []), ...quietCopies] : null;
   bars?.remove(exBar!);
   const extractSeconds = (performance.now() - tEx) / 1000;
   log(
@@ -859,9 +830,6 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       : null,
     o.quietCopies !== "none"
       ? `one quiet copy of every training ${o.quietCopies === "all" ? "clip, every class alike" : "household clip"}: ${QUIET_COPY_DBFS[0]}…${QUIET_COPY_DBFS[1]} dBFS RMS, circular shift < 0.48 s`
-      : null,
-    o.speedCopies
-      ? `one speed-perturbed copy of every training clip, every class alike: ×${SPEED_FACTORS[0]}…${SPEED_FACTORS[1]} (pitch and tempo)`
       : null,
     "mixup (Beta 0.4) within cry / within non-cry batches",
     o.cryActiveDb > 0

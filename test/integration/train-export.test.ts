@@ -27,6 +27,8 @@ const run = promisify(execFile);
 const SHARED_DATA = join(PROJECT_ROOT, "..", "shared", "data");
 const work = mkdtempSync(join(tmpdir(), "babymon-train-"));
 let smoke: { stdout: string; stderr: string; seconds: number };
+/** the smoke run exercises the opt-in quiet copies too */
+const SMOKE_ARGS = ["--smoke", "--quiet-copies", "all"];
 
 function runDirIn(runs: string): string {
   const dirs = readdirSync(runs);
@@ -42,7 +44,7 @@ before(async () => {
       "run",
       "train-export",
       "--",
-      "--smoke",
+      ...SMOKE_ARGS,
       "--runs",
       join(work, "runs"),
       "--cache",
@@ -98,16 +100,7 @@ test("a second run with the cache trains nothing and gives the same figures", as
   const runs2 = join(work, "runs2");
   const { stderr } = await run(
     "npm",
-    [
-      "run",
-      "train-export",
-      "--",
-      "--smoke",
-      "--runs",
-      runs2,
-      "--cache",
-      join(work, "cache"),
-    ],
+    ["run", "train-export", "--", ...SMOKE_ARGS, "--runs", runs2, "--cache", join(work, "cache")],
     { cwd: PROJECT_ROOT, maxBuffer: 64 << 20 },
   );
   assert.match(smoke.stderr, /Cross-validation: [\d.]+ s \(0 fits from the cache, \d+ trained\)/);

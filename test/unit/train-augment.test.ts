@@ -5,11 +5,9 @@ import {
   type AugmentableClip,
   applyAugmentation,
   applyQuietLevel,
-  applySpeed,
   copiesForTraining,
   planFoldAugmentations,
   planQuietCopies,
-  planSpeedCopies,
 } from "../../src/train/augment.js";
 import { foldIndices, groupedHoldout, groupedStratifiedFolds } from "../../src/train/split.js";
 
@@ -53,16 +51,9 @@ test("augmentation never touches validation or test clips, as source or as noise
       }
       const household = planQuietCopies(clips, trainDev, seed, "household");
       assert.ok(household.every((q) => byRel.get(q.source)!.label === "noise"));
-      const speed = planSpeedCopies(clips, trainDev, seed).map((q) => ({ clip: byRel.get(q.source)!.id, q }));
-      assert.equal(speed.length, trainDev.length, "every training clip, of every class, gets a speed copy");
-      for (const c of speed) {
-        assert.ok(!test.has(c.clip), "a test clip got a speed copy");
-        assert.ok(c.q.factor >= 0.8 && c.q.factor <= 1.25, `factor ${c.q.factor}`);
-      }
       for (let f = 0; f < k; f++) {
         const trainingIds = new Set(foldIndices(folds, f).train.map((j) => trainDev[j]));
         for (const c of copiesForTraining(quiet, trainingIds)) assert.ok(trainingIds.has(c.clip));
-        for (const c of copiesForTraining(speed, trainingIds)) assert.ok(trainingIds.has(c.clip));
       }
       for (const c of copies) {
         assert.ok(!test.has(c.clip), "a test clip was augmented");
@@ -120,7 +111,12 @@ test("applyQuietLevel plays the clip at the planned RMS level, shifted", () => {
     { length: 16000 },
     (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16000),
   );
-  const [q] = planQuietCopies([{ id: 0, relPath: "noise/a.wav", isCry: false, label: "noise" }], [0], 5, "all");
+  const [q] = planQuietCopies(
+    [{ id: 0, relPath: "noise/a.wav", isCry: false, label: "noise" }],
+    [0],
+    5,
+    "all",
+  );
   const out = applyQuietLevel(clip, q);
   const rms = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
   assert.equal(out.length, clip.length);
@@ -128,21 +124,4 @@ test("applyQuietLevel plays the clip at the planned RMS level, shifted", () => {
   const g = 10 ** (q.levelDbfs / 20) / rms(clip);
   assert.ok(Math.abs(out[7] - clip[(7 + q.shift) % clip.length] * g) < 1e-7);
   assert.throws(() => applyQuietLevel(new Float32Array(100), q), /digital silence/);
-});
-
-test("applySpeed plays a clip faster and higher (or slower and lower), pitch and tempo together", () => {
-  const tone = Float32Array.from({ length: 16000 }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / 16000));
-  const zeroCrossings = (x: Float32Array) => {
-    let n = 0;
-    for (let i = 1; i < x.length; i++) if (x[i - 1] < 0 !== x[i] < 0) n++;
-    return n;
-  };
-  for (const factor of [0.8, 1.25]) {
-    const out = applySpeed(tone, factor);
-    assert.ok(Math.abs(out.length - 16000 / factor) <= 2, `length ${out.length} at ×${factor}`);
-    const hz = zeroCrossings(out.subarray(200, out.length - 200)) / 2 / ((out.length - 400) / 16000);
-    assert.ok(Math.abs(hz - 1000 * factor) < 5, `${hz.toFixed(1)} Hz at ×${factor}`);
-  }
-  assert.equal(applySpeed(tone, 1), tone);
-  assert.throws(() => applySpeed(tone, 0), /Expected a speed factor above 0, got 0/);
 });
