@@ -90,7 +90,7 @@ export function resolveHeadsDir(inference: InferenceConfig): string | null {
  * The detection settings for the loaded models: per-score defaults for what the owner left unset
  * (`resolveDetection`). Trained heads may ship their own operating points in their manifest:
  * `thresholds.episode` (the episode threshold for this export, calibrated on a held-out nursery mix, see
- * scripts/eval-mix.ts --calibrate) replaces the heads default; `thresholds.unsure` replaces
+ * scripts/calibrate-episode.ts --cross-fit --write) replaces the heads default; `thresholds.unsure` replaces
  * `detection.unsureBelow`. Values the owner set explicitly (file, env, flag) always win.
  */
 export function detectionForModels(

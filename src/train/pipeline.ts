@@ -341,7 +341,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       augPlans.push(planFoldAugmentations(clips, trainDev, foldOfClip(s), o.seed * 7717 + s));
     }
   }
-  // quiet negatives: one plan for all CV seeds (no noise mixed in, so nothing depends on the fold); a copy is
+  // quiet copies: one plan for all CV seeds (no noise mixed in, so nothing depends on the fold); a copy is
   // used only when its clip is on the training side (copiesForTraining), and test clips are never sources.
   const quietPlan: QuietCopy[] =
     o.quietCopies === "none" ? [] : planQuietCopies(clips, trainDev, o.seed * 4391 + 7, o.quietCopies);
