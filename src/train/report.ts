@@ -508,8 +508,12 @@ of any split, and augmentation happens after splitting, on training clips only (
 ## Evaluation (honest figures)
 
 ${s.protocol}. Reason figures are clip-level on the five reasons (mean of patch probabilities); 95 % intervals are
-bootstrap over groups.${r.options.cryActiveDb > 0 ? ` Cry clips' patches more than ${r.options.cryActiveDb} dB below the clip's loudest patch (pauses, room tone: they
-hold no crying) are left out of training and of every figure, patch- and clip-level.` : ""}
+bootstrap over groups.${
+    r.options.cryActiveDb > 0
+      ? ` Cry clips' patches more than ${r.options.cryActiveDb} dB below the clip's loudest patch (pauses, room tone: they
+hold no crying) are left out of training and of every figure, patch- and clip-level.`
+      : ""
+  }
 
 | figure | grouped CV (out-of-fold, pooled) | hold-out test | majority baseline | goal |
 |---|---|---|---|---|
