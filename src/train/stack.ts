@@ -1,4 +1,5 @@
 import { YAMNET_CLASS_COUNT } from "../inference/heads.js";
+import { fitPlatt } from "./evaluate.js";
 import { rocAuc, sigmoid } from "./metrics.js";
 
 const D = YAMNET_CLASS_COUNT;
@@ -59,32 +60,6 @@ export function fitYamnetStack(
   let bias = p[1];
   for (let k = 0; k < D; k++) bias -= (p[k + 2] * mean[k]) / std[k];
   return { scale: p[0], bias, weights };
-}
-
-/** Platt scaling with the YAMNet term left out: σ(scale·z + bias) fitted the same way (λ irrelevant). */
-function fitPlattOnly(z: ArrayLike<number>, y: ArrayLike<number>): YamnetStack {
-  let a = 1;
-  let b = 0;
-  const m = [0, 0];
-  const v = [0, 0];
-  for (let t = 1; t <= 300; t++) {
-    let ga = 0;
-    let gb = 0;
-    for (let i = 0; i < z.length; i++) {
-      const d = sigmoid(a * z[i] + b) - y[i];
-      ga += d * z[i];
-      gb += d;
-    }
-    const gs = [ga / z.length, gb / z.length];
-    for (let j = 0; j < 2; j++) {
-      m[j] = 0.9 * m[j] + 0.1 * gs[j];
-      v[j] = 0.999 * v[j] + 0.001 * gs[j] * gs[j];
-      const step = (0.05 * (m[j] / (1 - 0.9 ** t))) / (Math.sqrt(v[j] / (1 - 0.999 ** t)) + 1e-8);
-      if (j === 0) a -= step;
-      else b -= step;
-    }
-  }
-  return { scale: a, bias: b, weights: new Array(D).fill(0) };
 }
 
 export function stackProbability(s: YamnetStack, z: number, x: Float32Array, i: number): number {
@@ -163,7 +138,8 @@ export function chooseYamnetStack(
     }
     return figures(prob, y);
   };
-  const platt = crossValidated((s) => fitPlattOnly(s.z, s.y));
+  // Platt scaling alone (the pipeline's own fitPlatt): the YAMNet term left out
+  const platt = crossValidated((s) => ({ ...fitPlatt(s.z, s.y), weights: new Array(D).fill(0) }));
   const byLambda = lambdas.map((lambda) => ({
     lambda,
     ...crossValidated((s) => fitYamnetStack(s.z, s.x, s.y, lambda)),
