@@ -174,7 +174,6 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:]/g, "-").replace(/\..+$/, "");
 }
 
-/** A tiny, fixed subset for `--smoke`: a few groups per label. */
 /**
  * Marks which patches of every cry clip and of every augmented cry copy hold crying (src/train/activity.ts),
  * from the clean audio (a copy is the clip circularly shifted, so its quiet patches are the clip's, shifted).
@@ -205,6 +204,7 @@ async function labelCryActivity(
   );
 }
 
+/** A tiny, fixed subset for `--smoke`: a few groups per label. */
 function smokeSubset(clips: ClipSource[], seed: number): ClipSource[] {
   const rand = mulberry32(seed);
   const out: ClipSource[] = [];
