@@ -23,12 +23,13 @@ import { parseArgs } from "node:util";
 import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { loadConfig } from "../src/config/load.js";
 import { type EpisodeParams, resolveDetection } from "../src/detection/episodes.js";
-import { heldOutHalves } from "../src/dev/heldout-split.js";
+import { heldOutExclusion, heldOutHalves } from "../src/dev/heldout-split.js";
 import { buildMix, DEFAULT_MIX, type Mix } from "../src/dev/mix.js";
 import {
   cachedWindowScores,
   EPISODE_THRESHOLD_GRID,
   episodesFor,
+  quantile,
   type ScoredMixWindow,
   scoreMix,
 } from "../src/dev/mix-eval.js";
@@ -82,8 +83,7 @@ interface Scored {
   windows: ScoredMixWindow[];
 }
 async function scored(seed: number, half: "a" | "b"): Promise<Scored> {
-  const exclude = new Set(training);
-  for (const f of half === "a" ? halfB : halfA) exclude.add(f);
+  const exclude = heldOutExclusion(training, half, [halfA, halfB]);
   const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes, exclude });
   const windows = await cachedWindowScores(mix.samples, analyzer, config.windows.hopSec, {
     seed,
@@ -94,7 +94,8 @@ async function scored(seed: number, half: "a" | "b"): Promise<Scored> {
   return { seed, half, mix, windows };
 }
 
-const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0) => {
+/** Figures pooled over mixes, each scored at its own threshold (cross-fitting scores each half at the other's). */
+const pooledAt = (runs: Array<{ set: Scored; threshold: number }>, yamnetSupport = 0) => {
   let cries = 0;
   let found = 0;
   let falseEpisodes = 0;
@@ -103,7 +104,7 @@ const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0) => {
   const bySnr: Record<string, string> = {};
   const snrCounts: Record<string, [number, number]> = {};
   const falseByLabel: Record<string, number> = {};
-  for (const s of sets) {
+  for (const { set: s, threshold } of runs) {
     const r = scoreMix(
       episodesFor(s.windows, { ...params, threshold, yamnetSupport }),
       s.mix.events,
@@ -124,10 +125,7 @@ const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0) => {
   }
   for (const [k, [f, c]] of Object.entries(snrCounts)) bySnr[k] = `${f}/${c}`;
   latencies.sort((a, b) => a - b);
-  const q = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p * latencies.length) - 1))];
   return {
-    threshold,
     yamnetSupport,
     cries,
     found,
@@ -135,13 +133,19 @@ const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0) => {
     falseEpisodes,
     nonCryHours,
     falsePerHour: falseEpisodes / nonCryHours,
-    latencyMedianSec: q(0.5),
-    latencyP95Sec: q(0.95),
-    latencies,
+    latencyMedianSec: quantile(latencies, 0.5),
+    latencyP95Sec: quantile(latencies, 0.95),
     bySnr,
     falseByLabel,
   };
 };
+const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0) => ({
+  threshold,
+  ...pooledAt(
+    sets.map((set) => ({ set, threshold })),
+    yamnetSupport,
+  ),
+});
 const fmt = (r: ReturnType<typeof pooled>) =>
   `thr ${r.threshold.toFixed(3)} support ${r.yamnetSupport} | recall ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | false ${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h = ${r.falsePerHour.toFixed(2)}/h | latency median ${r.latencyMedianSec?.toFixed(2)} s p95 ${r.latencyP95Sec?.toFixed(2)} s`;
 
@@ -201,16 +205,13 @@ if (values["cross-fit"]) {
       `-- cross-fit\nchosen on half ${calHalf}: ${tA}; on half ${repHalf}: ${fmt(onB)}\n   false by ${JSON.stringify(onB.falseByLabel)}\n` +
         `chosen on half ${repHalf}: ${tB}; on half ${calHalf}: ${fmt(onA)}\n   false by ${JSON.stringify(onA.falseByLabel)}\n`,
     );
-    const latencies = [...onA.latencies, ...onB.latencies].sort((a, b) => a - b);
-    const q = (p: number) =>
-      latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p * latencies.length) - 1))];
-    const cries = onA.cries + onB.cries;
-    const found = onA.found + onB.found;
-    const falseEpisodes = onA.falseEpisodes + onB.falseEpisodes;
-    const hours = onA.nonCryHours + onB.nonCryHours;
+    const c = pooledAt([
+      ...report.map((set) => ({ set, threshold: tA })),
+      ...calibration.map((set) => ({ set, threshold: tB })),
+    ]);
     process.stdout.write(
-      `cross-fitted (pooled over both directions): recall ${((100 * found) / cries).toFixed(1)} % (${found}/${cries}) | ` +
-        `false ${falseEpisodes} in ${hours.toFixed(2)} h = ${(falseEpisodes / hours).toFixed(2)}/h | latency median ${q(0.5).toFixed(2)} s p95 ${q(0.95).toFixed(2)} s\n`,
+      `cross-fitted (pooled over both directions): recall ${(100 * c.recall).toFixed(1)} % (${c.found}/${c.cries}) | ` +
+        `false ${c.falseEpisodes} in ${c.nonCryHours.toFixed(2)} h = ${c.falsePerHour.toFixed(2)}/h | latency median ${c.latencyMedianSec.toFixed(2)} s p95 ${c.latencyP95Sec.toFixed(2)} s\n`,
     );
     const tAll = choose([...calibration, ...report]);
     process.stdout.write(
@@ -219,22 +220,12 @@ if (values["cross-fit"]) {
         : `chosen on both halves together (to ship): ${tAll}; there: ${fmt(pooled([...calibration, ...report], tAll))}\n`,
     );
     if (values.write && tAll !== undefined && source === "heads") {
-      const crossFitted = {
-        recall: found / cries,
-        found,
-        cries,
-        falsePerHour: falseEpisodes / hours,
-        falseEpisodes,
-        hours,
-        latencyMedianSec: q(0.5),
-        latencyP95Sec: q(0.95),
-      };
       writeOperatingPoint(tAll, {
         tA,
         tB,
         onA,
         onB,
-        crossFitted,
+        crossFitted: c,
         all: pooled([...calibration, ...report], tAll),
       });
     }
@@ -280,16 +271,7 @@ function writeOperatingPoint(
     tB: number;
     onA: ReturnType<typeof pooled>;
     onB: ReturnType<typeof pooled>;
-    crossFitted: {
-      recall: number;
-      found: number;
-      cries: number;
-      falsePerHour: number;
-      falseEpisodes: number;
-      hours: number;
-      latencyMedianSec: number;
-      latencyP95Sec: number;
-    };
+    crossFitted: ReturnType<typeof pooledAt>;
     all: ReturnType<typeof pooled>;
   },
 ): void {
@@ -322,7 +304,7 @@ A cry is found when an episode is reported during it (or ≤ 3 s after); latency
 |---|---|---|---|
 ${row(`half a (${r.tA}) → half b`, r.onB)}
 ${row(`half b (${r.tB}) → half a`, r.onA)}
-| **cross-fitted, both directions pooled** | **${pct(c.recall)} (${c.found}/${c.cries})** | **${c.falsePerHour.toFixed(2)} (${c.falseEpisodes} in ${c.hours.toFixed(2)} h)** | **${c.latencyMedianSec.toFixed(2)} s / ${c.latencyP95Sec.toFixed(2)} s** |
+| **cross-fitted, both directions pooled** | **${pct(c.recall)} (${c.found}/${c.cries})** | **${c.falsePerHour.toFixed(2)} (${c.falseEpisodes} in ${c.nonCryHours.toFixed(2)} h)** | **${c.latencyMedianSec.toFixed(2)} s / ${c.latencyP95Sec.toFixed(2)} s** |
 ${row(`both halves (${threshold}, shipped) → both halves (in-sample)`, r.all)}
 
 False episodes (half a's threshold on half b) by what was playing: ${JSON.stringify(r.onB.falseByLabel)}.

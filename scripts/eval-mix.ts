@@ -18,7 +18,7 @@ import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { encodeWav } from "../src/audio/wav.js";
 import { loadConfig } from "../src/config/load.js";
 import type { EpisodeParams } from "../src/detection/episodes.js";
-import { heldOutHalves } from "../src/dev/heldout-split.js";
+import { heldOutExclusion } from "../src/dev/heldout-split.js";
 import { buildMix, DEFAULT_MIX } from "../src/dev/mix.js";
 import { cachedWindowScores, calibrateThreshold, episodesFor, scoreMix } from "../src/dev/mix-eval.js";
 import { createLogger } from "../src/logging.js";
@@ -63,14 +63,10 @@ if (values["heldout-from"]) {
   const m = JSON.parse(readFileSync(values["heldout-from"], "utf8")) as {
     training: { files: Array<{ file: string }> };
   };
-  exclude = new Set(m.training.files.map((f) => f.file));
   const half = values["heldout-half"];
-  if (half !== undefined) {
-    if (half !== "a" && half !== "b")
-      throw new Error(`Expected \`--heldout-half\` to be a or b, got ${half}`);
-    const [a, b] = heldOutHalves(exclude);
-    for (const f of half === "a" ? b : a) exclude.add(f);
-  }
+  if (half !== undefined && half !== "a" && half !== "b")
+    throw new Error(`Expected \`--heldout-half\` to be a or b, got ${half}`);
+  exclude = heldOutExclusion(new Set(m.training.files.map((f) => f.file)), half);
 } else if (values["heldout-half"]) throw new Error("`--heldout-half` needs `--heldout-from`");
 const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes, exclude });
 process.stderr.write(

@@ -36,3 +36,19 @@ export function heldOutHalves(trainingFiles: ReadonlySet<string>, seed = 1): [Se
   });
   return halves;
 }
+
+/**
+ * The files a held-out mix leaves out: every file the heads trained on, plus, for `half` a or b, the files of the
+ * other half (`halves` from heldOutHalves, computed here when not given).
+ */
+export function heldOutExclusion(
+  trainingFiles: ReadonlySet<string>,
+  half?: "a" | "b",
+  halves?: [Set<string>, Set<string>],
+): Set<string> {
+  const exclude = new Set(trainingFiles);
+  if (!half) return exclude;
+  const [a, b] = halves ?? heldOutHalves(trainingFiles);
+  for (const f of half === "a" ? b : a) exclude.add(f);
+  return exclude;
+}

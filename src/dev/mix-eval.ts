@@ -148,7 +148,8 @@ export interface MixScore {
   latencies: number[];
 }
 
-function quantile(sorted: number[], q: number): number {
+/** The q-quantile of ascending `sorted` (nearest rank); NaN when empty. */
+export function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[i];
