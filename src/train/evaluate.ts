@@ -90,7 +90,8 @@ function meanAbs(z: ArrayLike<number>): number {
   return s / Math.max(1, z.length);
 }
 
-function logLoss(p: ArrayLike<number>, y: ArrayLike<number>): number {
+/** Mean log-loss of probabilities `p` for binary labels `y` (probabilities clamped to [1e-7, 1 − 1e-7]). */
+export function logLoss(p: ArrayLike<number>, y: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < p.length; i++)
     s -= Math.log(Math.min(1 - 1e-7, Math.max(1e-7, y[i] ? p[i] : 1 - p[i])));

@@ -596,11 +596,10 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const isCry0 = Uint8Array.from(p0.fc.ids.map((id) => (clips[id].isCry ? 1 : 0)));
   const reason0 = Int32Array.from(p0.fc.ids.map((id) => clips[id].reason));
   let combination = chooseCombination(toHeadLogits(p0.fc.logits, p0.mn.logits), isCry0, reason0);
-  const yamnet0 = yamnetLogitsFor(p0.fc.samples);
   let stackChoice: StackChoice | null = null;
   if (o.yamnetStack) {
     const z = cryLogit(toHeadLogits(p0.fc.logits, p0.mn.logits), combination.cry.fcWeight);
-    stackChoice = chooseYamnetStack(z, yamnet0, isCry0, p0.fc.fold);
+    stackChoice = chooseYamnetStack(z, yamnetLogitsFor(p0.fc.samples), isCry0, p0.fc.fold);
     const { stack } = stackChoice;
     if (stack) {
       combination = {
@@ -619,8 +618,10 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       `YAMNet evidence (second-level grouped CV on out-of-fold patches): Platt alone ${f(stackChoice.platt)}; ${stackChoice.byLambda.map((b) => `λ ${b.lambda}: ${f(b)}`).join("; ")} → ${stack ? `used, λ ${stackChoice.lambda}` : "not used"}`,
     );
   }
+  /** YAMNet's class logits of `samples` when the combination weighs them; otherwise there is nothing to compute */
+  const evidenceFor = (samples: Sample[]) => (combination.cry.yamnet ? yamnetLogitsFor(samples) : undefined);
   const oofPreds = predictionsFrom(
-    toHeadLogits(p0.fc.logits, p0.mn.logits, yamnet0),
+    toHeadLogits(p0.fc.logits, p0.mn.logits, evidenceFor(p0.fc.samples)),
     combination,
     Int32Array.from(p0.fc.ids),
     isCry0,
@@ -639,7 +640,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       const isCry = Uint8Array.from(a.samples, (x) => x.cry);
       const metrics = evaluateSet({
         preds: predictionsFrom(
-          toHeadLogits(a.logits, b.logits, yamnetLogitsFor(a.samples)),
+          toHeadLogits(a.logits, b.logits, evidenceFor(a.samples)),
           combination,
           ids,
           isCry,
@@ -650,7 +651,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
         majorityReason,
         reasonPrior,
         fullBand: predictionsFrom(
-          toHeadLogits(a.full, b.full, yamnetLogitsFor(a.fullSamples)),
+          toHeadLogits(a.full, b.full, evidenceFor(a.fullSamples)),
           combination,
           ids,
           isCry,
@@ -675,7 +676,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     majorityReason,
     reasonPrior,
     fullBand: predictionsFrom(
-      toHeadLogits(pooledFull.fc.logits, pooledFull.mn.logits, yamnetLogitsFor(pooledFull.fc.samples)),
+      toHeadLogits(pooledFull.fc.logits, pooledFull.mn.logits, evidenceFor(pooledFull.fc.samples)),
       combination,
       Int32Array.from(p0.fc.ids),
       isCry0,
@@ -725,7 +726,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const finalValLogits = toHeadLogits(
     predictLogits(finals.fc!.model, "fc", finalVal, mapShape),
     predictLogits(finals.mnv3!.model, "mnv3", finalVal, mapShape),
-    yamnetLogitsFor(finalVal),
+    evidenceFor(finalVal),
   );
   const finalValCry = Uint8Array.from(finalVal.map((x) => x.cry));
   const exportCombination: Combination = {
@@ -760,7 +761,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const testIsCry = Uint8Array.from(testSamples.map((s) => s.cry));
   const testClipIdx = Int32Array.from(testSamples.map((s) => s.clip));
   const testPreds = predictionsFrom(
-    toHeadLogits(testLogits.fc, testLogits.mn, yamnetLogitsFor(testSamples)),
+    toHeadLogits(testLogits.fc, testLogits.mn, evidenceFor(testSamples)),
     exportCombination,
     testClipIdx,
     testIsCry,
@@ -773,7 +774,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     majorityReason,
     reasonPrior,
     fullBand: predictionsFrom(
-      toHeadLogits(testLogits.fcFull, testLogits.mnFull, yamnetLogitsFor(testFull)),
+      toHeadLogits(testLogits.fcFull, testLogits.mnFull, evidenceFor(testFull)),
       exportCombination,
       testClipIdx,
       testIsCry,
@@ -894,7 +895,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     const l = toHeadLogits(
       predictLogits(finals.fc!.model, "fc", samples, mapShape),
       predictLogits(finals.mnv3!.model, "mnv3", samples, mapShape),
-      yamnetLogitsFor(samples),
+      evidenceFor(samples),
     );
     const p = predictionsFrom(
       l,

@@ -1,5 +1,5 @@
-import { YAMNET_CLASS_COUNT } from "../inference/heads.js";
-import { fitPlatt } from "./evaluate.js";
+import { YAMNET_CLASS_COUNT, yamnetEvidence } from "../inference/heads.js";
+import { fitPlatt, logLoss } from "./evaluate.js";
 import { rocAuc, sigmoid } from "./metrics.js";
 
 const D = YAMNET_CLASS_COUNT;
@@ -62,11 +62,9 @@ export function fitYamnetStack(
   return { scale: p[0], bias, weights };
 }
 
+/** The stack's cry probability of patch i: the daemon's own evidence term (combineLogits) on top of Platt. */
 export function stackProbability(s: YamnetStack, z: number, x: Float32Array, i: number): number {
-  let e = s.scale * z + s.bias;
-  const base = i * D;
-  for (let k = 0; k < D; k++) e += s.weights[k] * x[base + k];
-  return sigmoid(e);
+  return sigmoid(s.scale * z + s.bias + yamnetEvidence(s.weights, x, i));
 }
 
 export interface StackFigures {
@@ -78,11 +76,6 @@ export interface StackFigures {
 }
 
 function figures(prob: Float64Array, y: ArrayLike<number>): StackFigures {
-  let loss = 0;
-  for (let i = 0; i < prob.length; i++) {
-    const q = Math.min(1 - 1e-7, Math.max(1e-7, y[i] ? prob[i] : 1 - prob[i]));
-    loss -= Math.log(q);
-  }
   const pos = [...prob].filter((_, i) => y[i]).sort((a, b) => b - a);
   const threshold = pos[Math.max(0, Math.ceil(0.9 * pos.length) - 1)] ?? 1;
   let fp = 0;
@@ -93,7 +86,7 @@ function figures(prob: Float64Array, y: ArrayLike<number>): StackFigures {
     if (prob[i] >= threshold) fp++;
   }
   return {
-    logLoss: loss / Math.max(1, prob.length),
+    logLoss: logLoss(prob, y),
     auc: rocAuc(prob, y),
     fprAtTpr90: fp / Math.max(1, neg),
   };
