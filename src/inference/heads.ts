@@ -44,6 +44,15 @@ const combinationSchema = z.object({
 });
 export type Combination = z.infer<typeof combinationSchema>;
 
+const headDirs = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .transform((d) => (typeof d === "string" ? [d] : d));
+
+/** Folders of an ensemble of `n` heads of one kind: `fc`, `fc-2`, … (a single head is just `fc`). */
+export function ensembleDirs(kind: "fc" | "mnv3", n: number): string[] {
+  return Array.from({ length: n }, (_, m) => (m === 0 ? kind : `${kind}-${m + 1}`));
+}
+
 export const headsManifestSchema = z
   .object({
     format: z.literal(HEADS_MANIFEST_FORMAT),
@@ -56,7 +65,8 @@ export const headsManifestSchema = z
     bandLimitHz: z.number().min(0),
     featureLayer: z.number().int().min(1),
     featureShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
-    heads: z.object({ fc: z.string(), mnv3: z.string() }),
+    /** each head's folder, or the folders of an ensemble whose members' logits are averaged */
+    heads: z.object({ fc: headDirs, mnv3: headDirs }),
     combination: combinationSchema,
     thresholds: z.object({
       cry: z.number().min(0).max(1),
@@ -172,8 +182,8 @@ export class Heads {
   private constructor(
     readonly dir: string,
     readonly manifest: HeadsManifest,
-    private readonly fc: tfl.LayersModel,
-    private readonly mnv3: tfl.LayersModel,
+    private readonly fc: tfl.LayersModel[],
+    private readonly mnv3: tfl.LayersModel[],
   ) {}
 
   /** Loads models/<name>/ and refuses heads trained on another YAMNet than `yamnetSha256` (its TFLite source sha256). */
@@ -204,8 +214,9 @@ export class Heads {
         `expected reason labels ${REASONS.join(", ")}, got ${manifest.labels.reasons.join(", ")}`,
       );
     }
-    const fc = await loadLayersModelFromDir(join(dir, manifest.heads.fc));
-    const mnv3 = await loadLayersModelFromDir(join(dir, manifest.heads.mnv3));
+    const load = (sub: string) => loadLayersModelFromDir(join(dir, sub));
+    const fc = await Promise.all(manifest.heads.fc.map(load));
+    const mnv3 = await Promise.all(manifest.heads.mnv3.map(load));
     return new Heads(dir, manifest, fc, mnv3);
   }
 
@@ -256,9 +267,14 @@ export class Heads {
         yamnetLogitsInto(o.scores, yamnetLogits!, i * YAMNET_CLASS_COUNT);
       });
     }
+    // an ensemble's logits are the mean of its members' (as in training: predictEnsembleLogits)
+    const mean = (members: tfl.LayersModel[], x: tf.Tensor): tf.Tensor[] => {
+      const outs = members.map((m) => m.predict(x) as tf.Tensor[]);
+      return [0, 1].map((k) => tf.div(tf.addN(outs.map((o) => o[k])), members.length));
+    };
     return tf.tidy(() => {
-      const [fcCry, fcReason] = this.fc.predict(tf.tensor2d(emb, [n, 1024])) as tf.Tensor[];
-      const [mnCry, mnReason] = this.mnv3.predict(tf.tensor4d(maps, [n, h, w, c])) as tf.Tensor[];
+      const [fcCry, fcReason] = mean(this.fc, tf.tensor2d(emb, [n, 1024]));
+      const [mnCry, mnReason] = mean(this.mnv3, tf.tensor4d(maps, [n, h, w, c]));
       return {
         fcCry: fcCry.dataSync() as Float32Array,
         fcReason: fcReason.dataSync() as Float32Array,
@@ -281,8 +297,7 @@ export class Heads {
   }
 
   dispose(): void {
-    this.fc.dispose();
-    this.mnv3.dispose();
+    for (const m of [...this.fc, ...this.mnv3]) m.dispose();
   }
 }
 

@@ -1,3 +1,4 @@
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { REASONS } from "../events.js";
 import { type Combination, combineLogits, type HeadLogits, yamnetEvidence } from "../inference/heads.js";
 import {
@@ -13,7 +14,8 @@ import {
   rocAuc,
   sigmoid,
 } from "./metrics.js";
-import type { Logits } from "./trainer.js";
+import type { HeadKind } from "./models.js";
+import { type Logits, predictLogits, type Sample } from "./trainer.js";
 
 const K = REASONS.length;
 
@@ -34,6 +36,28 @@ export interface ClipInfo {
   isCry: boolean;
   /** reason index or −1 */
   reason: number;
+}
+
+/**
+ * Logits of an ensemble: the mean of its members' logits (members trained alike from different seeds; the daemon
+ * averages them the same way, src/inference/heads.ts).
+ */
+export function predictEnsembleLogits(
+  models: readonly tfl.LayersModel[],
+  kind: HeadKind,
+  samples: Sample[],
+  mapShape: [number, number, number],
+): Logits {
+  if (models.length === 0) throw new RangeError("Expected at least one ensemble member, got none");
+  const sum = predictLogits(models[0], kind, samples, mapShape);
+  for (const m of models.slice(1)) {
+    const l = predictLogits(m, kind, samples, mapShape);
+    for (let i = 0; i < sum.cry.length; i++) sum.cry[i] += l.cry[i];
+    for (let i = 0; i < sum.reason.length; i++) sum.reason[i] += l.reason[i];
+  }
+  for (let i = 0; i < sum.cry.length; i++) sum.cry[i] /= models.length;
+  for (let i = 0; i < sum.reason.length; i++) sum.reason[i] /= models.length;
+  return sum;
 }
 
 /** Both heads' logits of the same patches, with YAMNet's class logits when the combination weighs them. */

@@ -53,6 +53,11 @@ export function trainExportCommand(): Command {
     .option("--seeds <n>", "CV repetitions (fold assignments) for the FC head", int("seeds", 1, 20))
     .option("--mnv3-seeds <n>", "CV repetitions for the MobileNetV3 head", int("mnv3-seeds", 1, 20))
     .option(
+      "--ensemble <n>",
+      "members of each exported head, their logits averaged (default 5; 2 with --smoke)",
+      int("ensemble", 1, 20),
+    )
+    .option(
       "--band-limit <hz>",
       "low-pass every clip at this frequency (0 = off; the daemon applies the same)",
       int("band-limit", 0, 8000),
@@ -106,6 +111,7 @@ export function trainExportCommand(): Command {
         folds: opts.folds ?? (smoke ? 3 : 5),
         seeds: opts.seeds ?? (smoke ? 1 : 2),
         mnv3Seeds: opts.mnv3Seeds ?? 1,
+        ensemble: opts.ensemble ?? (smoke ? 2 : 5),
         testFraction: 0.2,
         bandLimitHz: opts.bandLimit,
         featureLayer: opts.featureLayer,

@@ -9,6 +9,7 @@ import { REASONS } from "../events.js";
 import type { BackendPreference } from "../inference/backend.js";
 import {
   type Combination,
+  ensembleDirs,
   HEADS_MANIFEST_FORMAT,
   HEADS_MANIFEST_VERSION,
   type HeadsManifest,
@@ -44,6 +45,7 @@ import {
   chooseThresholds,
   cryLogit,
   evaluateSet,
+  predictEnsembleLogits,
   predictionsFrom,
   recalibrate,
   type SetMetrics,
@@ -88,6 +90,8 @@ export interface TrainExportOptions {
   seeds: number;
   /** CV repetitions for the MobileNetV3 head (it costs ~5× the FC head) */
   mnv3Seeds: number;
+  /** members of each exported head: trained alike from different seeds, their logits averaged */
+  ensemble: number;
   testFraction: number;
   bandLimitHz: number;
   featureLayer: number;
@@ -474,11 +478,13 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     copies: AugCopy[] | null,
     bar?: cliProgress.SingleBar,
     which: "feats" | "featsFull" = "feats",
+    /** seed of the inner grouped validation split (members of one ensemble share it) */
+    splitSeed = seed,
   ) => {
     const inner = groupedHoldoutKeepingSingletons(
       trainIds.map((i) => ({ group: clips[i].group, label: clips[i].label })),
       0.15,
-      seed + 17,
+      splitSeed + 17,
     );
     const fitIds = inner.train.map((k) => trainIds[k]);
     const valIds = inner.heldOut.map((k) => trainIds[k]);
@@ -705,18 +711,33 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
 
   // ---- final heads on all train/dev data, evaluated once on the untouched test split -------------------------
   const finalIds = trainDev.filter((i) => usable.has(i));
-  const finals: Partial<
-    Record<HeadKind, { model: tfl.LayersModel; history: EpochRecord[]; bestEpoch: number }>
-  > = {};
-  const finalBar = bars?.create(2, 0, { name: "final    ", extra: "" });
+  const finals: Partial<Record<HeadKind, { models: tfl.LayersModel[]; history: EpochRecord[] }>> = {};
+  const finalBar = bars?.create(2 * o.ensemble, 0, { name: "final    ", extra: "" });
   let finalValIds: number[] = [];
+  const finalSeed = o.seed * 100 + 99;
   for (const kind of ["fc", "mnv3"] as HeadKind[]) {
-    finalBar?.update({ extra: kind });
-    const trained = await fit(kind, finalIds, o.seed * 100 + 99, copiesFor(0), epochBar);
-    applyQuantization(trained.model); // evaluate exactly what is exported
-    finalValIds = trained.valIds; // the same grouped inner split for both heads (same seed)
-    finals[kind] = trained;
-    finalBar?.increment();
+    const models: tfl.LayersModel[] = [];
+    let history: EpochRecord[] = [];
+    for (let m = 0; m < o.ensemble; m++) {
+      finalBar?.update({ extra: `${kind} ${m + 1}/${o.ensemble}` });
+      // members differ in initialisation, dropout, mixup and batch order; all share the inner validation split,
+      // so the calibration below sees patches none of them trained on
+      const trained = await fit(
+        kind,
+        finalIds,
+        finalSeed + 1000 * m,
+        copiesFor(0),
+        epochBar,
+        "feats",
+        finalSeed,
+      );
+      applyQuantization(trained.model); // evaluate exactly what is exported
+      finalValIds = trained.valIds;
+      models.push(trained.model);
+      if (m === 0) history = trained.history;
+      finalBar?.increment();
+    }
+    finals[kind] = { models, history };
   }
   // Calibration of the exported heads. Cry: Platt scaling and threshold refitted on the final training's inner
   // grouped validation split (the final heads' logit scale differs from the CV heads'; ~1000 patches is plenty
@@ -724,8 +745,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   // out-of-fold cry clips of the CV — the inner split's ~60 cry clips are too few and fit noise.
   const finalVal = samplesOf(finalValIds);
   const finalValLogits = toHeadLogits(
-    predictLogits(finals.fc!.model, "fc", finalVal, mapShape),
-    predictLogits(finals.mnv3!.model, "mnv3", finalVal, mapShape),
+    predictEnsembleLogits(finals.fc!.models, "fc", finalVal, mapShape),
+    predictEnsembleLogits(finals.mnv3!.models, "mnv3", finalVal, mapShape),
     evidenceFor(finalVal),
   );
   const finalValCry = Uint8Array.from(finalVal.map((x) => x.cry));
@@ -753,10 +774,10 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const testSamples = samplesOf(testUsable);
   const testFull = samplesOf(testUsable, "featsFull");
   const testLogits = {
-    fc: predictLogits(finals.fc!.model, "fc", testSamples, mapShape),
-    mn: predictLogits(finals.mnv3!.model, "mnv3", testSamples, mapShape),
-    fcFull: predictLogits(finals.fc!.model, "fc", testFull, mapShape),
-    mnFull: predictLogits(finals.mnv3!.model, "mnv3", testFull, mapShape),
+    fc: predictEnsembleLogits(finals.fc!.models, "fc", testSamples, mapShape),
+    mn: predictEnsembleLogits(finals.mnv3!.models, "mnv3", testSamples, mapShape),
+    fcFull: predictEnsembleLogits(finals.fc!.models, "fc", testFull, mapShape),
+    mnFull: predictEnsembleLogits(finals.mnv3!.models, "mnv3", testFull, mapShape),
   };
   const testIsCry = Uint8Array.from(testSamples.map((s) => s.cry));
   const testClipIdx = Int32Array.from(testSamples.map((s) => s.clip));
@@ -851,7 +872,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     bandLimitHz: o.bandLimitHz,
     featureLayer: o.featureLayer,
     featureShape: mapShape,
-    heads: { fc: "fc", mnv3: "mnv3" },
+    heads: { fc: ensembleDirs("fc", o.ensemble), mnv3: ensembleDirs("mnv3", o.ensemble) },
     combination: exportCombination,
     thresholds: exportThresholds,
     trainedOn: "train/dev split (the hold-out test split was never used for training or for any choice)",
@@ -893,8 +914,8 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
       (_, p): Sample => ({ features: feats, patch: p, cry: c.isCry ? 1 : 0, reason: c.reason, clip: id }),
     );
     const l = toHeadLogits(
-      predictLogits(finals.fc!.model, "fc", samples, mapShape),
-      predictLogits(finals.mnv3!.model, "mnv3", samples, mapShape),
+      predictEnsembleLogits(finals.fc!.models, "fc", samples, mapShape),
+      predictEnsembleLogits(finals.mnv3!.models, "mnv3", samples, mapShape),
       evidenceFor(samples),
     );
     const p = predictionsFrom(
@@ -915,8 +936,11 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   }
   if (o.outDir) {
     mkdirSync(o.outDir, { recursive: true });
-    await saveQuantizedModel(finals.fc!.model, join(o.outDir, "fc"));
-    await saveQuantizedModel(finals.mnv3!.model, join(o.outDir, "mnv3"));
+    for (const kind of ["fc", "mnv3"] as HeadKind[]) {
+      const dirs = manifest.heads[kind];
+      for (const [m, model] of finals[kind]!.models.entries())
+        await saveQuantizedModel(model, join(o.outDir, dirs[m]));
+    }
     writeFileSync(join(o.outDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(o.outDir, "reference.json"), `${JSON.stringify(reference, null, 2)}\n`);
   }
@@ -954,8 +978,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     augmentation,
     yamnetEvidence: stackChoice,
   });
-  finals.fc!.model.dispose();
-  finals.mnv3!.model.dispose();
+  for (const m of [...finals.fc!.models, ...finals.mnv3!.models]) m.dispose();
   yamnet.dispose();
   return {
     runDir,

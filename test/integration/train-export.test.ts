@@ -72,6 +72,8 @@ test("npm run train-export -- --smoke trains, evaluates and exports", (t) => {
     "model/model-card.md",
     "model/fc/model.json",
     "model/mnv3/weights.bin",
+    "model/fc-2/weights.bin",
+    "model/mnv3-2/model.json",
   ]) {
     assert.ok(existsSync(join(runDir, f)), `${f} missing`);
   }
@@ -83,6 +85,11 @@ test("npm run train-export -- --smoke trains, evaluates and exports", (t) => {
   assert.ok(Number.isFinite(metrics.summary.test.cryPatchAucFullBandNegatives));
   const manifest = JSON.parse(readFileSync(join(runDir, "model/manifest.json"), "utf8"));
   assert.equal(manifest.bandLimitHz, 4000);
+  assert.deepEqual(
+    manifest.heads,
+    { fc: ["fc", "fc-2"], mnv3: ["mnv3", "mnv3-2"] },
+    "a smoke run exports 2 members",
+  );
   assert.match(manifest.training.augmentation, /one quiet copy of every training clip, every class alike/);
   assert.ok(manifest.training.files.length > 10);
   assert.ok(manifest.training.files.every((f: { sha256: string }) => /^[0-9a-f]{64}$/.test(f.sha256)));
