@@ -470,6 +470,7 @@ YAMNet (frozen, from \`${m.yamnet.sourceFile}\`, sha256 \`${m.yamnet.sourceSha25
   too slow in TF.js on a 2-core CPU (no Conv2DBackpropFilter on wasm, slow conv gradients on cpu). The depthwise
   convolution is written as shifted per-channel products and the 1×1 convolutions as Dense layers, so every backend
   (wasm included) can train it.
+- **Ensembles**: ${m.heads.fc.length > 1 ? `each head is ${m.heads.fc.length} members (${m.heads.fc.join(", ")}; ${m.heads.mnv3.join(", ")}) trained alike on the same data from different seeds (initialisation, dropout, mixup, batch order); the daemon averages their logits. The cross-validation below trains one member per fold; the test figures are the ensembles'.` : "one member per head."}
 - **Combination** (never tuned on the test split): the FC/MobileNetV3 weights, the reason temperature and biases
   and the unsure threshold are chosen on the out-of-fold predictions of the grouped CV; the cry Platt scaling and
   the cry threshold are refitted on the final training's inner grouped validation split. Cry logit =
