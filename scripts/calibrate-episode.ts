@@ -8,6 +8,9 @@
  *   npx tsx scripts/calibrate-episode.ts [--heads models/babymon-heads] [--calibrate-seeds 1,3] [--report-seeds 4,2]
  *       [--minutes 60] [--max-false-per-hour 1] [--score-source heads|yamnet] [--swap] [--support-grid 0,0.02,…]
  *
+ * An operating point is a threshold and `detection.onsetStrong` (one window at or above it starts an episode at once):
+ * for each value on `--strong-grid` (1 = off) the lowest threshold within the false-alarm budget; the point with the
+ * highest recall wins, ties going to the lower median latency.
  * `--support-grid` also chooses `detection.yamnetSupport` jointly with the threshold (see the end of this file).
  * `--cross-fit` does both directions (choose on a, report on b; choose on b, report on a) and prints the pooled
  * cross-fitted figures — the honest estimate when the halves differ — and the threshold chosen on both halves
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     "cross-fit": { type: "boolean", default: false },
     write: { type: "boolean", default: false },
     "support-grid": { type: "string", default: "0" },
+    "strong-grid": { type: "string", default: "1,0.999,0.998,0.995" },
   },
 });
 const source = values["score-source"];
@@ -55,6 +59,9 @@ if (source !== "heads" && source !== "yamnet")
 const minutes = Number(values.minutes);
 const maxFalsePerHour = Number(values["max-false-per-hour"]);
 const seeds = (s: string) => s.split(",").map(Number);
+const strongs = values["strong-grid"].split(",").map(Number);
+if (strongs.some((x) => !(x > 0 && x <= 1)))
+  throw new Error(`Expected \`--strong-grid\` to list numbers in (0, 1], got ${values["strong-grid"]}`);
 const headsDir = resolve(values.heads);
 const manifest = JSON.parse(readFileSync(join(headsDir, "manifest.json"), "utf8")) as {
   training: { files: Array<{ file: string }> };
@@ -95,7 +102,10 @@ async function scored(seed: number, half: "a" | "b"): Promise<Scored> {
 }
 
 /** Figures pooled over mixes, each scored at its own threshold (cross-fitting scores each half at the other's). */
-const pooledAt = (runs: Array<{ set: Scored; threshold: number }>, yamnetSupport = 0) => {
+const pooledAt = (
+  runs: Array<{ set: Scored; threshold: number; onsetStrong?: number }>,
+  yamnetSupport = 0,
+) => {
   let cries = 0;
   let found = 0;
   let falseEpisodes = 0;
@@ -104,9 +114,9 @@ const pooledAt = (runs: Array<{ set: Scored; threshold: number }>, yamnetSupport
   const bySnr: Record<string, string> = {};
   const snrCounts: Record<string, [number, number]> = {};
   const falseByLabel: Record<string, number> = {};
-  for (const { set: s, threshold } of runs) {
+  for (const { set: s, threshold, onsetStrong = params.onsetStrong } of runs) {
     const r = scoreMix(
-      episodesFor(s.windows, { ...params, threshold, yamnetSupport }),
+      episodesFor(s.windows, { ...params, threshold, onsetStrong, yamnetSupport }),
       s.mix.events,
       s.mix.durationSec,
       s.mix.background,
@@ -139,15 +149,17 @@ const pooledAt = (runs: Array<{ set: Scored; threshold: number }>, yamnetSupport
     falseByLabel,
   };
 };
-const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0) => ({
+const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0, onsetStrong = params.onsetStrong) => ({
   threshold,
+  onsetStrong,
   ...pooledAt(
-    sets.map((set) => ({ set, threshold })),
+    sets.map((set) => ({ set, threshold, onsetStrong })),
     yamnetSupport,
   ),
 });
-const fmt = (r: ReturnType<typeof pooled>) =>
-  `thr ${r.threshold.toFixed(3)} support ${r.yamnetSupport} | recall ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | false ${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h = ${r.falsePerHour.toFixed(2)}/h | latency median ${r.latencyMedianSec?.toFixed(2)} s p95 ${r.latencyP95Sec?.toFixed(2)} s`;
+type Pooled = ReturnType<typeof pooled>;
+const fmt = (r: Pooled) =>
+  `thr ${r.threshold.toFixed(3)}${r.onsetStrong < 1 ? ` strong ${r.onsetStrong}` : ""} support ${r.yamnetSupport} | recall ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | false ${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h = ${r.falsePerHour.toFixed(2)}/h | latency median ${r.latencyMedianSec?.toFixed(2)} s p95 ${r.latencyP95Sec?.toFixed(2)} s`;
 
 const calibration: Scored[] = [];
 for (const seed of seeds(values["calibrate-seeds"])) calibration.push(await scored(seed, calHalf));
@@ -191,43 +203,51 @@ for (const t of chosen === undefined ? [params.threshold] : [params.threshold, c
 }
 
 if (values["cross-fit"]) {
-  const choose = (sets: Scored[]) =>
-    EPISODE_THRESHOLD_GRID.find((t) => pooled(sets, t).falsePerHour <= maxFalsePerHour);
-  const [tA, tB] = [choose(calibration), choose(report)];
-  if (tA === undefined || tB === undefined) {
+  /** The operating point chosen on `sets`: per onsetStrong on the grid the lowest threshold within the budget; the
+   * highest recall wins, then the lower median latency, then fewer false episodes. */
+  const choose = (sets: Scored[]): Pooled | undefined => {
+    let best: Pooled | undefined;
+    for (const strong of strongs) {
+      const t = EPISODE_THRESHOLD_GRID.find(
+        (t) => pooled(sets, t, 0, strong).falsePerHour <= maxFalsePerHour,
+      );
+      if (t === undefined) continue;
+      const r = pooled(sets, t, 0, strong);
+      const rank = (x: Pooled, y: Pooled) =>
+        x.found - y.found || y.latencyMedianSec - x.latencyMedianSec || y.falseEpisodes - x.falseEpisodes;
+      if (!best || rank(r, best) > 0) best = r;
+    }
+    return best;
+  };
+  const [pA, pB] = [choose(calibration), choose(report)];
+  if (pA === undefined || pB === undefined) {
     process.stdout.write(
-      `cross-fit: no threshold reaches ≤ ${maxFalsePerHour} false episodes/h on one half\n`,
+      `cross-fit: no operating point reaches ≤ ${maxFalsePerHour} false episodes/h on one half\n`,
     );
   } else {
-    const onB = pooled(report, tA);
-    const onA = pooled(calibration, tB);
+    const onB = pooled(report, pA.threshold, 0, pA.onsetStrong);
+    const onA = pooled(calibration, pB.threshold, 0, pB.onsetStrong);
+    const name = (p: Pooled) => `${p.threshold}${p.onsetStrong < 1 ? `, strong ${p.onsetStrong}` : ""}`;
     process.stdout.write(
-      `-- cross-fit\nchosen on half ${calHalf}: ${tA}; on half ${repHalf}: ${fmt(onB)}\n   false by ${JSON.stringify(onB.falseByLabel)}\n` +
-        `chosen on half ${repHalf}: ${tB}; on half ${calHalf}: ${fmt(onA)}\n   false by ${JSON.stringify(onA.falseByLabel)}\n`,
+      `-- cross-fit (onsetStrong grid ${strongs.join(", ")})\nchosen on half ${calHalf}: ${name(pA)}; on half ${repHalf}: ${fmt(onB)}\n   false by ${JSON.stringify(onB.falseByLabel)}\n` +
+        `chosen on half ${repHalf}: ${name(pB)}; on half ${calHalf}: ${fmt(onA)}\n   false by ${JSON.stringify(onA.falseByLabel)}\n`,
     );
     const c = pooledAt([
-      ...report.map((set) => ({ set, threshold: tA })),
-      ...calibration.map((set) => ({ set, threshold: tB })),
+      ...report.map((set) => ({ set, threshold: pA.threshold, onsetStrong: pA.onsetStrong })),
+      ...calibration.map((set) => ({ set, threshold: pB.threshold, onsetStrong: pB.onsetStrong })),
     ]);
     process.stdout.write(
       `cross-fitted (pooled over both directions): recall ${(100 * c.recall).toFixed(1)} % (${c.found}/${c.cries}) | ` +
         `false ${c.falseEpisodes} in ${c.nonCryHours.toFixed(2)} h = ${c.falsePerHour.toFixed(2)}/h | latency median ${c.latencyMedianSec.toFixed(2)} s p95 ${c.latencyP95Sec.toFixed(2)} s\n`,
     );
-    const tAll = choose([...calibration, ...report]);
+    const all = choose([...calibration, ...report]);
     process.stdout.write(
-      tAll === undefined
-        ? "no threshold reaches the budget on both halves together\n"
-        : `chosen on both halves together (to ship): ${tAll}; there: ${fmt(pooled([...calibration, ...report], tAll))}\n`,
+      all === undefined
+        ? "no operating point reaches the budget on both halves together\n"
+        : `chosen on both halves together (to ship): ${name(all)}; there: ${fmt(all)}\n`,
     );
-    if (values.write && tAll !== undefined && source === "heads") {
-      writeOperatingPoint(tAll, {
-        tA,
-        tB,
-        onA,
-        onB,
-        crossFitted: c,
-        all: pooled([...calibration, ...report], tAll),
-      });
+    if (values.write && all !== undefined && source === "heads") {
+      writeOperatingPoint(all, { pA, pB, onA, onB, crossFitted: c });
     }
   }
 }
@@ -238,7 +258,7 @@ if (values["cross-fit"]) {
 const supports = values["support-grid"].split(",").map(Number);
 if (supports.some((s) => s > 0)) {
   process.stdout.write("-- joint calibration (support, threshold)\n");
-  let best: ReturnType<typeof pooled> | undefined;
+  let best: Pooled | undefined;
   for (const support of supports) {
     const t = EPISODE_THRESHOLD_GRID.find(
       (t) => pooled(calibration, t, support).falsePerHour <= maxFalsePerHour,
@@ -265,49 +285,46 @@ if (supports.some((s) => s > 0)) {
 
 /** Writes the chosen threshold into the heads' manifest and the operating-point section into their model card. */
 function writeOperatingPoint(
-  threshold: number,
-  r: {
-    tA: number;
-    tB: number;
-    onA: ReturnType<typeof pooled>;
-    onB: ReturnType<typeof pooled>;
-    crossFitted: ReturnType<typeof pooledAt>;
-    all: ReturnType<typeof pooled>;
-  },
+  all: Pooled,
+  r: { pA: Pooled; pB: Pooled; onA: Pooled; onB: Pooled; crossFitted: ReturnType<typeof pooledAt> },
 ): void {
+  const { threshold, onsetStrong } = all;
   const manifestFile = join(headsDir, "manifest.json");
   const m = JSON.parse(readFileSync(manifestFile, "utf8"));
-  m.thresholds = { ...m.thresholds, episode: threshold };
+  m.thresholds = { ...m.thresholds, episode: threshold, onsetStrong };
   writeFileSync(manifestFile, `${JSON.stringify(m, null, 2)}\n`);
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-  const row = (what: string, x: ReturnType<typeof pooled>) =>
+  const row = (what: string, x: Pooled) =>
     `| ${what} | ${pct(x.recall)} (${x.found}/${x.cries}) | ${x.falsePerHour.toFixed(2)} (${x.falseEpisodes} in ${x.nonCryHours.toFixed(2)} h) | ${x.latencyMedianSec.toFixed(2)} s / ${x.latencyP95Sec.toFixed(2)} s |`;
   const c = r.crossFitted;
+  const op = (p: Pooled) => `${p.threshold}${p.onsetStrong < 1 ? `, strong ${p.onsetStrong}` : ""}`;
   const section = `## Operating point in the daemon
 
 Written by \`npx tsx scripts/calibrate-episode.ts --cross-fit --write\` (re-run it after every export). The daemon
 raises a cry episode when ${params.onsetK} of the last ${params.onsetN} windows (0.96 s, hop 0.48 s) exceed the episode
-threshold (laughter veto ${params.laughterVeto}, hold ${params.holdSec} s); this export ships **\`thresholds.episode\` =
-${threshold}** in manifest.json, which the daemon uses unless the owner sets \`detection.threshold\`.
+threshold, or when one window reaches \`onsetStrong\` (laughter veto ${params.laughterVeto}, hold ${params.holdSec} s); this
+export ships **\`thresholds.episode\` = ${threshold}** and **\`thresholds.onsetStrong\` = ${onsetStrong}**${onsetStrong >= 1 ? " (off)" : ""} in
+manifest.json, which the daemon uses unless the owner sets \`detection.threshold\` or \`detection.onsetStrong\`.
 
 **Procedure.** Only files the heads never trained on (not in \`training.files\`: the hold-out test groups) are
 used, split by group into halves a (${halfA.size} files) and b (${halfB.size} files) (\`src/dev/heldout-split.ts\`; no clip and no
 family on both sides). Two 60-min mixes are built from each half (\`src/dev/mix.ts\`: continuous ESC-50 background
 at −50…−35 dBFS; Donate-a-Cry cries at 20/10/5/0 dB SNR; household stretches at −35…−20 dBFS, half of them hard
-negatives — cat, dog, siren, laughing, coughing, sneezing, snoring, rooster; a few speech stretches). A threshold is
-the lowest on a 0.001 grid with ≤ ${maxFalsePerHour} false episode per hour on the mixes it is chosen on. It is chosen
-on one half and measured on the other, both ways (cross-fitting: the halves hold different household sources, and
-a single split hides how much that matters); the shipped threshold is then chosen on both halves together.
+negatives — cat, dog, siren, laughing, coughing, sneezing, snoring, rooster; a few speech stretches). For each
+\`onsetStrong\` in {${strongs.join(", ")}} (1 = off) the threshold is the lowest on a 0.001 grid with ≤ ${maxFalsePerHour} false
+episode per hour on the mixes it is chosen on; the pair with the highest recall wins (ties: lower median latency).
+It is chosen on one half and measured on the other, both ways (cross-fitting: the halves hold different household
+sources, and a single split hides how much that matters); the shipped pair is then chosen on both halves together.
 A cry is found when an episode is reported during it (or ≤ 3 s after); latency = report time − the cry's onset.
 
-| threshold chosen on → measured on | recall | false episodes / h | latency median / p95 |
+| operating point (threshold, onsetStrong) chosen on → measured on | recall | false episodes / h | latency median / p95 |
 |---|---|---|---|
-${row(`half a (${r.tA}) → half b`, r.onB)}
-${row(`half b (${r.tB}) → half a`, r.onA)}
+${row(`half a (${op(r.pA)}) → half b`, r.onB)}
+${row(`half b (${op(r.pB)}) → half a`, r.onA)}
 | **cross-fitted, both directions pooled** | **${pct(c.recall)} (${c.found}/${c.cries})** | **${c.falsePerHour.toFixed(2)} (${c.falseEpisodes} in ${c.nonCryHours.toFixed(2)} h)** | **${c.latencyMedianSec.toFixed(2)} s / ${c.latencyP95Sec.toFixed(2)} s** |
-${row(`both halves (${threshold}, shipped) → both halves (in-sample)`, r.all)}
+${row(`both halves (${op(all)}, shipped) → both halves (in-sample)`, all)}
 
-False episodes (half a's threshold on half b) by what was playing: ${JSON.stringify(r.onB.falseByLabel)}.
+False episodes (half a's operating point on half b) by what was playing: ${JSON.stringify(r.onB.falseByLabel)}.
 Recall by SNR there: ${JSON.stringify(r.onB.bySnr)}.
 
 **The goal (no episode on household-only stretches) is not met on unseen household sources**: which sounds the
@@ -325,6 +342,6 @@ threshold that is quiet on one half alarms on the other. Check the false-alarm r
       : `${card.slice(0, start)}${section}${next < 0 ? "" : card.slice(next)}`;
   writeFileSync(cardFile, updated);
   process.stdout.write(
-    `wrote thresholds.episode = ${threshold} to ${manifestFile} and the operating point to ${cardFile}\n`,
+    `wrote thresholds.episode = ${threshold}, onsetStrong = ${onsetStrong} to ${manifestFile} and the operating point to ${cardFile}\n`,
   );
 }

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { encodeWav } from "../../src/audio/wav.js";
 import type { EpisodeRow } from "../../src/sinks/sqlite/database.js";
+import { PROJECT_ROOT } from "../../src/version.js";
 import {
   CRY_CLIP,
   concat,
@@ -213,6 +214,69 @@ describe("shutdown", () => {
     const [episode] = readEpisodes(join(data, "babymon.db"));
     assert.equal(episode.status, "closed");
     assert.ok(episode.end_ms !== null && episode.end_ms > episode.start_ms);
+  });
+});
+
+describe("babymon detect", () => {
+  const detect = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "detect", ...args], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+      env: isolatedEnv(env),
+    });
+
+  it("prints one JSON line per window and per episode on stdout, and a summary on stderr", () => {
+    const wav = join(dir, "detect.wav");
+    writeFileSync(wav, encodeWav(concat(quiet(1), cry, quiet(3), dog, quiet(1)), 16000));
+    const r = detect([wav, "--jsonl", "--windows"]);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const windows = lines.filter((l) => l.type === "window");
+    const episodes = lines.filter((l) => l.type === "episode");
+    assert.equal(windows.length + episodes.length, lines.length, "only window and episode lines");
+    assert.ok(windows.every((w) => ["time", "level", "cry", "gated"].every((k) => k in w)));
+    assert.deepEqual(
+      windows.slice(0, 3).map((w) => w.time),
+      [0, 0.48, 0.96],
+    );
+    assert.equal(
+      episodes.length,
+      1,
+      `one episode for the cry, none for the dog: ${JSON.stringify(episodes)}`,
+    );
+    const [e] = episodes;
+    assert.equal(e.id, 1);
+    for (const k of ["start", "end", "detected", "peak", "reason", "probabilities", "level"])
+      assert.ok(k in e, k);
+    assert.ok(
+      e.start >= 0.4 && e.start < 6 && e.end > e.start && e.end < 7,
+      `episode within the cry: ${e.start}–${e.end}`,
+    );
+    assert.match(r.stderr, /detect: .*detect\.wav: 1 episode\(s\), \d+ windows .*× real time/);
+  });
+
+  it("uses the operating point the heads' manifest ships unless the owner sets one", () => {
+    const heads = join(dir, "heads");
+    cpSync(join(PROJECT_ROOT, "models", "babymon-heads"), heads, { recursive: true });
+    const manifestFile = join(heads, "manifest.json");
+    const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
+    manifest.thresholds = { ...manifest.thresholds, episode: 0.987, onsetStrong: 0.9995 };
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const wav = join(dir, "quiet.wav");
+    writeFileSync(wav, encodeWav(quiet(2), 16000));
+    const env = { BABYMON_INFERENCE__SCORE_SOURCE: "heads", BABYMON_INFERENCE__HEADS_DIR: heads };
+    const shipped = detect([wav, "--jsonl"], env);
+    assert.equal(shipped.status, 0, shipped.stderr);
+    assert.match(shipped.stderr, /threshold 0\.987, onset 3 of 4 or one window ≥ 0\.9995/);
+    const owner = detect([wav, "--jsonl", "--threshold", "0.9"], {
+      ...env,
+      BABYMON_DETECTION__ONSET_STRONG: "1",
+    });
+    assert.equal(owner.status, 0, owner.stderr);
+    assert.match(owner.stderr, /threshold 0\.9, onset 3 of 4\n/);
   });
 });
 
