@@ -98,6 +98,8 @@ export interface AugmentableClip {
  * One augmentation plan per CV fold assignment: every cry clip of the train/dev split gets one copy, with
  * household noise drawn from `noise` clips of the same CV fold. Whenever the copy is used for training (its
  * clip is on the training side), its noise is on the training side too; test clips are never sources or noise.
+ * With `negatives`, every household and laughter clip gets such a copy too (mixed with another household clip),
+ * so that a mixture of two sounds is not a sign of crying; the cry copies stay as they are without it.
  */
 export function planFoldAugmentations(
   clips: readonly AugmentableClip[],
@@ -105,8 +107,12 @@ export function planFoldAugmentations(
   foldOf: ReadonlyMap<number, number>,
   seed: number,
   policy: AugmentationPolicy = DEFAULT_AUGMENTATION,
+  negatives = false,
 ): WaveAugmentation[] {
   const cry = trainDev.filter((i) => clips[i].isCry).map((i) => clips[i]);
+  const others = negatives
+    ? trainDev.filter((i) => clips[i].label === "noise" || clips[i].label === "laugh").map((i) => clips[i])
+    : [];
   const noiseByFold = new Map<number, string[]>();
   for (const i of trainDev) {
     if (clips[i].label !== "noise") continue;
@@ -115,7 +121,12 @@ export function planFoldAugmentations(
     list.push(clips[i].relPath);
     noiseByFold.set(f, list);
   }
-  return planAugmentations(cry, (c) => noiseByFold.get(foldOf.get(c.id)!) ?? [], seed, policy);
+  const pool = (c: AugmentableClip) =>
+    (noiseByFold.get(foldOf.get(c.id)!) ?? []).filter((n) => n !== c.relPath);
+  return [
+    ...planAugmentations(cry, pool, seed, policy),
+    ...planAugmentations(others, pool, seed + 1, policy),
+  ];
 }
 
 /** The augmented copies that may join a training set: those made from clips in `trainingIds`. */

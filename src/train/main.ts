@@ -72,6 +72,10 @@ export function trainExportCommand(): Command {
     .option("--silence <n>", "generated silence clips", int("silence", 0, 10000))
     .option("--no-augment", "no waveform augmentation (mixup stays)")
     .option(
+      "--augment-negatives",
+      "also one noise-mixed copy of every training household and laughter clip (default: cry clips only)",
+    )
+    .option(
       "--quiet-copies <which>",
       "one quiet (−60…−30 dBFS RMS) copy of training clips: all (every class alike), household, or none (default: they did not raise recall at ≤ 1 false episode/h on the held-out mixes)",
       (v: string) => {
@@ -118,6 +122,7 @@ export function trainExportCommand(): Command {
         patchStride: 2,
         silenceClips: opts.silence ?? (smoke ? 6 : 70),
         augment: opts.augment !== false,
+        augmentNegatives: Boolean(opts.augmentNegatives),
         quietCopies: opts.quietCopies,
         leaky: opts.leaky !== false,
         cryActiveDb: opts.cryActiveDb,

@@ -99,6 +99,8 @@ export interface TrainExportOptions {
   silenceClips: number;
   /** one noise-mixed copy per training cry clip (re-runs YAMNet on it) */
   augment: boolean;
+  /** …and per training household and laughter clip (needs `augment`) */
+  augmentNegatives: boolean;
   /** one quiet copy (QUIET_COPY_DBFS) of training clips: none, household clips only, or every class alike */
   quietCopies: QuietCopiesOf | "none";
   leaky: boolean;
@@ -342,7 +344,16 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
   const augPlans: WaveAugmentation[][] = [];
   if (o.augment) {
     for (let s = 0; s < Math.max(o.seeds, o.mnv3Seeds); s++) {
-      augPlans.push(planFoldAugmentations(clips, trainDev, foldOfClip(s), o.seed * 7717 + s));
+      augPlans.push(
+        planFoldAugmentations(
+          clips,
+          trainDev,
+          foldOfClip(s),
+          o.seed * 7717 + s,
+          undefined,
+          o.augmentNegatives,
+        ),
+      );
     }
   }
   // quiet copies: one plan for all CV seeds (no noise mixed in, so nothing depends on the fold); a copy is
@@ -848,7 +859,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     .map((c) => ({ file: c.relPath, sha256: c.sha256, label: c.label, group: c.group }));
   const augmentation = [
     o.augment
-      ? "one copy per training cry clip: gain ±6 dB, circular shift < 0.48 s, household noise from the same training fold at 0–20 dB SNR"
+      ? `one copy per training cry clip${o.augmentNegatives ? ", household clip and laughter clip" : ""}: gain ±6 dB, circular shift < 0.48 s, household noise from the same training fold at 0–20 dB SNR`
       : null,
     o.quietCopies !== "none"
       ? `one quiet copy of every training ${o.quietCopies === "all" ? "clip, every class alike" : "household clip"}: ${QUIET_COPY_DBFS[0]}…${QUIET_COPY_DBFS[1]} dBFS RMS, circular shift < 0.48 s`
