@@ -19,61 +19,83 @@ const clipsArb = fc.array(
 
 test("augmentation never touches validation or test clips, as source or as noise", () => {
   fc.assert(
-    fc.property(clipsArb, fc.integer({ min: 2, max: 5 }), fc.integer(), (raw, k, seed) => {
-      const clips: Array<AugmentableClip & { group: string; path: string | null }> = raw.map((r, id) => ({
-        id,
-        relPath: `${r.label}/${id}.wav`,
-        path: `/data/${r.label}/${id}.wav`,
-        isCry: r.label === "hungry" || r.label === "tired",
-        label: r.label,
-        group: `g${r.group}`,
-      }));
-      const byRel = new Map(clips.map((c) => [c.relPath, c]));
-      const holdout = groupedHoldout(clips, 0.2, seed);
-      const trainDev = holdout.train;
-      const test = new Set(holdout.heldOut);
-      const folds = groupedStratifiedFolds(
-        trainDev.map((i) => clips[i]),
-        k,
-        seed + 1,
-      );
-      const foldOf = new Map(trainDev.map((id, j) => [id, folds[j]]));
-      const plan = planFoldAugmentations(clips, trainDev, foldOf, seed);
-      const copies = plan.map((aug) => ({ clip: byRel.get(aug.source)!.id, aug }));
-      const quiet = planQuietCopies(clips, trainDev, seed, "all").map((q) => ({
-        clip: byRel.get(q.source)!.id,
-        q,
-      }));
-      assert.equal(quiet.length, trainDev.length, "every training clip, of every class, gets a quiet copy");
-      for (const c of quiet) {
-        assert.ok(!test.has(c.clip), "a test clip got a quiet copy");
-        assert.ok(c.q.levelDbfs >= -60 && c.q.levelDbfs <= -30, `level ${c.q.levelDbfs}`);
-      }
-      const household = planQuietCopies(clips, trainDev, seed, "household");
-      assert.ok(household.every((q) => byRel.get(q.source)!.label === "noise"));
-      for (let f = 0; f < k; f++) {
-        const trainingIds = new Set(foldIndices(folds, f).train.map((j) => trainDev[j]));
-        for (const c of copiesForTraining(quiet, trainingIds)) assert.ok(trainingIds.has(c.clip));
-      }
-      for (const c of copies) {
-        assert.ok(!test.has(c.clip), "a test clip was augmented");
-        if (c.aug.noise) assert.ok(!test.has(byRel.get(c.aug.noise)!.id), "test audio mixed into training");
-      }
-      for (let f = 0; f < k; f++) {
-        const { train } = foldIndices(folds, f);
-        const trainingIds = new Set(train.map((j) => trainDev[j]));
-        for (const c of copiesForTraining(copies, trainingIds)) {
-          assert.ok(trainingIds.has(c.clip));
-          if (c.aug.noise) {
-            const noise = byRel.get(c.aug.noise)!.id;
-            assert.ok(
-              trainingIds.has(noise),
-              `fold ${f}: noise ${c.aug.noise} comes from the validation fold`,
-            );
+    fc.property(
+      clipsArb,
+      fc.integer({ min: 2, max: 5 }),
+      fc.integer(),
+      fc.boolean(),
+      (raw, k, seed, negatives) => {
+        const clips: Array<AugmentableClip & { group: string; path: string | null }> = raw.map((r, id) => ({
+          id,
+          relPath: `${r.label}/${id}.wav`,
+          path: `/data/${r.label}/${id}.wav`,
+          isCry: r.label === "hungry" || r.label === "tired",
+          label: r.label,
+          group: `g${r.group}`,
+        }));
+        const byRel = new Map(clips.map((c) => [c.relPath, c]));
+        const holdout = groupedHoldout(clips, 0.2, seed);
+        const trainDev = holdout.train;
+        const test = new Set(holdout.heldOut);
+        const folds = groupedStratifiedFolds(
+          trainDev.map((i) => clips[i]),
+          k,
+          seed + 1,
+        );
+        const foldOf = new Map(trainDev.map((id, j) => [id, folds[j]]));
+        const plan = planFoldAugmentations(clips, trainDev, foldOf, seed, undefined, negatives);
+        const cryOnly = planFoldAugmentations(clips, trainDev, foldOf, seed);
+        assert.deepEqual(
+          plan.slice(0, cryOnly.length),
+          cryOnly,
+          "negatives leave the cry copies as they were",
+        );
+        const sources = plan.map((a) => byRel.get(a.source)!);
+        assert.equal(
+          sources.filter((c) => !c.isCry).length,
+          negatives ? trainDev.filter((i) => !clips[i].isCry).length : 0,
+          "with negatives every training household and laughter clip gets one copy, else none does",
+        );
+        assert.ok(
+          plan.every((a) => a.noise !== a.source),
+          "a clip mixed with itself",
+        );
+        const copies = plan.map((aug) => ({ clip: byRel.get(aug.source)!.id, aug }));
+        const quiet = planQuietCopies(clips, trainDev, seed, "all").map((q) => ({
+          clip: byRel.get(q.source)!.id,
+          q,
+        }));
+        assert.equal(quiet.length, trainDev.length, "every training clip, of every class, gets a quiet copy");
+        for (const c of quiet) {
+          assert.ok(!test.has(c.clip), "a test clip got a quiet copy");
+          assert.ok(c.q.levelDbfs >= -60 && c.q.levelDbfs <= -30, `level ${c.q.levelDbfs}`);
+        }
+        const household = planQuietCopies(clips, trainDev, seed, "household");
+        assert.ok(household.every((q) => byRel.get(q.source)!.label === "noise"));
+        for (let f = 0; f < k; f++) {
+          const trainingIds = new Set(foldIndices(folds, f).train.map((j) => trainDev[j]));
+          for (const c of copiesForTraining(quiet, trainingIds)) assert.ok(trainingIds.has(c.clip));
+        }
+        for (const c of copies) {
+          assert.ok(!test.has(c.clip), "a test clip was augmented");
+          if (c.aug.noise) assert.ok(!test.has(byRel.get(c.aug.noise)!.id), "test audio mixed into training");
+        }
+        for (let f = 0; f < k; f++) {
+          const { train } = foldIndices(folds, f);
+          const trainingIds = new Set(train.map((j) => trainDev[j]));
+          for (const c of copiesForTraining(copies, trainingIds)) {
+            assert.ok(trainingIds.has(c.clip));
+            if (c.aug.noise) {
+              const noise = byRel.get(c.aug.noise)!.id;
+              assert.ok(
+                trainingIds.has(noise),
+                `fold ${f}: noise ${c.aug.noise} comes from the validation fold`,
+              );
+            }
           }
         }
-      }
-    }),
+      },
+    ),
     { numRuns: 150 },
   );
 });
