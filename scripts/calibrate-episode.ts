@@ -8,9 +8,11 @@
  *   npx tsx scripts/calibrate-episode.ts [--heads models/babymon-heads] [--calibrate-seeds 1,3] [--report-seeds 4,2]
  *       [--minutes 60] [--max-false-per-hour 1] [--score-source heads|yamnet] [--swap] [--support-grid 0,0.02,…]
  *
- * An operating point is a threshold and `detection.onsetStrong` (one window at or above it starts an episode at once):
- * for each value on `--strong-grid` (1 = off) the lowest threshold within the false-alarm budget; the point with the
- * highest recall wins, ties going to the lower median latency.
+ * An operating point is a threshold, `detection.onsetN` (onset: `onsetK` of the last `onsetN` windows) and
+ * `detection.onsetStrong` (one window at or above it starts an episode at once): for each onsetN on `--onset-n-grid`
+ * and onsetStrong on `--strong-grid` (1 = off) the lowest threshold within the false-alarm budget; among the points
+ * whose median latency is within `--max-latency` (the issue's goal, 2 s) the one with the most cries found wins
+ * (then the lower latency); when none is, the one with the most cries found.
  * `--support-grid` also chooses `detection.yamnetSupport` jointly with the threshold (see the end of this file).
  * `--cross-fit` does both directions (choose on a, report on b; choose on b, report on a) and prints the pooled
  * cross-fitted figures — the honest estimate when the halves differ — and the threshold chosen on both halves
@@ -51,6 +53,8 @@ const { values } = parseArgs({
     write: { type: "boolean", default: false },
     "support-grid": { type: "string", default: "0" },
     "strong-grid": { type: "string", default: "1,0.999,0.998,0.995" },
+    "onset-n-grid": { type: "string", default: "4,5,6" },
+    "max-latency": { type: "string", default: "2" },
   },
 });
 const source = values["score-source"];
@@ -62,6 +66,10 @@ const seeds = (s: string) => s.split(",").map(Number);
 const strongs = values["strong-grid"].split(",").map(Number);
 if (strongs.some((x) => !(x > 0 && x <= 1)))
   throw new Error(`Expected \`--strong-grid\` to list numbers in (0, 1], got ${values["strong-grid"]}`);
+const onsetNs = values["onset-n-grid"].split(",").map(Number);
+if (onsetNs.some((n) => !Number.isInteger(n) || n < 1 || n > 20))
+  throw new Error(`Expected \`--onset-n-grid\` to list integers 1–20, got ${values["onset-n-grid"]}`);
+const maxLatencySec = Number(values["max-latency"]);
 const headsDir = resolve(values.heads);
 const manifest = JSON.parse(readFileSync(join(headsDir, "manifest.json"), "utf8")) as {
   training: { files: Array<{ file: string }> };
@@ -83,6 +91,13 @@ const params: EpisodeParams =
     ? resolveDetection(config.detection, "heads") // the code default, not a threshold the manifest already ships
     : detectionForModels(config.detection, {}, analyzer, config.inference);
 
+/** How an episode starts besides the threshold: `onsetK` of the last `onsetN` windows, or one at `onsetStrong`. */
+interface Onset {
+  onsetN: number;
+  onsetStrong: number;
+}
+const configuredOnset: Onset = { onsetN: params.onsetN, onsetStrong: params.onsetStrong };
+
 interface Scored {
   seed: number;
   half: "a" | "b";
@@ -102,10 +117,7 @@ async function scored(seed: number, half: "a" | "b"): Promise<Scored> {
 }
 
 /** Figures pooled over mixes, each scored at its own threshold (cross-fitting scores each half at the other's). */
-const pooledAt = (
-  runs: Array<{ set: Scored; threshold: number; onsetStrong?: number }>,
-  yamnetSupport = 0,
-) => {
+const pooledAt = (runs: Array<{ set: Scored; threshold: number; onset?: Onset }>, yamnetSupport = 0) => {
   let cries = 0;
   let found = 0;
   let falseEpisodes = 0;
@@ -114,9 +126,9 @@ const pooledAt = (
   const bySnr: Record<string, string> = {};
   const snrCounts: Record<string, [number, number]> = {};
   const falseByLabel: Record<string, number> = {};
-  for (const { set: s, threshold, onsetStrong = params.onsetStrong } of runs) {
+  for (const { set: s, threshold, onset = configuredOnset } of runs) {
     const r = scoreMix(
-      episodesFor(s.windows, { ...params, threshold, onsetStrong, yamnetSupport }),
+      episodesFor(s.windows, { ...params, threshold, ...onset, yamnetSupport }),
       s.mix.events,
       s.mix.durationSec,
       s.mix.background,
@@ -149,17 +161,21 @@ const pooledAt = (
     falseByLabel,
   };
 };
-const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0, onsetStrong = params.onsetStrong) => ({
+const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0, onset = configuredOnset) => ({
   threshold,
-  onsetStrong,
+  ...onset,
   ...pooledAt(
-    sets.map((set) => ({ set, threshold, onsetStrong })),
+    sets.map((set) => ({ set, threshold, onset })),
     yamnetSupport,
   ),
 });
 type Pooled = ReturnType<typeof pooled>;
 const fmt = (r: Pooled) =>
-  `thr ${r.threshold.toFixed(3)}${r.onsetStrong < 1 ? ` strong ${r.onsetStrong}` : ""} support ${r.yamnetSupport} | recall ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | false ${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h = ${r.falsePerHour.toFixed(2)}/h | latency median ${r.latencyMedianSec?.toFixed(2)} s p95 ${r.latencyP95Sec?.toFixed(2)} s`;
+  `thr ${r.threshold.toFixed(3)} onset ${params.onsetK}/${r.onsetN}${r.onsetStrong < 1 ? ` strong ${r.onsetStrong}` : ""} support ${r.yamnetSupport} | recall ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | false ${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h = ${r.falsePerHour.toFixed(2)}/h | latency median ${r.latencyMedianSec?.toFixed(2)} s p95 ${r.latencyP95Sec?.toFixed(2)} s`;
+
+/** threshold, onset k/n and (when on) onsetStrong */
+const opName = (p: Pooled) =>
+  `${p.threshold}, ${params.onsetK} of ${p.onsetN}${p.onsetStrong < 1 ? `, strong ${p.onsetStrong}` : ""}`;
 
 const calibration: Scored[] = [];
 for (const seed of seeds(values["calibrate-seeds"])) calibration.push(await scored(seed, calHalf));
@@ -203,20 +219,25 @@ for (const t of chosen === undefined ? [params.threshold] : [params.threshold, c
 }
 
 if (values["cross-fit"]) {
-  /** The operating point chosen on `sets`: per onsetStrong on the grid the lowest threshold within the budget; the
-   * highest recall wins, then the lower median latency, then fewer false episodes. */
+  /** The operating point chosen on `sets` (see the top of this file). */
   const choose = (sets: Scored[]): Pooled | undefined => {
+    const fast = (x: Pooled) => (x.latencyMedianSec <= maxLatencySec ? 1 : 0);
+    const rank = (x: Pooled, y: Pooled) =>
+      fast(x) - fast(y) ||
+      x.found - y.found ||
+      y.latencyMedianSec - x.latencyMedianSec ||
+      y.falseEpisodes - x.falseEpisodes;
     let best: Pooled | undefined;
-    for (const strong of strongs) {
-      const t = EPISODE_THRESHOLD_GRID.find(
-        (t) => pooled(sets, t, 0, strong).falsePerHour <= maxFalsePerHour,
-      );
-      if (t === undefined) continue;
-      const r = pooled(sets, t, 0, strong);
-      const rank = (x: Pooled, y: Pooled) =>
-        x.found - y.found || y.latencyMedianSec - x.latencyMedianSec || y.falseEpisodes - x.falseEpisodes;
-      if (!best || rank(r, best) > 0) best = r;
-    }
+    for (const onsetN of onsetNs.filter((n) => n >= params.onsetK))
+      for (const onsetStrong of strongs) {
+        const onset = { onsetN, onsetStrong };
+        const t = EPISODE_THRESHOLD_GRID.find(
+          (t) => pooled(sets, t, 0, onset).falsePerHour <= maxFalsePerHour,
+        );
+        if (t === undefined) continue;
+        const r = pooled(sets, t, 0, onset);
+        if (!best || rank(r, best) > 0) best = r;
+      }
     return best;
   };
   const [pA, pB] = [choose(calibration), choose(report)];
@@ -225,16 +246,16 @@ if (values["cross-fit"]) {
       `cross-fit: no operating point reaches ≤ ${maxFalsePerHour} false episodes/h on one half\n`,
     );
   } else {
-    const onB = pooled(report, pA.threshold, 0, pA.onsetStrong);
-    const onA = pooled(calibration, pB.threshold, 0, pB.onsetStrong);
-    const name = (p: Pooled) => `${p.threshold}${p.onsetStrong < 1 ? `, strong ${p.onsetStrong}` : ""}`;
+    const onsetOf = (p: Pooled): Onset => ({ onsetN: p.onsetN, onsetStrong: p.onsetStrong });
+    const onB = pooled(report, pA.threshold, 0, onsetOf(pA));
+    const onA = pooled(calibration, pB.threshold, 0, onsetOf(pB));
     process.stdout.write(
-      `-- cross-fit (onsetStrong grid ${strongs.join(", ")})\nchosen on half ${calHalf}: ${name(pA)}; on half ${repHalf}: ${fmt(onB)}\n   false by ${JSON.stringify(onB.falseByLabel)}\n` +
-        `chosen on half ${repHalf}: ${name(pB)}; on half ${calHalf}: ${fmt(onA)}\n   false by ${JSON.stringify(onA.falseByLabel)}\n`,
+      `-- cross-fit (onsetN grid ${onsetNs.join(", ")}, onsetStrong grid ${strongs.join(", ")}, median latency ≤ ${maxLatencySec} s preferred)\nchosen on half ${calHalf}: ${opName(pA)}; on half ${repHalf}: ${fmt(onB)}\n   false by ${JSON.stringify(onB.falseByLabel)}\n` +
+        `chosen on half ${repHalf}: ${opName(pB)}; on half ${calHalf}: ${fmt(onA)}\n   false by ${JSON.stringify(onA.falseByLabel)}\n`,
     );
     const c = pooledAt([
-      ...report.map((set) => ({ set, threshold: pA.threshold, onsetStrong: pA.onsetStrong })),
-      ...calibration.map((set) => ({ set, threshold: pB.threshold, onsetStrong: pB.onsetStrong })),
+      ...report.map((set) => ({ set, threshold: pA.threshold, onset: onsetOf(pA) })),
+      ...calibration.map((set) => ({ set, threshold: pB.threshold, onset: onsetOf(pB) })),
     ]);
     process.stdout.write(
       `cross-fitted (pooled over both directions): recall ${(100 * c.recall).toFixed(1)} % (${c.found}/${c.cries}) | ` +
@@ -244,7 +265,7 @@ if (values["cross-fit"]) {
     process.stdout.write(
       all === undefined
         ? "no operating point reaches the budget on both halves together\n"
-        : `chosen on both halves together (to ship): ${name(all)}; there: ${fmt(all)}\n`,
+        : `chosen on both halves together (to ship): ${opName(all)}; there: ${fmt(all)}\n`,
     );
     if (values.write && all !== undefined && source === "heads") {
       writeOperatingPoint(all, { pA, pB, onA, onB, crossFitted: c });
@@ -288,41 +309,42 @@ function writeOperatingPoint(
   all: Pooled,
   r: { pA: Pooled; pB: Pooled; onA: Pooled; onB: Pooled; crossFitted: ReturnType<typeof pooledAt> },
 ): void {
-  const { threshold, onsetStrong } = all;
+  const { threshold, onsetN, onsetStrong } = all;
   const manifestFile = join(headsDir, "manifest.json");
   const m = JSON.parse(readFileSync(manifestFile, "utf8"));
-  m.thresholds = { ...m.thresholds, episode: threshold, onsetStrong };
+  m.thresholds = { ...m.thresholds, episode: threshold, onsetN, onsetStrong };
   writeFileSync(manifestFile, `${JSON.stringify(m, null, 2)}\n`);
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
   const row = (what: string, x: Pooled) =>
     `| ${what} | ${pct(x.recall)} (${x.found}/${x.cries}) | ${x.falsePerHour.toFixed(2)} (${x.falseEpisodes} in ${x.nonCryHours.toFixed(2)} h) | ${x.latencyMedianSec.toFixed(2)} s / ${x.latencyP95Sec.toFixed(2)} s |`;
   const c = r.crossFitted;
-  const op = (p: Pooled) => `${p.threshold}${p.onsetStrong < 1 ? `, strong ${p.onsetStrong}` : ""}`;
   const section = `## Operating point in the daemon
 
 Written by \`npx tsx scripts/calibrate-episode.ts --cross-fit --write\` (re-run it after every export). The daemon
-raises a cry episode when ${params.onsetK} of the last ${params.onsetN} windows (0.96 s, hop 0.48 s) exceed the episode
+raises a cry episode when ${params.onsetK} of the last \`onsetN\` windows (0.96 s, hop 0.48 s) exceed the episode
 threshold, or when one window reaches \`onsetStrong\` (laughter veto ${params.laughterVeto}, hold ${params.holdSec} s); this
-export ships **\`thresholds.episode\` = ${threshold}** and **\`thresholds.onsetStrong\` = ${onsetStrong}**${onsetStrong >= 1 ? " (off)" : ""} in
-manifest.json, which the daemon uses unless the owner sets \`detection.threshold\` or \`detection.onsetStrong\`.
+export ships **\`thresholds.episode\` = ${threshold}**, **\`thresholds.onsetN\` = ${onsetN}** and
+**\`thresholds.onsetStrong\` = ${onsetStrong}**${onsetStrong >= 1 ? " (off)" : ""} in manifest.json, which the daemon uses unless the owner sets
+\`detection.threshold\`, \`detection.onsetN\` or \`detection.onsetStrong\`.
 
 **Procedure.** Only files the heads never trained on (not in \`training.files\`: the hold-out test groups) are
 used, split by group into halves a (${halfA.size} files) and b (${halfB.size} files) (\`src/dev/heldout-split.ts\`; no clip and no
 family on both sides). Two 60-min mixes are built from each half (\`src/dev/mix.ts\`: continuous ESC-50 background
 at −50…−35 dBFS; Donate-a-Cry cries at 20/10/5/0 dB SNR; household stretches at −35…−20 dBFS, half of them hard
 negatives — cat, dog, siren, laughing, coughing, sneezing, snoring, rooster; a few speech stretches). For each
-\`onsetStrong\` in {${strongs.join(", ")}} (1 = off) the threshold is the lowest on a 0.001 grid with ≤ ${maxFalsePerHour} false
-episode per hour on the mixes it is chosen on; the pair with the highest recall wins (ties: lower median latency).
+\`onsetN\` in {${onsetNs.join(", ")}} and \`onsetStrong\` in {${strongs.join(", ")}} (1 = off) the threshold is the lowest on a 0.001 grid
+with ≤ ${maxFalsePerHour} false episode per hour on the mixes it is chosen on; among the points with a median latency ≤ ${maxLatencySec} s
+the one that finds the most cries wins (ties: lower latency), else the one that finds the most.
 It is chosen on one half and measured on the other, both ways (cross-fitting: the halves hold different household
-sources, and a single split hides how much that matters); the shipped pair is then chosen on both halves together.
+sources, and a single split hides how much that matters); the shipped point is then chosen on both halves together.
 A cry is found when an episode is reported during it (or ≤ 3 s after); latency = report time − the cry's onset.
 
-| operating point (threshold, onsetStrong) chosen on → measured on | recall | false episodes / h | latency median / p95 |
+| operating point (threshold, onset, onsetStrong) chosen on → measured on | recall | false episodes / h | latency median / p95 |
 |---|---|---|---|
-${row(`half a (${op(r.pA)}) → half b`, r.onB)}
-${row(`half b (${op(r.pB)}) → half a`, r.onA)}
+${row(`half a (${opName(r.pA)}) → half b`, r.onB)}
+${row(`half b (${opName(r.pB)}) → half a`, r.onA)}
 | **cross-fitted, both directions pooled** | **${pct(c.recall)} (${c.found}/${c.cries})** | **${c.falsePerHour.toFixed(2)} (${c.falseEpisodes} in ${c.nonCryHours.toFixed(2)} h)** | **${c.latencyMedianSec.toFixed(2)} s / ${c.latencyP95Sec.toFixed(2)} s** |
-${row(`both halves (${op(all)}, shipped) → both halves (in-sample)`, all)}
+${row(`both halves (${opName(all)}, shipped) → both halves (in-sample)`, all)}
 
 False episodes (half a's operating point on half b) by what was playing: ${JSON.stringify(r.onB.falseByLabel)}.
 Recall by SNR there: ${JSON.stringify(r.onB.bySnr)}.
@@ -342,6 +364,6 @@ threshold that is quiet on one half alarms on the other. Check the false-alarm r
       : `${card.slice(0, start)}${section}${next < 0 ? "" : card.slice(next)}`;
   writeFileSync(cardFile, updated);
   process.stdout.write(
-    `wrote thresholds.episode = ${threshold}, onsetStrong = ${onsetStrong} to ${manifestFile} and the operating point to ${cardFile}\n`,
+    `wrote thresholds.episode = ${threshold}, onsetN = ${onsetN}, onsetStrong = ${onsetStrong} to ${manifestFile} and the operating point to ${cardFile}\n`,
   );
 }

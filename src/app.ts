@@ -90,8 +90,8 @@ export function resolveHeadsDir(inference: InferenceConfig): string | null {
  * The detection settings for the loaded models: per-score defaults for what the owner left unset
  * (`resolveDetection`). Trained heads may ship their own operating points in their manifest:
  * `thresholds.episode` (the episode threshold for this export, calibrated on a held-out nursery mix, see
- * scripts/calibrate-episode.ts --cross-fit --write) replaces the heads default, as does `thresholds.onsetStrong`
- * (chosen with it); `thresholds.unsure` replaces `detection.unsureBelow`, `thresholds.yamnetSupport`
+ * scripts/calibrate-episode.ts --cross-fit --write) replaces the heads default, as do `thresholds.onsetN` (unless it is
+ * below the configured `onsetK`) and `thresholds.onsetStrong`, chosen with it; `thresholds.unsure` replaces `detection.unsureBelow`, `thresholds.yamnetSupport`
  * `detection.yamnetSupport`. Values the owner set explicitly (file, env, flag) always win.
  */
 export function detectionForModels(
@@ -104,8 +104,9 @@ export function detectionForModels(
   if (!analyzer?.models.heads) return resolved;
   const dir = resolveHeadsDir(inference);
   if (!dir) return resolved;
-  let thresholds: { episode?: unknown; unsure?: unknown; onsetStrong?: unknown; yamnetSupport?: unknown } =
-    {};
+  let thresholds: Partial<
+    Record<"episode" | "unsure" | "onsetN" | "onsetStrong" | "yamnetSupport", unknown>
+  > = {};
   try {
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as {
       thresholds?: typeof thresholds;
@@ -119,6 +120,12 @@ export function detectionForModels(
   if (!origins["detection.threshold"] && inRange(thresholds.episode, 0.01, 0.999)) {
     resolved.threshold = thresholds.episode;
   }
+  if (
+    !origins["detection.onsetN"] &&
+    Number.isInteger(thresholds.onsetN) &&
+    inRange(thresholds.onsetN, resolved.onsetK, 20)
+  )
+    resolved.onsetN = thresholds.onsetN;
   if (!origins["detection.onsetStrong"] && inRange(thresholds.onsetStrong, 0.01, 1))
     resolved.onsetStrong = thresholds.onsetStrong;
   if (!origins["detection.unsureBelow"] && inRange(thresholds.unsure, 0, 1))

@@ -263,16 +263,17 @@ describe("babymon detect", () => {
     cpSync(join(PROJECT_ROOT, "models", "babymon-heads"), heads, { recursive: true });
     const manifestFile = join(heads, "manifest.json");
     const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
-    manifest.thresholds = { ...manifest.thresholds, episode: 0.987, onsetStrong: 0.9995 };
+    manifest.thresholds = { ...manifest.thresholds, episode: 0.987, onsetN: 6, onsetStrong: 0.9995 };
     writeFileSync(manifestFile, JSON.stringify(manifest));
     const wav = join(dir, "quiet.wav");
     writeFileSync(wav, encodeWav(quiet(2), 16000));
     const env = { BABYMON_INFERENCE__SCORE_SOURCE: "heads", BABYMON_INFERENCE__HEADS_DIR: heads };
     const shipped = detect([wav, "--jsonl"], env);
     assert.equal(shipped.status, 0, shipped.stderr);
-    assert.match(shipped.stderr, /threshold 0\.987, onset 3 of 4 or one window ≥ 0\.9995/);
+    assert.match(shipped.stderr, /threshold 0\.987, onset 3 of 6 or one window ≥ 0\.9995/);
     const owner = detect([wav, "--jsonl", "--threshold", "0.9"], {
       ...env,
+      BABYMON_DETECTION__ONSET_N: "4",
       BABYMON_DETECTION__ONSET_STRONG: "1",
     });
     assert.equal(owner.status, 0, owner.stderr);
