@@ -7,6 +7,7 @@
  *
  *   npx tsx scripts/calibrate-episode.ts [--heads models/babymon-heads] [--calibrate-seeds 1,3] [--report-seeds 4,2]
  *       [--minutes 60] [--max-false-per-hour 1] [--score-source heads|yamnet] [--swap] [--support-grid 0,0.02,…]
+ *       [--cross-fit [--write]] [--strong-grid 1,0.999,0.998,0.995] [--onset-n-grid 4,5,6] [--max-latency 2]
  *
  * An operating point is a threshold, `detection.onsetN` (onset: `onsetK` of the last `onsetN` windows) and
  * `detection.onsetStrong` (one window at or above it starts an episode at once): for each onsetN on `--onset-n-grid`
@@ -304,7 +305,7 @@ if (supports.some((s) => s > 0)) {
   }
 }
 
-/** Writes the chosen threshold into the heads' manifest and the operating-point section into their model card. */
+/** Writes the chosen operating point into the heads' manifest and its section into their model card. */
 function writeOperatingPoint(
   all: Pooled,
   r: { pA: Pooled; pB: Pooled; onA: Pooled; onB: Pooled; crossFitted: ReturnType<typeof pooledAt> },

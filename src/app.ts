@@ -90,9 +90,10 @@ export function resolveHeadsDir(inference: InferenceConfig): string | null {
  * The detection settings for the loaded models: per-score defaults for what the owner left unset
  * (`resolveDetection`). Trained heads may ship their own operating points in their manifest:
  * `thresholds.episode` (the episode threshold for this export, calibrated on a held-out nursery mix, see
- * scripts/calibrate-episode.ts --cross-fit --write) replaces the heads default, as do `thresholds.onsetN` (unless it is
- * below the configured `onsetK`) and `thresholds.onsetStrong`, chosen with it; `thresholds.unsure` replaces `detection.unsureBelow`, `thresholds.yamnetSupport`
- * `detection.yamnetSupport`. Values the owner set explicitly (file, env, flag) always win.
+ * scripts/calibrate-episode.ts --cross-fit --write) replaces the heads default, as do `thresholds.onsetN` (unless
+ * below the configured `onsetK`) and `thresholds.onsetStrong`, chosen with it; `thresholds.unsure` replaces
+ * `detection.unsureBelow`, `thresholds.yamnetSupport` `detection.yamnetSupport`. Values the owner set explicitly
+ * (file, env, flag) always win.
  */
 export function detectionForModels(
   detection: DetectionConfig,

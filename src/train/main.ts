@@ -73,7 +73,7 @@ export function trainExportCommand(): Command {
     .option("--no-augment", "no waveform augmentation (mixup stays)")
     .option(
       "--augment-negatives",
-      "also one noise-mixed copy of every training household and laughter clip (default: cry clips only)",
+      "also one noise-mixed copy of every training household and laughter clip (default: cry clips only; on the held-out mixes it halved the cross-fitted false episodes but found fewer cries at ≤ 1 false episode/h)",
     )
     .option(
       "--quiet-copies <which>",
