@@ -798,6 +798,12 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     testClipIdx,
     testIsCry,
   );
+  const fullBandTestPreds = predictionsFrom(
+    toHeadLogits(testLogits.fcFull, testLogits.mnFull, evidenceFor(testFull)),
+    exportCombination,
+    testClipIdx,
+    testIsCry,
+  );
   const testMetrics = evaluateSet({
     preds: testPreds,
     clips: clipInfos,
@@ -805,12 +811,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     unsureThreshold: exportThresholds.unsure,
     majorityReason,
     reasonPrior,
-    fullBand: predictionsFrom(
-      toHeadLogits(testLogits.fcFull, testLogits.mnFull, evidenceFor(testFull)),
-      exportCombination,
-      testClipIdx,
-      testIsCry,
-    ),
+    fullBand: fullBandTestPreds,
     yamnetCry: Float64Array.from(testSamples.map((s) => s.features.yamnetCry[s.patch])),
     bootstrapReps: o.bootstrapReps,
     seed: o.seed + 5,
@@ -966,12 +967,7 @@ export async function runTrainExport(o: TrainExportOptions): Promise<RunResult> 
     cvPooledByHead,
     testMetrics,
     testPreds,
-    fullBandTestPreds: predictionsFrom(
-      toHeadLogits(testLogits.fcFull, testLogits.mnFull),
-      exportCombination,
-      testClipIdx,
-      testIsCry,
-    ),
+    fullBandTestPreds,
     testClipLabels: clips.map((c) => c.label),
     clipPaths: clips.map((c) => c.relPath),
     history: finals.fc!.history,
