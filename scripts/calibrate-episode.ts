@@ -8,6 +8,7 @@
  *   npx tsx scripts/calibrate-episode.ts [--heads models/babymon-heads] [--calibrate-seeds 1,3] [--report-seeds 4,2]
  *       [--minutes 60] [--max-false-per-hour 1] [--score-source heads|yamnet] [--swap] [--support-grid 0,0.02,…]
  *       [--cross-fit [--write]] [--strong-grid 1,0.999,0.998,0.995] [--onset-n-grid 4,5,6] [--max-latency 2]
+ *       [--room-nights 11,12,13,15,16] [--room-minutes 60]
  *
  * An operating point is a threshold, `detection.onsetN` (onset: `onsetK` of the last `onsetN` windows) and
  * `detection.onsetStrong` (one window at or above it starts an episode at once): for each onsetN on `--onset-n-grid`
@@ -19,6 +20,7 @@
  * cross-fitted figures — the honest estimate when the halves differ — and the threshold chosen on both halves
  * together, the one to ship; with `--write` it sets that threshold as `thresholds.episode` in the heads' manifest.json
  * and writes the "Operating point in the daemon" section of their model-card.md (re-run it after every export).
+ * `--room-nights` (with `--cross-fit`) measures `babymon calibrate`: see roomCalibrated() below.
  * `--swap` calibrates on half b and reports on half a (a check of how much the choice depends on the half).
  * Window scores are cached in .cache/ under the same names as scripts/eval-mix.ts. It prints the calibration
  * sweep, the choice, and the report figures at the default and the chosen threshold; it writes nothing else.
@@ -29,6 +31,8 @@ import { parseArgs } from "node:util";
 import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { loadConfig } from "../src/config/load.js";
 import { type EpisodeParams, resolveDetection } from "../src/detection/episodes.js";
+import { calibrateForRoom } from "../src/detection/room-calibration.js";
+import { effectiveCry } from "../src/detection/veto.js";
 import { heldOutExclusion, heldOutHalves } from "../src/dev/heldout-split.js";
 import { buildMix, DEFAULT_MIX, type Mix } from "../src/dev/mix.js";
 import {
@@ -56,6 +60,8 @@ const { values } = parseArgs({
     "strong-grid": { type: "string", default: "1,0.999,0.998,0.995" },
     "onset-n-grid": { type: "string", default: "4,5,6" },
     "max-latency": { type: "string", default: "2" },
+    "room-nights": { type: "string", default: "" },
+    "room-minutes": { type: "string", default: "60" },
   },
 });
 const source = values["score-source"];
@@ -71,6 +77,8 @@ const onsetNs = values["onset-n-grid"].split(",").map(Number);
 if (onsetNs.some((n) => !Number.isInteger(n) || n < 1 || n > 20))
   throw new Error(`Expected \`--onset-n-grid\` to list integers 1–20, got ${values["onset-n-grid"]}`);
 const maxLatencySec = Number(values["max-latency"]);
+const roomNights = values["room-nights"] ? seeds(values["room-nights"]) : [];
+const roomMinutes = Number(values["room-minutes"]);
 const headsDir = resolve(values.heads);
 const manifest = JSON.parse(readFileSync(join(headsDir, "manifest.json"), "utf8")) as {
   training: { files: Array<{ file: string }> };
@@ -182,7 +190,6 @@ const calibration: Scored[] = [];
 for (const seed of seeds(values["calibrate-seeds"])) calibration.push(await scored(seed, calHalf));
 const report: Scored[] = [];
 for (const seed of seeds(values["report-seeds"])) report.push(await scored(seed, repHalf));
-analyzer.dispose();
 
 process.stdout.write(
   `score ${analyzer.models.heads ?? "yamnet"}; onset ${params.onsetK}/${params.onsetN}, strong ${params.onsetStrong}, laughter veto ${params.laughterVeto}, hold ${params.holdSec} s\n` +
@@ -268,11 +275,86 @@ if (values["cross-fit"]) {
         ? "no operating point reaches the budget on both halves together\n"
         : `chosen on both halves together (to ship): ${opName(all)}; there: ${fmt(all)}\n`,
     );
+    const room = roomNights.length > 0 ? await roomCalibrated(pA, pB) : null;
     if (values.write && all !== undefined && source === "heads") {
-      writeOperatingPoint(all, { pA, pB, onA, onB, crossFitted: c });
+      writeOperatingPoint(all, { pA, pB, onA, onB, crossFitted: c, room });
     }
   }
 }
+
+/**
+ * `babymon calibrate` as an owner would use it, measured: each half gets the operating point chosen on the other half
+ * (the shipped point is chosen on data that is not the owner's room), then one household-only "night" per seed on
+ * `--room-nights` (the half's own household recordings, placed and levelled anew, no crying) raises it with
+ * calibrateForRoom; the result is measured on the half's cry mixes. Figures pooled over both halves, per night.
+ */
+async function roomCalibrated(pA: Pooled, pB: Pooled) {
+  const rows: Array<{ night: number; points: string; r: ReturnType<typeof pooledAt> }> = [];
+  process.stdout.write(
+    `-- room calibration (budget ${maxFalsePerHour}/h, ${roomMinutes}-min household-only nights)\n`,
+  );
+  for (const night of roomNights) {
+    const runs: Array<{ set: Scored; threshold: number; onset: Onset }> = [];
+    const points: string[] = [];
+    for (const [half, sets, vendor] of [
+      [calHalf, calibration, pB],
+      [repHalf, report, pA],
+    ] as const) {
+      const exclude = heldOutExclusion(training, half, [halfA, halfB]);
+      const mix = await buildMix({
+        ...DEFAULT_MIX,
+        seed: night,
+        minutes: roomMinutes,
+        exclude,
+        cryFraction: 0,
+      });
+      const windows = await cachedWindowScores(mix.samples, analyzer, config.windows.hopSec, {
+        seed: night,
+        minutes: roomMinutes,
+        excluded: exclude.size,
+        half: `${half}-night`,
+      });
+      const start = {
+        ...params,
+        threshold: vendor.threshold,
+        onsetN: vendor.onsetN,
+        onsetStrong: vendor.onsetStrong,
+      };
+      const cal = calibrateForRoom(
+        [
+          {
+            name: `night ${night}`,
+            durationSec: mix.durationSec,
+            windows: windows.map((w) => ({
+              ...w,
+              cry: effectiveCry(w.cry, w.yamnetCry, w.laughter, params.laughterVeto),
+            })),
+          },
+        ],
+        start,
+        maxFalsePerHour,
+      );
+      const point = cal.point ?? { threshold: 0.999, onsetStrong: 1 };
+      points.push(
+        `half ${half}: ${cal.before.length} night episodes at ${opName(vendor)} → ${point.threshold}${point.onsetStrong < 1 ? `, strong ${point.onsetStrong}` : ", strong off"}`,
+      );
+      for (const set of sets)
+        runs.push({
+          set,
+          threshold: point.threshold,
+          onset: { onsetN: vendor.onsetN, onsetStrong: point.onsetStrong },
+        });
+    }
+    const r = pooledAt(runs);
+    rows.push({ night, points: points.join("; "), r });
+    process.stdout.write(
+      `night ${night}: ${points.join("; ")}\n   recall ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | false ${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h = ${r.falsePerHour.toFixed(2)}/h | latency median ${r.latencyMedianSec.toFixed(2)} s p95 ${r.latencyP95Sec.toFixed(2)} s | false by ${JSON.stringify(r.falseByLabel)}\n`,
+    );
+  }
+  return rows;
+}
+
+analyzer.dispose();
 
 // Joint choice with the YAMNet-support onset condition (detection.yamnetSupport): for each support on the grid the
 // lowest threshold within the false-alarm budget on the calibration mixes; the pair with the highest calibration
@@ -305,10 +387,34 @@ if (supports.some((s) => s > 0)) {
   }
 }
 
+/** The model card's table of room calibration (calibrate-episode --room-nights). */
+function roomSection(rows: Awaited<ReturnType<typeof roomCalibrated>>): string {
+  const line = ({ night, points, r }: (typeof rows)[number]) =>
+    `| ${night} | ${points} | ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | ${r.falsePerHour.toFixed(2)} (${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h) | ${r.latencyMedianSec.toFixed(2)} s / ${r.latencyP95Sec.toFixed(2)} s |`;
+  return `
+**Room calibration, measured** (\`--room-nights ${roomNights.join(",")}\`). Each half starts from the operating point chosen
+on the other half (cross-fitted row 1 or 2 above), then \`calibrateForRoom\` — what \`babymon calibrate\` runs — sees one
+${roomMinutes}-min household-only night built from that half's own household recordings (new placement and levels, no
+crying), and the raised point is measured on the half's cry mixes; both halves pooled. The night and the mixes share
+recordings: a room's sounds recur, but here as the same clips, so this is the best case of a real next night.
+
+| night seed | per half: night episodes at the starting point → calibrated | recall | false episodes / h | latency median / p95 |
+|---|---|---|---|---|
+${rows.map(line).join("\n")}
+`;
+}
+
 /** Writes the chosen operating point into the heads' manifest and its section into their model card. */
 function writeOperatingPoint(
   all: Pooled,
-  r: { pA: Pooled; pB: Pooled; onA: Pooled; onB: Pooled; crossFitted: ReturnType<typeof pooledAt> },
+  r: {
+    pA: Pooled;
+    pB: Pooled;
+    onA: Pooled;
+    onB: Pooled;
+    crossFitted: ReturnType<typeof pooledAt>;
+    room: Awaited<ReturnType<typeof roomCalibrated>> | null;
+  },
 ): void {
   const { threshold, onsetN, onsetStrong } = all;
   const manifestFile = join(headsDir, "manifest.json");
@@ -352,9 +458,9 @@ Recall by SNR there: ${JSON.stringify(r.onB.bySnr)}.
 
 **The goal (no episode on household-only stretches) is not met on unseen household sources**: which sounds the
 heads take for crying depends on which recordings of sheep, creaking doors or roosters they have heard, so a
-threshold that is quiet on one half alarms on the other. Check the false-alarm rate in your own room
-(\`babymon detect\` on a night's recording, \`babymon history\`) and raise \`detection.threshold\` if needed.
-`;
+threshold that is quiet on one half alarms on the other. \`babymon calibrate\` on a recording of the owner's room
+without crying raises the threshold until that room stays within ${maxFalsePerHour} false episode per hour.
+${r.room ? roomSection(r.room) : ""}`;
   const cardFile = join(headsDir, "model-card.md");
   const card = readFileSync(cardFile, "utf8");
   const start = card.indexOf("## Operating point in the daemon");

@@ -43,6 +43,8 @@ export type BabymonEvent =
       timeSec: number;
       levelDbfs: number;
       cry: number;
+      /** YAMNet's own cry score (classes 19–21); 0 when gated */
+      yamnetCry: number;
       /** true when the volume gate skipped inference for this window */
       gated: boolean;
     }

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   classify: () => import("./commands/classify.js"),
   run: () => import("./commands/run.js"),
   detect: () => import("./commands/detect.js"),
+  calibrate: () => import("./commands/calibrate.js"),
   history: () => import("./commands/history.js"),
   "check-config": () => import("./commands/check-config.js"),
   devices: () => import("./commands/devices.js"),

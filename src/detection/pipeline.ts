@@ -201,6 +201,7 @@ export class ListeningPipeline {
       timeSec: window.startSec,
       levelDbfs: window.levelDbfs,
       cry,
+      yamnetCry: result?.yamnetCry ?? 0,
       gated: result === null,
     });
     if (!this.detectionEnabled) return;

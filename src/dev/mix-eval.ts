@@ -1,13 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EpisodeParams } from "../detection/episodes.js";
-import { EpisodeTracker } from "../detection/episodes.js";
+import { EPISODE_THRESHOLD_GRID, replayEpisodes } from "../detection/room-calibration.js";
 import { effectiveCry } from "../detection/veto.js";
 import { WindowCutter } from "../detection/windows.js";
 import type { ReasonProbabilities } from "../events.js";
 import type { Analyzer } from "../inference/analysis.js";
 import { PROJECT_ROOT } from "../version.js";
 import type { Mix, MixEvent } from "./mix.js";
+
+export { EPISODE_THRESHOLD_GRID };
 
 export interface ScoredMixWindow {
   startSec: number;
@@ -89,7 +91,6 @@ export interface EpisodeSpan {
   end: number;
   detected: number;
   peak: number;
-  reason: string;
 }
 
 /** Runs the episode state machine over scored windows (the pipeline's logic, gate off). */
@@ -98,39 +99,16 @@ export function episodesFor(
   params: EpisodeParams,
   score: "cry" | "yamnetCry" = "cry",
 ): EpisodeSpan[] {
-  let n = 0;
-  const tracker = new EpisodeTracker(params, { yamnet: "eval", heads: null }, () => String(++n));
-  const detected = new Map<string, number>();
-  const spans: EpisodeSpan[] = [];
-  const take = (events: ReturnType<EpisodeTracker["push"]>) => {
-    for (const e of events) {
-      if (e.type === "episode_start") detected.set(e.episode.id, e.at / 1000);
-      if (e.type === "episode_end") {
-        spans.push({
-          start: e.episode.startSec,
-          end: e.episode.endSec,
-          detected: detected.get(e.episode.id)!,
-          peak: e.episode.peak,
-          reason: e.episode.reason,
-        });
-      }
-    }
-  };
-  for (const w of windows) {
-    take(
-      tracker.push({
-        startSec: w.startSec,
-        endSec: w.endSec,
-        atMs: w.endSec * 1000,
-        cry: score === "cry" ? effectiveCry(w.cry, w.yamnetCry, w.laughter, params.laughterVeto) : w[score],
-        yamnetCry: w.yamnetCry,
-        reasons: w.reasons,
-        levelDbfs: w.levelDbfs,
-      }),
-    );
-  }
-  take(tracker.close());
-  return spans;
+  const scored = windows.map((w) => ({
+    ...w,
+    cry: score === "cry" ? effectiveCry(w.cry, w.yamnetCry, w.laughter, params.laughterVeto) : w[score],
+  }));
+  return replayEpisodes(scored, params).map((e) => ({
+    start: e.startSec,
+    end: e.endSec,
+    detected: e.detectedSec,
+    peak: e.peak,
+  }));
 }
 
 export interface MixScore {
@@ -217,15 +195,6 @@ export function scoreMix(
     latencies,
   };
 }
-
-/**
- * Candidate episode thresholds: 0.01 … 0.90 in steps of 0.01, then 0.901 … 0.999 in steps of 0.001 — a calibrated
- * heads score can sit close to 1 on household noise, where a step of 0.01 is too coarse.
- */
-export const EPISODE_THRESHOLD_GRID: readonly number[] = [
-  ...Array.from({ length: 90 }, (_, i) => (i + 1) / 100),
-  ...Array.from({ length: 99 }, (_, i) => (901 + i) / 1000),
-];
 
 /**
  * The episode threshold for a cry score: the lowest threshold (so the highest recall) whose false episodes per

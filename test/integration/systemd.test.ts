@@ -137,7 +137,15 @@ test("the watchdog is pinged only while audio windows arrive", async (t) => {
   assert.equal(new SystemdNotifier(silent, { ...env, WATCHDOG_PID: "1" }).watchdogIntervalMs, null);
   const sink = new WatchdogSink(notifier, silent);
   await sink.start();
-  const window = { type: "window", at: 0, timeSec: 0, levelDbfs: -50, cry: 0, gated: false } as const;
+  const window = {
+    type: "window",
+    at: 0,
+    timeSec: 0,
+    levelDbfs: -50,
+    cry: 0,
+    yamnetCry: 0,
+    gated: false,
+  } as const;
   const feeding = setInterval(() => void sink.handle(window), 40);
   await new Promise((r) => setTimeout(r, 800));
   clearInterval(feeding);

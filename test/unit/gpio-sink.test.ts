@@ -41,7 +41,15 @@ test("simulated GPIO records the LED transitions of an episode", async () => {
   assert.equal(driver.levels.get("fault"), 1);
   assert.equal(driver.levels.get("rgb:red"), 1);
 
-  const win: BabymonEvent = { type: "window", at: 0, timeSec: 0, levelDbfs: -40, cry: 0.1, gated: false };
+  const win: BabymonEvent = {
+    type: "window",
+    at: 0,
+    timeSec: 0,
+    levelDbfs: -40,
+    cry: 0.1,
+    yamnetCry: 0,
+    gated: false,
+  };
   for (let i = 0; i < 4; i++) {
     await sink.handle(win);
     await sleep(50);

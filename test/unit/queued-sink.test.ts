@@ -10,6 +10,7 @@ const windowEvent = (i: number): BabymonEvent => ({
   timeSec: i,
   levelDbfs: -40,
   cry: 0,
+  yamnetCry: 0,
   gated: false,
 });
 const health = (i: number): BabymonEvent => ({

@@ -1,10 +1,9 @@
 import type { Command } from "commander";
 import { detectionForModels, loadAnalyzer } from "../../app.js";
-import { FileSource } from "../../audio/sources/file.js";
-import { ListeningPipeline } from "../../detection/pipeline.js";
 import type { BabymonEvent } from "../../events.js";
 import { createLogger } from "../../logging.js";
 import { loadConfigOrExit, withConfigOption } from "../config-options.js";
+import { runFilePipeline } from "../file-pipeline.js";
 
 /** One `detect --jsonl` line per episode (see README "detect --jsonl schema"). */
 export interface EpisodeLine {
@@ -60,7 +59,6 @@ export function register(program: Command): void {
         process.stderr.write(`babymon: ${err.message}\n`);
         process.exit(1);
       });
-      const source = new FileSource(file, false);
       let n = 0;
       let windows = 0;
       const detectedAt = new Map<string, number>();
@@ -115,26 +113,21 @@ export function register(program: Command): void {
         }
       };
       const detection = detectionForModels(config.detection, origins, analyzer, config.inference);
-      const pipeline = new ListeningPipeline({
-        windows: config.windows,
-        inference: config.inference,
-        detection,
-        source,
-        analyzer,
-        emit,
-        logger,
-        newEpisodeId: () => String(++n),
-        replayEpochMs: 0,
-      });
       const t0 = performance.now();
       try {
-        await pipeline.start();
+        await runFilePipeline({
+          file,
+          config,
+          analyzer,
+          detection,
+          emit,
+          logger,
+          newEpisodeId: () => String(++n),
+        });
       } catch (err) {
         process.stderr.write(`babymon: ${(err as Error).message}\n`);
         process.exit(1);
       }
-      await pipeline.finished;
-      await pipeline.stop();
       flush();
       const sec = (performance.now() - t0) / 1000;
       const audioSec = windows > 0 ? (windows - 1) * config.windows.hopSec + 0.975 : 0;
