@@ -98,7 +98,7 @@ const analyzer = await loadAnalyzer(config.inference, createLogger({ level: "war
 const params: EpisodeParams =
   source === "heads"
     ? resolveDetection(config.detection, "heads") // the code default, not a threshold the manifest already ships
-    : detectionForModels(config.detection, {}, analyzer, config.inference);
+    : detectionForModels(config.detection, {}, analyzer);
 
 /** How an episode starts besides the threshold: `onsetK` of the last `onsetN` windows, or one at `onsetStrong`. */
 interface Onset {

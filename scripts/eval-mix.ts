@@ -88,7 +88,7 @@ const windows = await cachedWindowScores(
   { seed, minutes, excluded: exclude?.size, half: values["heldout-half"] },
   (line) => process.stderr.write(`${line}\n`),
 );
-const detection = detectionForModels(config.detection, {}, analyzer, config.inference);
+const detection = detectionForModels(config.detection, {}, analyzer);
 analyzer.dispose();
 
 const cries = mix.events.filter((e) => e.kind === "cry");

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createAudioSource } from "./audio/sources/index.js";
 import type { AudioSource } from "./audio/sources/source.js";
@@ -88,7 +88,8 @@ export function resolveHeadsDir(inference: InferenceConfig): string | null {
 
 /**
  * The detection settings for the loaded models: per-score defaults for what the owner left unset
- * (`resolveDetection`). Trained heads may ship their own operating points in their manifest:
+ * (`resolveDetection`). Trained heads may ship their own operating points in their manifest (validated when the
+ * heads load, src/inference/heads.ts):
  * `thresholds.episode` (the episode threshold for this export, calibrated on a held-out nursery mix, see
  * scripts/calibrate-episode.ts --cross-fit --write) replaces the heads default, as do `thresholds.onsetN` (unless
  * below the configured `onsetK`) and `thresholds.onsetStrong`, chosen with it; `thresholds.unsure` replaces
@@ -99,40 +100,18 @@ export function detectionForModels(
   detection: DetectionConfig,
   origins: Record<string, string>,
   analyzer: Analyzer | null,
-  inference: InferenceConfig,
 ): ResolvedDetection {
   const resolved = resolveDetection(detection, analyzer?.models.heads ? "heads" : "yamnet");
-  if (!analyzer?.models.heads) return resolved;
-  const dir = resolveHeadsDir(inference);
-  if (!dir) return resolved;
-  let thresholds: Partial<
-    Record<"episode" | "unsure" | "onsetN" | "onsetStrong" | "yamnetSupport", unknown>
-  > = {};
-  try {
-    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as {
-      thresholds?: typeof thresholds;
-    };
-    thresholds = manifest.thresholds ?? {};
-  } catch {
-    return resolved; // no readable manifest: keep the configured values
-  }
-  const inRange = (x: unknown, lo: number, hi: number): x is number =>
-    typeof x === "number" && x >= lo && x <= hi;
-  if (!origins["detection.threshold"] && inRange(thresholds.episode, 0.01, 0.999)) {
-    resolved.threshold = thresholds.episode;
-  }
-  if (
-    !origins["detection.onsetN"] &&
-    Number.isInteger(thresholds.onsetN) &&
-    inRange(thresholds.onsetN, resolved.onsetK, 20)
-  )
-    resolved.onsetN = thresholds.onsetN;
-  if (!origins["detection.onsetStrong"] && inRange(thresholds.onsetStrong, 0.01, 1))
-    resolved.onsetStrong = thresholds.onsetStrong;
-  if (!origins["detection.unsureBelow"] && inRange(thresholds.unsure, 0, 1))
-    resolved.unsureBelow = thresholds.unsure;
-  if (!origins["detection.yamnetSupport"] && inRange(thresholds.yamnetSupport, 0, 1))
-    resolved.yamnetSupport = thresholds.yamnetSupport;
+  const point = analyzer?.models.heads ? analyzer.headsOperatingPoint : null;
+  if (!point) return resolved;
+  if (!origins["detection.threshold"] && point.episode !== undefined) resolved.threshold = point.episode;
+  if (!origins["detection.onsetN"] && point.onsetN !== undefined && point.onsetN >= resolved.onsetK)
+    resolved.onsetN = point.onsetN;
+  if (!origins["detection.onsetStrong"] && point.onsetStrong !== undefined)
+    resolved.onsetStrong = point.onsetStrong;
+  if (!origins["detection.unsureBelow"] && point.unsure !== undefined) resolved.unsureBelow = point.unsure;
+  if (!origins["detection.yamnetSupport"] && point.yamnetSupport !== undefined)
+    resolved.yamnetSupport = point.yamnetSupport;
   return resolved;
 }
 
@@ -287,12 +266,7 @@ export class App {
       this.pipeline = new ListeningPipeline({
         windows: config.windows,
         inference: config.inference,
-        detection: detectionForModels(
-          config.detection,
-          this.o.configOrigins ?? {},
-          analyzer,
-          config.inference,
-        ),
+        detection: detectionForModels(config.detection, this.o.configOrigins ?? {}, analyzer),
         source,
         analyzer,
         emit: (event) => {

@@ -21,9 +21,20 @@ export interface WindowAnalysis extends YamnetOutput {
 }
 
 /** Turns 16 kHz windows of PATCH_WINDOW_SAMPLES samples into analyses (log-mel → YAMNet → heads). */
+/** The operating point trained heads ship in their manifest's `thresholds` (each value optional). */
+export interface HeadsOperatingPoint {
+  unsure?: number;
+  episode?: number;
+  onsetN?: number;
+  onsetStrong?: number;
+  yamnetSupport?: number;
+}
+
 export interface Analyzer {
   readonly models: ModelVersions;
   readonly backend: string;
+  /** the loaded heads' operating point; absent or null without heads */
+  readonly headsOperatingPoint?: HeadsOperatingPoint | null;
   analyze(windows: Float32Array[]): Promise<WindowAnalysis[]>;
   dispose(): void;
 }

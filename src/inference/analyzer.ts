@@ -5,7 +5,7 @@ import { LogMelFrontend } from "../dsp/logmel.js";
 import { bandLimit } from "../dsp/resample.js";
 import type { ModelVersions, ReasonProbabilities } from "../events.js";
 import { PROJECT_ROOT } from "../version.js";
-import type { Analyzer, WindowAnalysis, YamnetOutput } from "./analysis.js";
+import type { Analyzer, HeadsOperatingPoint, WindowAnalysis, YamnetOutput } from "./analysis.js";
 import type { BackendPreference } from "./backend.js";
 import { DEFAULT_YAMNET_DIR, YamnetModel } from "./yamnet.js";
 
@@ -22,6 +22,8 @@ export interface CryHeads {
   readonly featureLayers?: readonly number[];
   /** the heads were trained on 16 kHz audio band-limited to this many Hz (0 or absent: full band) */
   readonly bandLimitHz?: number;
+  /** what the heads' manifest ships for the episode logic (src/app.ts detectionForModels applies it) */
+  readonly thresholds?: HeadsOperatingPoint;
   predict(outputs: YamnetOutput[]): Array<{ cry: number; reasons: ReasonProbabilities }>;
   dispose?(): void;
 }
@@ -75,6 +77,7 @@ export async function loadCryHeads(dir: string, yamnetSha256: string): Promise<C
 
 export class YamnetAnalyzer implements Analyzer {
   readonly models: ModelVersions;
+  readonly headsOperatingPoint: HeadsOperatingPoint | null;
   private readonly frontend = new LogMelFrontend();
 
   constructor(
@@ -82,6 +85,7 @@ export class YamnetAnalyzer implements Analyzer {
     private readonly heads: CryHeads | null,
   ) {
     this.models = { yamnet: yamnet.manifest.source.sha256, heads: heads?.version ?? null };
+    this.headsOperatingPoint = heads?.thresholds ?? null;
   }
 
   get backend(): string {

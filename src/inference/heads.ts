@@ -71,6 +71,12 @@ export const headsManifestSchema = z
     thresholds: z.object({
       cry: z.number().min(0).max(1),
       unsure: z.number().min(0).max(1),
+      // The daemon's operating point (scripts/calibrate-episode.ts --cross-fit --write). An out-of-range value is
+      // dropped, not fatal: the heads still load and the configured defaults apply.
+      episode: z.number().min(0.01).max(0.999).optional().catch(undefined),
+      onsetN: z.number().int().min(1).max(20).optional().catch(undefined),
+      onsetStrong: z.number().min(0.01).max(1).optional().catch(undefined),
+      yamnetSupport: z.number().min(0).max(1).optional().catch(undefined),
     }),
   })
   .passthrough();
@@ -235,7 +241,7 @@ export class Heads {
     return this.manifest.bandLimitHz;
   }
 
-  get thresholds(): { cry: number; unsure: number } {
+  get thresholds(): HeadsManifest["thresholds"] {
     return this.manifest.thresholds;
   }
 

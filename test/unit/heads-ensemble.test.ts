@@ -80,3 +80,24 @@ test("a manifest with an empty member list is refused with the key named", async
   const out = await writeHeads("empty", 1, { fc: [], mnv3: "mnv3" });
   await assert.rejects(loadHeads(out, SHIPPED.yamnet.sourceSha256), /`heads\.fc`/);
 });
+
+test("the manifest's operating point is validated on load: out-of-range values are dropped, the heads still load", async () => {
+  const out = await writeHeads("op", 1, { fc: "fc", mnv3: "mnv3" });
+  const manifestFile = join(out, "manifest.json");
+  const m = JSON.parse(readFileSync(manifestFile, "utf8"));
+  m.thresholds = { ...m.thresholds, episode: 1.5, onsetN: 3.5, onsetStrong: 0.999, yamnetSupport: -1 };
+  writeFileSync(manifestFile, JSON.stringify(m));
+  const heads = await loadHeads(out, SHIPPED.yamnet.sourceSha256);
+  const { episode, onsetN, onsetStrong, yamnetSupport, unsure } = heads.thresholds;
+  assert.deepEqual(
+    { episode, onsetN, onsetStrong, yamnetSupport, unsure },
+    {
+      episode: undefined,
+      onsetN: undefined,
+      onsetStrong: 0.999,
+      yamnetSupport: undefined,
+      unsure: SHIPPED.thresholds.unsure,
+    },
+  );
+  heads.dispose();
+});

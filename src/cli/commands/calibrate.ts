@@ -83,7 +83,7 @@ export function register(program: Command): void {
       process.exit(1);
     });
     const detection = {
-      ...detectionForModels(config.detection, origins, analyzer, config.inference),
+      ...detectionForModels(config.detection, origins, analyzer),
       enabled: true,
     };
     const recordings: RoomRecording[] = [];

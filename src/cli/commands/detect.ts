@@ -112,7 +112,7 @@ export function register(program: Command): void {
           });
         }
       };
-      const detection = detectionForModels(config.detection, origins, analyzer, config.inference);
+      const detection = detectionForModels(config.detection, origins, analyzer);
       const t0 = performance.now();
       try {
         await runFilePipeline({
