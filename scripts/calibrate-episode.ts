@@ -32,7 +32,6 @@ import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { loadConfig } from "../src/config/load.js";
 import { type EpisodeParams, resolveDetection } from "../src/detection/episodes.js";
 import { calibrateForRoom } from "../src/detection/room-calibration.js";
-import { effectiveCry } from "../src/detection/veto.js";
 import { heldOutExclusion, heldOutHalves } from "../src/dev/heldout-split.js";
 import { buildMix, DEFAULT_MIX, type Mix } from "../src/dev/mix.js";
 import {
@@ -40,6 +39,7 @@ import {
   EPISODE_THRESHOLD_GRID,
   episodesFor,
   quantile,
+  replayWindows,
   type ScoredMixWindow,
   scoreMix,
 } from "../src/dev/mix-eval.js";
@@ -325,18 +325,16 @@ async function roomCalibrated(pA: Pooled, pB: Pooled) {
           {
             name: `night ${night}`,
             durationSec: mix.durationSec,
-            windows: windows.map((w) => ({
-              ...w,
-              cry: effectiveCry(w.cry, w.yamnetCry, w.laughter, params.laughterVeto),
-            })),
+            windows: replayWindows(windows, params),
           },
         ],
         start,
         maxFalsePerHour,
       );
+      // no point: `babymon calibrate` would write nothing; measure the most conservative point on the grid instead
       const point = cal.point ?? { threshold: 0.999, onsetStrong: 1 };
       points.push(
-        `half ${half}: ${cal.before.length} night episodes at ${opName(vendor)} → ${point.threshold}${point.onsetStrong < 1 ? `, strong ${point.onsetStrong}` : ", strong off"}`,
+        `half ${half}: ${cal.before.length} night episodes at ${opName(vendor)} → ${cal.point ? "" : "none within the budget, measured at "}${point.threshold}${point.onsetStrong < 1 ? `, strong ${point.onsetStrong}` : ", strong off"}`,
       );
       for (const set of sets)
         runs.push({

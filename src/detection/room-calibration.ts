@@ -64,7 +64,7 @@ export interface RoomCalibration {
   hours: number;
   /** false episodes allowed over all recordings: ⌊budget × hours⌋ */
   allowed: number;
-  /** episodes at the starting operating point, per recording name */
+  /** episodes at the starting operating point, each with the name of its recording */
   before: Array<{ recording: string; episode: ReplayedEpisode }>;
   /** the most sensitive point at or above the starting one within the budget; null when none on the grid is */
   point: RoomOperatingPoint | null;
@@ -76,7 +76,8 @@ export interface RoomCalibration {
  * false alarm, so the threshold is raised (never lowered) to the lowest value on EPISODE_THRESHOLD_GRID whose false
  * episodes stay within `budgetPerHour` — the same budget the shipped operating point was chosen with on the
  * evaluation mixes, now applied to the sounds of this room. For each threshold the starting `onsetStrong` is kept if
- * it fits, else raised (0.998, 0.999, always above the threshold) or turned off, so a sound that fools one window cannot start an episode alone.
+ * it fits, else raised (0.998, 0.999, always above the threshold) or turned off, so a sound that fools one window
+ * cannot start an episode alone.
  */
 export function calibrateForRoom(
   recordings: readonly RoomRecording[],

@@ -93,17 +93,25 @@ export interface EpisodeSpan {
   peak: number;
 }
 
+/** The windows as the episode logic sees them: `score` in use, after the laughter veto when that is the cry score. */
+export function replayWindows(
+  windows: ScoredMixWindow[],
+  params: EpisodeParams,
+  score: "cry" | "yamnetCry" = "cry",
+): ScoredMixWindow[] {
+  return windows.map((w) => ({
+    ...w,
+    cry: score === "cry" ? effectiveCry(w.cry, w.yamnetCry, w.laughter, params.laughterVeto) : w[score],
+  }));
+}
+
 /** Runs the episode state machine over scored windows (the pipeline's logic, gate off). */
 export function episodesFor(
   windows: ScoredMixWindow[],
   params: EpisodeParams,
   score: "cry" | "yamnetCry" = "cry",
 ): EpisodeSpan[] {
-  const scored = windows.map((w) => ({
-    ...w,
-    cry: score === "cry" ? effectiveCry(w.cry, w.yamnetCry, w.laughter, params.laughterVeto) : w[score],
-  }));
-  return replayEpisodes(scored, params).map((e) => ({
+  return replayEpisodes(replayWindows(windows, params, score), params).map((e) => ({
     start: e.startSec,
     end: e.endSec,
     detected: e.detectedSec,
