@@ -8,7 +8,7 @@
  *   npx tsx scripts/calibrate-episode.ts [--heads models/babymon-heads] [--calibrate-seeds 1,3] [--report-seeds 4,2]
  *       [--minutes 60] [--max-false-per-hour 1] [--score-source heads|yamnet] [--swap] [--support-grid 0,0.02,…]
  *       [--cross-fit [--write]] [--strong-grid 1,0.999,0.998,0.995] [--onset-n-grid 4,5,6] [--max-latency 2]
- *       [--room-nights 11,12,13,15,16] [--room-minutes 60]
+ *       [--room-nights 11,12,13,15,16] [--room-minutes 60] [--room-parts]
  *
  * An operating point is a threshold, `detection.onsetN` (onset: `onsetK` of the last `onsetN` windows) and
  * `detection.onsetStrong` (one window at or above it starts an episode at once): for each onsetN on `--onset-n-grid`
@@ -20,7 +20,8 @@
  * cross-fitted figures — the honest estimate when the halves differ — and the threshold chosen on both halves
  * together, the one to ship; with `--write` it sets that threshold as `thresholds.episode` in the heads' manifest.json
  * and writes the "Operating point in the daemon" section of their model-card.md (re-run it after every export).
- * `--room-nights` (with `--cross-fit`) measures `babymon calibrate`: see roomCalibrated() below.
+ * `--room-nights` (with `--cross-fit`) measures `babymon calibrate`: see roomCalibrated() below; `--room-parts` adds
+ * the measurement where the night and the cry mixes hear different halves of each household clip.
  * `--swap` calibrates on half b and reports on half a (a check of how much the choice depends on the half).
  * Window scores are cached in .cache/ under the same names as scripts/eval-mix.ts. It prints the calibration
  * sweep, the choice, and the report figures at the default and the chosen threshold; it writes nothing else.
@@ -62,6 +63,7 @@ const { values } = parseArgs({
     "max-latency": { type: "string", default: "2" },
     "room-nights": { type: "string", default: "" },
     "room-minutes": { type: "string", default: "60" },
+    "room-parts": { type: "boolean", default: false },
   },
 });
 const source = values["score-source"];
@@ -107,20 +109,25 @@ interface Onset {
 }
 const configuredOnset: Onset = { onsetN: params.onsetN, onsetStrong: params.onsetStrong };
 
+/** A mix's labels and its scored windows (the audio is dropped once scored). */
 interface Scored {
   seed: number;
   half: "a" | "b";
-  mix: Mix;
+  mix: Omit<Mix, "samples">;
   windows: ScoredMixWindow[];
 }
-async function scored(seed: number, half: "a" | "b"): Promise<Scored> {
+/** One part of each household clip (MixOptions.householdPart); undefined: whole clips */
+type Part = 0 | 1 | undefined;
+const partName = (part: Part) => (part === undefined ? "" : `-part${part}`);
+
+async function scored(seed: number, half: "a" | "b", householdPart?: Part): Promise<Scored> {
   const exclude = heldOutExclusion(training, half, [halfA, halfB]);
-  const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes, exclude });
-  const windows = await cachedWindowScores(mix.samples, analyzer, config.windows.hopSec, {
+  const { samples, ...mix } = await buildMix({ ...DEFAULT_MIX, seed, minutes, exclude, householdPart });
+  const windows = await cachedWindowScores(samples, analyzer, config.windows.hopSec, {
     seed,
     minutes,
     excluded: exclude.size,
-    half,
+    half: `${half}${partName(householdPart)}`,
   });
   return { seed, half, mix, windows };
 }
@@ -275,7 +282,24 @@ if (values["cross-fit"]) {
         ? "no operating point reaches the budget on both halves together\n"
         : `chosen on both halves together (to ship): ${opName(all)}; there: ${fmt(all)}\n`,
     );
-    const room = roomNights.length > 0 ? await roomCalibrated(pA, pB) : null;
+    const room =
+      roomNights.length === 0
+        ? null
+        : {
+            whole: await roomCalibrated(pA, pB, [{ night: undefined, test: undefined }]),
+            parts: values["room-parts"]
+              ? {
+                  other: await roomCalibrated(pA, pB, [
+                    { night: 0, test: 1 },
+                    { night: 1, test: 0 },
+                  ]),
+                  same: await roomCalibrated(pA, pB, [
+                    { night: 0, test: 0 },
+                    { night: 1, test: 1 },
+                  ]),
+                }
+              : null,
+          };
     if (values.write && all !== undefined && source === "heads") {
       writeOperatingPoint(all, { pA, pB, onA, onB, crossFitted: c, room });
     }
@@ -287,69 +311,90 @@ if (values["cross-fit"]) {
  * (the shipped point is chosen on data that is not the owner's room), then one household-only "night" per seed on
  * `--room-nights` (the half's own household recordings, placed and levelled anew, no crying) raises it with
  * calibrateForRoom; the result is measured on the half's cry mixes. Figures pooled over both halves, per night.
+ * `pairs` says which part of each household clip the night and the cry mixes hear (whole clips: one pair, both
+ * undefined); several pairs are pooled. `start` is the cross-fitted starting point on the same cry mixes.
  */
-async function roomCalibrated(pA: Pooled, pB: Pooled) {
+async function roomCalibrated(pA: Pooled, pB: Pooled, pairs: Array<{ night: Part; test: Part }>) {
   const rows: Array<{ night: number; points: string; r: ReturnType<typeof pooledAt> }> = [];
+  const halves = [
+    [calHalf, calibration, pB],
+    [repHalf, report, pA],
+  ] as const;
+  const testSets = new Map<string, Scored[]>();
+  const testSetsFor = async (half: "a" | "b", whole: Scored[], part: Part) => {
+    if (part === undefined) return whole;
+    const key = `${half}${part}`;
+    if (!testSets.has(key)) {
+      const sets: Scored[] = [];
+      for (const s of whole) sets.push(await scored(s.seed, half, part));
+      testSets.set(key, sets);
+    }
+    return testSets.get(key)!;
+  };
+  const onsetOf = (p: Pooled): Onset => ({ onsetN: p.onsetN, onsetStrong: p.onsetStrong });
+  const startRuns: Array<{ set: Scored; threshold: number; onset: Onset }> = [];
+  for (const { test } of pairs)
+    for (const [half, whole, vendor] of halves)
+      for (const set of await testSetsFor(half, whole, test))
+        startRuns.push({ set, threshold: vendor.threshold, onset: onsetOf(vendor) });
+  const start = pooledAt(startRuns);
+  const pairNames = pairs
+    .map((p) => (p.night === undefined ? "whole clips" : `night part ${p.night}, cry mixes part ${p.test}`))
+    .join(" + ");
   process.stdout.write(
-    `-- room calibration (budget ${maxFalsePerHour}/h, ${roomMinutes}-min household-only nights)\n`,
+    `-- room calibration (budget ${maxFalsePerHour}/h, ${roomMinutes}-min household-only nights; ${pairNames})\n` +
+      `   starting points on these cry mixes: recall ${(100 * start.recall).toFixed(1)} % (${start.found}/${start.cries}) | false ${start.falseEpisodes} in ${start.nonCryHours.toFixed(2)} h = ${start.falsePerHour.toFixed(2)}/h | latency median ${start.latencyMedianSec.toFixed(2)} s\n`,
   );
   for (const night of roomNights) {
     const runs: Array<{ set: Scored; threshold: number; onset: Onset }> = [];
     const points: string[] = [];
-    for (const [half, sets, vendor] of [
-      [calHalf, calibration, pB],
-      [repHalf, report, pA],
-    ] as const) {
-      const exclude = heldOutExclusion(training, half, [halfA, halfB]);
-      const mix = await buildMix({
-        ...DEFAULT_MIX,
-        seed: night,
-        minutes: roomMinutes,
-        exclude,
-        cryFraction: 0,
-      });
-      const windows = await cachedWindowScores(mix.samples, analyzer, config.windows.hopSec, {
-        seed: night,
-        minutes: roomMinutes,
-        excluded: exclude.size,
-        half: `${half}-night`,
-      });
-      const start = {
-        ...params,
-        threshold: vendor.threshold,
-        onsetN: vendor.onsetN,
-        onsetStrong: vendor.onsetStrong,
-      };
-      const cal = calibrateForRoom(
-        [
-          {
-            name: `night ${night}`,
-            durationSec: mix.durationSec,
-            windows: replayWindows(windows, params),
-          },
-        ],
-        start,
-        maxFalsePerHour,
-      );
-      // no point: `babymon calibrate` would write nothing; measure the most conservative point on the grid instead
-      const point = cal.point ?? { threshold: 0.999, onsetStrong: 1 };
-      points.push(
-        `half ${half}: ${cal.before.length} night episodes at ${opName(vendor)} → ${cal.point ? "" : "none within the budget, measured at "}${point.threshold}${point.onsetStrong < 1 ? `, strong ${point.onsetStrong}` : ", strong off"}`,
-      );
-      for (const set of sets)
-        runs.push({
-          set,
-          threshold: point.threshold,
-          onset: { onsetN: vendor.onsetN, onsetStrong: point.onsetStrong },
+    for (const pair of pairs)
+      for (const [half, whole, vendor] of halves) {
+        const exclude = heldOutExclusion(training, half, [halfA, halfB]);
+        const mix = await buildMix({
+          ...DEFAULT_MIX,
+          seed: night,
+          minutes: roomMinutes,
+          exclude,
+          cryFraction: 0,
+          householdPart: pair.night,
         });
-    }
+        const windows = await cachedWindowScores(mix.samples, analyzer, config.windows.hopSec, {
+          seed: night,
+          minutes: roomMinutes,
+          excluded: exclude.size,
+          half: `${half}-night${partName(pair.night)}`,
+        });
+        const cal = calibrateForRoom(
+          [
+            {
+              name: `night ${night}`,
+              durationSec: mix.durationSec,
+              windows: replayWindows(windows, params),
+            },
+          ],
+          { ...params, ...onsetOf(vendor), threshold: vendor.threshold },
+          maxFalsePerHour,
+        );
+        // no point: `babymon calibrate` would write nothing; measure the most conservative point on the grid instead
+        const point = cal.point ?? { threshold: 0.999, onsetStrong: 1 };
+        points.push(
+          `half ${half}${pair.night === undefined ? "" : ` (night part ${pair.night})`}: ${cal.before.length} night episodes at ${opName(vendor)} → ${cal.point ? "" : "none within the budget, measured at "}${point.threshold}${point.onsetStrong < 1 ? `, strong ${point.onsetStrong}` : ", strong off"}`,
+        );
+        for (const set of await testSetsFor(half, whole, pair.test))
+          runs.push({
+            set,
+            threshold: point.threshold,
+            onset: { onsetN: vendor.onsetN, onsetStrong: point.onsetStrong },
+          });
+      }
     const r = pooledAt(runs);
     rows.push({ night, points: points.join("; "), r });
     process.stdout.write(
       `night ${night}: ${points.join("; ")}\n   recall ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | false ${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h = ${r.falsePerHour.toFixed(2)}/h | latency median ${r.latencyMedianSec.toFixed(2)} s p95 ${r.latencyP95Sec.toFixed(2)} s | false by ${JSON.stringify(r.falseByLabel)}\n`,
     );
   }
-  return rows;
+  return { start, rows };
 }
 
 analyzer.dispose();
@@ -385,10 +430,38 @@ if (supports.some((s) => s > 0)) {
   }
 }
 
-/** The model card's table of room calibration (calibrate-episode --room-nights). */
-function roomSection(rows: Awaited<ReturnType<typeof roomCalibrated>>): string {
-  const line = ({ night, points, r }: (typeof rows)[number]) =>
-    `| ${night} | ${points} | ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | ${r.falsePerHour.toFixed(2)} (${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h) | ${r.latencyMedianSec.toFixed(2)} s / ${r.latencyP95Sec.toFixed(2)} s |`;
+type RoomResult = Awaited<ReturnType<typeof roomCalibrated>>;
+/** recall | false episodes per hour | latency, as model-card table cells */
+function figures(r: ReturnType<typeof pooledAt>): string {
+  return `${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | ${r.falsePerHour.toFixed(2)} (${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h) | ${r.latencyMedianSec.toFixed(2)} s / ${r.latencyP95Sec.toFixed(2)} s`;
+}
+
+/** The model card's tables of room calibration (calibrate-episode --room-nights [--room-parts]). */
+function roomSection(room: {
+  whole: RoomResult;
+  parts: { other: RoomResult; same: RoomResult } | null;
+}): string {
+  const { whole, parts } = room;
+  const partsTable = parts
+    ? `
+**Other moments of the same sources** (\`--room-parts\`): every household clip is cut in two halves (2.5 s each;
+halves more than 20 dB below their clip are left out), and each half's cry mixes are built again from either half
+of the clips (same seeds, so twice the cries and hours). The night hears one half of every clip and the cry mixes
+the other half, both ways, pooled: the same cat and the same door at other moments — closer to a real next night
+than the table above. The "same half" columns give the night and the cry mixes the same halves of the clips, for
+comparison on the same shortened clips; the first row is the cross-fitted starting points, before calibration.
+
+| night seed | other half: recall | false episodes / h | latency median / p95 | same half: recall | false episodes / h |
+|---|---|---|---|---|---|
+| none (cross-fitted starting points) | ${figures(parts.other.start)} | ${(100 * parts.same.start.recall).toFixed(1)} % | ${parts.same.start.falsePerHour.toFixed(2)} |
+${parts.other.rows
+  .map((o, i) => {
+    const same = parts.same.rows[i].r;
+    return `| ${o.night} | ${figures(o.r)} | ${(100 * same.recall).toFixed(1)} % (${same.found}/${same.cries}) | ${same.falsePerHour.toFixed(2)} (${same.falseEpisodes}) |`;
+  })
+  .join("\n")}
+`
+    : "";
   return `
 **Room calibration, measured** (\`--room-nights ${roomNights.join(",")}\`). Each half starts from the operating point chosen
 on the other half (cross-fitted row 1 or 2 above), then \`calibrateForRoom\` — what \`babymon calibrate\` runs — sees one
@@ -398,8 +471,8 @@ recordings: a room's sounds recur, but here as the same clips, so this is the be
 
 | night seed | per half: night episodes at the starting point → calibrated | recall | false episodes / h | latency median / p95 |
 |---|---|---|---|---|
-${rows.map(line).join("\n")}
-`;
+${whole.rows.map(({ night, points, r }) => `| ${night} | ${points} | ${figures(r)} |`).join("\n")}
+${partsTable}`;
 }
 
 /** Writes the chosen operating point into the heads' manifest and its section into their model card. */
@@ -411,7 +484,7 @@ function writeOperatingPoint(
     onA: Pooled;
     onB: Pooled;
     crossFitted: ReturnType<typeof pooledAt>;
-    room: Awaited<ReturnType<typeof roomCalibrated>> | null;
+    room: Parameters<typeof roomSection>[0] | null;
   },
 ): void {
   const { threshold, onsetN, onsetStrong } = all;

@@ -48,6 +48,12 @@ export interface MixOptions {
   cryFiles?: string[];
   /** files (relative to ../shared/data) never to use — e.g. everything trained heads were trained on */
   exclude?: ReadonlySet<string>;
+  /**
+   * Use only the first (0) or the second (1) half of every household and laughter clip: two mixes built with
+   * different parts hear the same sources (the same cat, the same door) at different moments, as one room's
+   * nights do. Clips whose part is near-silent (see clipPart) are left out.
+   */
+  householdPart?: 0 | 1;
 }
 
 export const DEFAULT_MIX: MixOptions = {
@@ -91,6 +97,16 @@ function rms(x: Float32Array): number {
 const db = (x: number) => 20 * Math.log10(Math.max(x, 1e-9));
 const gain = (dB: number) => 10 ** (dB / 20);
 
+/**
+ * The first (0) or second (1) half of a clip, or null when that half is more than 20 dB quieter than the whole
+ * clip (ESC-50 pads short sounds with silence; levelling such a half up would only amplify its noise floor).
+ */
+export function clipPart(clip: Float32Array, part: 0 | 1): Float32Array | null {
+  const half = Math.floor(clip.length / 2);
+  const piece = part === 0 ? clip.subarray(0, half) : clip.subarray(half);
+  return db(rms(piece)) < db(rms(clip)) - 20 ? null : piece;
+}
+
 function listWavs(dir: string, exclude?: ReadonlySet<string>): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".wav"))
@@ -133,11 +149,27 @@ export async function buildMix(options: MixOptions): Promise<Mix> {
     .map((d) => d.name)
     .sort();
   const ex = options.exclude;
-  const householdFiles = new Map(
-    classes
-      .map((c) => [c, listWavs(join(householdDir, c), ex)] as const)
-      .filter(([, files]) => files.length > 0),
-  );
+  const part = options.householdPart;
+  /** with `householdPart`, the files whose part is not near-silent, that part loaded in place of the whole clip */
+  const usableParts = async (files: string[]): Promise<string[]> => {
+    if (part === undefined) return files;
+    const kept: string[] = [];
+    for (const f of files) {
+      const piece = clipPart(await load(f), part);
+      if (!piece) {
+        delete inputs[f.slice(SHARED_DATA.length + 1)]; // loaded to look at, not used
+        continue;
+      }
+      cache.set(f, piece);
+      kept.push(f);
+    }
+    return kept;
+  };
+  const householdFiles = new Map<string, string[]>();
+  for (const c of classes) {
+    const files = await usableParts(listWavs(join(householdDir, c), ex));
+    if (files.length > 0) householdFiles.set(c, files);
+  }
   const available = [...householdFiles.keys()];
   const hardNegatives = HARD_NEGATIVES.filter((c) => householdFiles.has(c));
   const cryFiles =
@@ -145,7 +177,7 @@ export async function buildMix(options: MixOptions): Promise<Mix> {
     readdirSync(join(SHARED_DATA, "donateacry"))
       .sort()
       .flatMap((reason) => listWavs(join(SHARED_DATA, "donateacry", reason), ex));
-  const laughFiles = listWavs(join(SHARED_DATA, "laugh"), ex);
+  const laughFiles = await usableParts(listWavs(join(SHARED_DATA, "laugh"), ex));
   if (cryFiles.length === 0 || available.length === 0)
     throw new Error("no cry or household files left to mix");
   const speechFiles = [join(SHARED_EXAMPLES, "speech.wav"), join(SHARED_EXAMPLES, "two_heads.wav")];
