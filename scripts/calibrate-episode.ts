@@ -132,6 +132,19 @@ async function scored(seed: number, half: "a" | "b", householdPart?: Part): Prom
   return { seed, half, mix, windows };
 }
 
+/** The half's cry mixes rebuilt from one part of each household clip, built once per half and part. */
+const partMixes = new Map<string, Scored[]>();
+async function testSetsFor(half: "a" | "b", whole: Scored[], part: Part): Promise<Scored[]> {
+  if (part === undefined) return whole;
+  const key = `${half}${part}`;
+  if (!partMixes.has(key)) {
+    const sets: Scored[] = [];
+    for (const s of whole) sets.push(await scored(s.seed, half, part));
+    partMixes.set(key, sets);
+  }
+  return partMixes.get(key)!;
+}
+
 /** Figures pooled over mixes, each scored at its own threshold (cross-fitting scores each half at the other's). */
 const pooledAt = (runs: Array<{ set: Scored; threshold: number; onset?: Onset }>, yamnetSupport = 0) => {
   let cries = 0;
@@ -186,6 +199,7 @@ const pooled = (sets: Scored[], threshold: number, yamnetSupport = 0, onset = co
   ),
 });
 type Pooled = ReturnType<typeof pooled>;
+const onsetOf = (p: Pooled): Onset => ({ onsetN: p.onsetN, onsetStrong: p.onsetStrong });
 const fmt = (r: Pooled) =>
   `thr ${r.threshold.toFixed(3)} onset ${params.onsetK}/${r.onsetN}${r.onsetStrong < 1 ? ` strong ${r.onsetStrong}` : ""} support ${r.yamnetSupport} | recall ${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | false ${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h = ${r.falsePerHour.toFixed(2)}/h | latency median ${r.latencyMedianSec?.toFixed(2)} s p95 ${r.latencyP95Sec?.toFixed(2)} s`;
 
@@ -261,7 +275,6 @@ if (values["cross-fit"]) {
       `cross-fit: no operating point reaches ≤ ${maxFalsePerHour} false episodes/h on one half\n`,
     );
   } else {
-    const onsetOf = (p: Pooled): Onset => ({ onsetN: p.onsetN, onsetStrong: p.onsetStrong });
     const onB = pooled(report, pA.threshold, 0, onsetOf(pA));
     const onA = pooled(calibration, pB.threshold, 0, onsetOf(pB));
     process.stdout.write(
@@ -320,18 +333,6 @@ async function roomCalibrated(pA: Pooled, pB: Pooled, pairs: Array<{ night: Part
     [calHalf, calibration, pB],
     [repHalf, report, pA],
   ] as const;
-  const testSets = new Map<string, Scored[]>();
-  const testSetsFor = async (half: "a" | "b", whole: Scored[], part: Part) => {
-    if (part === undefined) return whole;
-    const key = `${half}${part}`;
-    if (!testSets.has(key)) {
-      const sets: Scored[] = [];
-      for (const s of whole) sets.push(await scored(s.seed, half, part));
-      testSets.set(key, sets);
-    }
-    return testSets.get(key)!;
-  };
-  const onsetOf = (p: Pooled): Onset => ({ onsetN: p.onsetN, onsetStrong: p.onsetStrong });
   const startRuns: Array<{ set: Scored; threshold: number; onset: Onset }> = [];
   for (const { test } of pairs)
     for (const [half, whole, vendor] of halves)
