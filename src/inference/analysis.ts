@@ -20,7 +20,6 @@ export interface WindowAnalysis extends YamnetOutput {
   reasons: ReasonProbabilities | null;
 }
 
-/** Turns 16 kHz windows of PATCH_WINDOW_SAMPLES samples into analyses (log-mel → YAMNet → heads). */
 /** The operating point trained heads ship in their manifest's `thresholds` (each value optional). */
 export interface HeadsOperatingPoint {
   unsure?: number;
@@ -30,6 +29,7 @@ export interface HeadsOperatingPoint {
   yamnetSupport?: number;
 }
 
+/** Turns 16 kHz windows of PATCH_WINDOW_SAMPLES samples into analyses (log-mel → YAMNet → heads). */
 export interface Analyzer {
   readonly models: ModelVersions;
   readonly backend: string;
