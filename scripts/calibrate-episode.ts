@@ -8,7 +8,7 @@
  *   npx tsx scripts/calibrate-episode.ts [--heads models/babymon-heads] [--calibrate-seeds 1,3] [--report-seeds 4,2]
  *       [--minutes 60] [--max-false-per-hour 1] [--score-source heads|yamnet] [--swap] [--support-grid 0,0.02,…]
  *       [--cross-fit [--write]] [--strong-grid 1,0.999,0.998,0.995] [--onset-n-grid 4,5,6] [--max-latency 2]
- *       [--room-nights 11,12,13,15,16] [--room-minutes 60] [--room-parts]
+ *       [--room-nights 11,12,13,15,16] [--room-minutes 60] [--room-parts] [--room-budgets 0,1]
  *
  * An operating point is a threshold, `detection.onsetN` (onset: `onsetK` of the last `onsetN` windows) and
  * `detection.onsetStrong` (one window at or above it starts an episode at once): for each onsetN on `--onset-n-grid`
@@ -21,7 +21,8 @@
  * together, the one to ship; with `--write` it sets that threshold as `thresholds.episode` in the heads' manifest.json
  * and writes the "Operating point in the daemon" section of their model-card.md (re-run it after every export).
  * `--room-nights` (with `--cross-fit`) measures `babymon calibrate`: see roomCalibrated() below; `--room-parts` adds
- * the measurement where the night and the cry mixes hear different halves of each household clip.
+ * the measurement where the night and the cry mixes hear different halves of each household clip; `--room-budgets`
+ * lists the `babymon calibrate --budget` values to measure (default: its default and `--max-false-per-hour`).
  * `--swap` calibrates on half b and reports on half a (a check of how much the choice depends on the half).
  * Window scores are cached in .cache/ under the same names as scripts/eval-mix.ts. It prints the calibration
  * sweep, the choice, and the report figures at the default and the chosen threshold; it writes nothing else.
@@ -32,7 +33,7 @@ import { parseArgs } from "node:util";
 import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { loadConfig } from "../src/config/load.js";
 import { type EpisodeParams, resolveDetection } from "../src/detection/episodes.js";
-import { calibrateForRoom } from "../src/detection/room-calibration.js";
+import { calibrateForRoom, DEFAULT_ROOM_BUDGET_PER_HOUR } from "../src/detection/room-calibration.js";
 import { heldOutExclusion, heldOutHalves } from "../src/dev/heldout-split.js";
 import { buildMix, DEFAULT_MIX, type Mix } from "../src/dev/mix.js";
 import {
@@ -64,6 +65,7 @@ const { values } = parseArgs({
     "room-nights": { type: "string", default: "" },
     "room-minutes": { type: "string", default: "60" },
     "room-parts": { type: "boolean", default: false },
+    "room-budgets": { type: "string" },
   },
 });
 const source = values["score-source"];
@@ -81,6 +83,11 @@ if (onsetNs.some((n) => !Number.isInteger(n) || n < 1 || n > 20))
 const maxLatencySec = Number(values["max-latency"]);
 const roomNights = values["room-nights"] ? seeds(values["room-nights"]) : [];
 const roomMinutes = Number(values["room-minutes"]);
+const roomBudgets = values["room-budgets"]
+  ? values["room-budgets"].split(",").map(Number)
+  : [...new Set([DEFAULT_ROOM_BUDGET_PER_HOUR, maxFalsePerHour])];
+if (roomBudgets.some((b) => !(b >= 0)))
+  throw new Error(`Expected \`--room-budgets\` to list numbers ≥ 0, got ${values["room-budgets"]}`);
 const headsDir = resolve(values.heads);
 const manifest = JSON.parse(readFileSync(join(headsDir, "manifest.json"), "utf8")) as {
   training: { files: Array<{ file: string }> };
@@ -295,24 +302,35 @@ if (values["cross-fit"]) {
         ? "no operating point reaches the budget on both halves together\n"
         : `chosen on both halves together (to ship): ${opName(all)}; there: ${fmt(all)}\n`,
     );
-    const room =
-      roomNights.length === 0
-        ? null
-        : {
-            whole: await roomCalibrated(pA, pB, [{ night: undefined, test: undefined }]),
-            parts: values["room-parts"]
-              ? {
-                  other: await roomCalibrated(pA, pB, [
+    const room: RoomTables[] = [];
+    if (roomNights.length > 0)
+      for (const budget of roomBudgets)
+        room.push({
+          budget,
+          whole: await roomCalibrated(pA, pB, [{ night: undefined, test: undefined }], budget),
+          parts: values["room-parts"]
+            ? {
+                other: await roomCalibrated(
+                  pA,
+                  pB,
+                  [
                     { night: 0, test: 1 },
                     { night: 1, test: 0 },
-                  ]),
-                  same: await roomCalibrated(pA, pB, [
+                  ],
+                  budget,
+                ),
+                same: await roomCalibrated(
+                  pA,
+                  pB,
+                  [
                     { night: 0, test: 0 },
                     { night: 1, test: 1 },
-                  ]),
-                }
-              : null,
-          };
+                  ],
+                  budget,
+                ),
+              }
+            : null,
+        });
     if (values.write && all !== undefined && source === "heads") {
       writeOperatingPoint(all, { pA, pB, onA, onB, crossFitted: c, room });
     }
@@ -325,9 +343,14 @@ if (values["cross-fit"]) {
  * `--room-nights` (the half's own household recordings, placed and levelled anew, no crying) raises it with
  * calibrateForRoom; the result is measured on the half's cry mixes. Figures pooled over both halves, per night.
  * `pairs` says which part of each household clip the night and the cry mixes hear (whole clips: one pair, both
- * undefined); several pairs are pooled. `start` is the cross-fitted starting point on the same cry mixes.
+ * undefined); several pairs are pooled. `budget` is `babymon calibrate --budget`. `start` is the cross-fitted starting point on the same cry mixes.
  */
-async function roomCalibrated(pA: Pooled, pB: Pooled, pairs: Array<{ night: Part; test: Part }>) {
+async function roomCalibrated(
+  pA: Pooled,
+  pB: Pooled,
+  pairs: Array<{ night: Part; test: Part }>,
+  budget: number,
+) {
   const rows: Array<{ night: number; points: string; r: ReturnType<typeof pooledAt> }> = [];
   const halves = [
     [calHalf, calibration, pB],
@@ -343,7 +366,7 @@ async function roomCalibrated(pA: Pooled, pB: Pooled, pairs: Array<{ night: Part
     .map((p) => (p.night === undefined ? "whole clips" : `night part ${p.night}, cry mixes part ${p.test}`))
     .join(" + ");
   process.stdout.write(
-    `-- room calibration (budget ${maxFalsePerHour}/h, ${roomMinutes}-min household-only nights; ${pairNames})\n` +
+    `-- room calibration (budget ${budget}/h, ${roomMinutes}-min household-only nights; ${pairNames})\n` +
       `   starting points on these cry mixes: recall ${(100 * start.recall).toFixed(1)} % (${start.found}/${start.cries}) | false ${start.falseEpisodes} in ${start.nonCryHours.toFixed(2)} h = ${start.falsePerHour.toFixed(2)}/h | latency median ${start.latencyMedianSec.toFixed(2)} s\n`,
   );
   for (const night of roomNights) {
@@ -375,7 +398,7 @@ async function roomCalibrated(pA: Pooled, pB: Pooled, pairs: Array<{ night: Part
             },
           ],
           { ...params, ...onsetOf(vendor), threshold: vendor.threshold },
-          maxFalsePerHour,
+          budget,
         );
         // no point: `babymon calibrate` would write nothing; measure the most conservative point on the grid instead
         const point = cal.point ?? { threshold: 0.999, onsetStrong: 1 };
@@ -437,20 +460,26 @@ function figures(r: ReturnType<typeof pooledAt>): string {
   return `${(100 * r.recall).toFixed(1)} % (${r.found}/${r.cries}) | ${r.falsePerHour.toFixed(2)} (${r.falseEpisodes} in ${r.nonCryHours.toFixed(2)} h) | ${r.latencyMedianSec.toFixed(2)} s / ${r.latencyP95Sec.toFixed(2)} s`;
 }
 
-/** The model card's tables of room calibration (calibrate-episode --room-nights [--room-parts]). */
-function roomSection(room: {
+/** One `babymon calibrate --budget` measured: whole clips, and (`--room-parts`) other and same halves of the clips. */
+interface RoomTables {
+  budget: number;
   whole: RoomResult;
   parts: { other: RoomResult; same: RoomResult } | null;
-}): string {
-  const { whole, parts } = room;
-  const partsTable = parts
-    ? `
-**Other moments of the same sources** (\`--room-parts\`): every household clip is cut in two halves (2.5 s each;
-halves more than 20 dB below their clip are left out), and each half's cry mixes are built again from either half
-of the clips (same seeds, so twice the cries and hours). The night hears one half of every clip and the cry mixes
-the other half, both ways, pooled: the same cat and the same door at other moments — closer to a real next night
-than the table above. The "same half" columns give the night and the cry mixes the same halves of the clips, for
-comparison on the same shortened clips; the first row is the cross-fitted starting points, before calibration.
+}
+
+/** How a budget reads in the model card (a hoisted function: writeOperatingPoint runs before this line is reached). */
+function budgetName(budget: number): string {
+  const what =
+    budget === 0 ? "the night must raise no episode" : `at most ${budget} episode per hour of the night`;
+  return `\`--budget ${budget}\` (${budget === DEFAULT_ROOM_BUDGET_PER_HOUR ? "the default: " : ""}${what})`;
+}
+
+/** The model card's tables of room calibration (calibrate-episode --room-nights [--room-parts]), one set per budget. */
+function roomSection(rooms: RoomTables[]): string {
+  const tables = rooms.map(({ budget, whole, parts }) => {
+    const partsTable = parts
+      ? `
+Other moments of the same sources, ${budgetName(budget)}:
 
 | night seed | other half: recall | false episodes / h | latency median / p95 | same half: recall | false episodes / h |
 |---|---|---|---|---|---|
@@ -462,18 +491,32 @@ ${parts.other.rows
   })
   .join("\n")}
 `
-    : "";
-  return `
-**Room calibration, measured** (\`--room-nights ${roomNights.join(",")}\`). Each half starts from the operating point chosen
-on the other half (cross-fitted row 1 or 2 above), then \`calibrateForRoom\` — what \`babymon calibrate\` runs — sees one
-${roomMinutes}-min household-only night built from that half's own household recordings (new placement and levels, no
-crying), and the raised point is measured on the half's cry mixes; both halves pooled. The night and the mixes share
-recordings: a room's sounds recur, but here as the same clips, so this is the best case of a real next night.
+      : "";
+    return `
+Whole clips, ${budgetName(budget)}:
 
 | night seed | per half: night episodes at the starting point → calibrated | recall | false episodes / h | latency median / p95 |
 |---|---|---|---|---|
 ${whole.rows.map(({ night, points, r }) => `| ${night} | ${points} | ${figures(r)} |`).join("\n")}
 ${partsTable}`;
+  });
+  return `
+**Room calibration, measured** (\`--room-nights ${roomNights.join(",")}\`). Each half starts from the operating point chosen
+on the other half (cross-fitted row 1 or 2 above), then \`calibrateForRoom\` — what \`babymon calibrate\` runs — sees one
+${roomMinutes}-min household-only night built from that half's own household recordings (new placement and levels, no
+crying), and the raised point is measured on the half's cry mixes; both halves pooled. In the "whole clips" tables the
+night and the mixes share recordings: a room's sounds recur, but here as the very same clips, the best case of a real
+next night.${
+    rooms.some((r) => r.parts)
+      ? ` In the "other moments" tables (\`--room-parts\`) every household clip is cut in two halves
+(2.5 s each; halves more than 20 dB below their clip are left out), and each half's cry mixes are built again from
+either half of the clips (same seeds, so twice the cries and hours). The night hears one half of every clip and the
+cry mixes the other half, both ways, pooled: the same cat and the same door at other moments — closer to a real next
+night. Their "same half" columns give the night and the cry mixes the same halves of the clips, for comparison on the
+same shortened clips; their first row is the cross-fitted starting points, before calibration.`
+      : ""
+  }
+${tables.join("")}`;
 }
 
 /** Writes the chosen operating point into the heads' manifest and its section into their model card. */
@@ -485,7 +528,7 @@ function writeOperatingPoint(
     onA: Pooled;
     onB: Pooled;
     crossFitted: ReturnType<typeof pooledAt>;
-    room: Parameters<typeof roomSection>[0] | null;
+    room: RoomTables[];
   },
 ): void {
   const { threshold, onsetN, onsetStrong } = all;
@@ -531,8 +574,9 @@ Recall by SNR there: ${JSON.stringify(r.onB.bySnr)}.
 **The goal (no episode on household-only stretches) is not met on unseen household sources**: which sounds the
 heads take for crying depends on which recordings of sheep, creaking doors or roosters they have heard, so a
 threshold that is quiet on one half alarms on the other. \`babymon calibrate\` on a recording of the owner's room
-without crying raises the threshold until that room stays within ${maxFalsePerHour} false episode per hour.
-${r.room ? roomSection(r.room) : ""}`;
+without crying raises the threshold until a recording of that room raises no episode (its default budget; the
+budget is \`--budget\`).
+${r.room.length > 0 ? roomSection(r.room) : ""}`;
   const cardFile = join(headsDir, "model-card.md");
   const card = readFileSync(cardFile, "utf8");
   const start = card.indexOf("## Operating point in the daemon");

@@ -53,8 +53,9 @@ describe("babymon calibrate", () => {
     const falseAlarms = episodes(before.stdout).length;
     assert.ok(falseAlarms > 0, "the recording raises episodes at threshold 0.3");
 
-    const r = babymon(["calibrate", night, "--config", config, "--budget", "0", "--write"]);
+    const r = babymon(["calibrate", night, "--config", config, "--write"]);
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /budget 0 per hour → at most 0 episode\(s\)/, "the default budget: no episode");
     assert.match(r.stdout, new RegExp(`now \\(threshold 0\\.3, .*\\): ${falseAlarms} episode\\(s\\)`));
     assert.match(r.stdout, /calibrated \(threshold 0\.\d+, .*\): 0 episode\(s\)/);
     assert.match(r.stdout, /wrote detection\.threshold and detection\.onsetStrong to /);
@@ -75,7 +76,7 @@ describe("babymon calibrate", () => {
       "no episode on the same recording with the written config",
     );
 
-    const again = babymon(["calibrate", night, "--config", config, "--budget", "0"]);
+    const again = babymon(["calibrate", night, "--config", config]);
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /nothing to change/);
   });

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from "../../config/load.js";
 import type { ResolvedDetection } from "../../detection/episodes.js";
 import {
   calibrateForRoom,
+  DEFAULT_ROOM_BUDGET_PER_HOUR,
   type ReplayedEpisode,
   type RoomOperatingPoint,
   type RoomRecording,
@@ -52,10 +53,14 @@ export function register(program: Command): void {
     program
       .command("calibrate")
       .description(
-        "adapt the cry threshold to your room: replay recordings of it without crying and raise the threshold until they raise at most --budget episodes per hour",
+        "adapt the cry threshold to your room: replay recordings of it without crying and raise the threshold until they raise at most --budget episodes per hour (default: none)",
       )
       .argument("<files...>", "recordings of the room with no crying in them (WAV, or anything ffmpeg reads)")
-      .option("--budget <per-hour>", "false episodes per hour of recording to allow", "1")
+      .option(
+        "--budget <per-hour>",
+        "false episodes per hour of recording to allow (⌊budget × hours⌋ in all)",
+        String(DEFAULT_ROOM_BUDGET_PER_HOUR),
+      )
       .option("--write", "write detection.threshold and detection.onsetStrong into the --config file"),
   ).action(async (files: string[], opts: { config?: string; budget: string; write?: boolean }) => {
     const budget = Number(opts.budget);
