@@ -343,7 +343,8 @@ if (values["cross-fit"]) {
  * `--room-nights` (the half's own household recordings, placed and levelled anew, no crying) raises it with
  * calibrateForRoom; the result is measured on the half's cry mixes. Figures pooled over both halves, per night.
  * `pairs` says which part of each household clip the night and the cry mixes hear (whole clips: one pair, both
- * undefined); several pairs are pooled. `budget` is `babymon calibrate --budget`. `start` is the cross-fitted starting point on the same cry mixes.
+ * undefined); several pairs are pooled. `budget` is `babymon calibrate --budget`. `start` is the cross-fitted
+ * starting point on the same cry mixes.
  */
 async function roomCalibrated(
   pA: Pooled,
@@ -574,8 +575,8 @@ Recall by SNR there: ${JSON.stringify(r.onB.bySnr)}.
 **The goal (no episode on household-only stretches) is not met on unseen household sources**: which sounds the
 heads take for crying depends on which recordings of sheep, creaking doors or roosters they have heard, so a
 threshold that is quiet on one half alarms on the other. \`babymon calibrate\` on a recording of the owner's room
-without crying raises the threshold until a recording of that room raises no episode (its default budget; the
-budget is \`--budget\`).
+without crying raises the threshold until that recording raises no episode (by default; \`--budget\` can allow some
+per hour).
 ${r.room.length > 0 ? roomSection(r.room) : ""}`;
   const cardFile = join(headsDir, "model-card.md");
   const card = readFileSync(cardFile, "utf8");
