@@ -33,7 +33,11 @@ import { parseArgs } from "node:util";
 import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { loadConfig } from "../src/config/load.js";
 import { type EpisodeParams, resolveDetection } from "../src/detection/episodes.js";
-import { calibrateForRoom, DEFAULT_ROOM_BUDGET_PER_HOUR } from "../src/detection/room-calibration.js";
+import {
+  calibrateForRoom,
+  DEFAULT_ROOM_BUDGET_PER_HOUR,
+  type RoomRecording,
+} from "../src/detection/room-calibration.js";
 import { heldOutExclusion, heldOutHalves } from "../src/dev/heldout-split.js";
 import { buildMix, DEFAULT_MIX, type Mix } from "../src/dev/mix.js";
 import {
@@ -138,6 +142,21 @@ async function scored(seed: number, half: "a" | "b", householdPart?: Part): Prom
   });
   return { seed, half, mix, windows };
 }
+
+/** Which part of each household clip a room night and the cry mixes hear; several pairs are pooled. */
+type PartPairs = ReadonlyArray<{ night: Part; test: Part }>;
+const WHOLE_CLIPS: PartPairs = [{ night: undefined, test: undefined }];
+const OTHER_PARTS: PartPairs = [
+  { night: 0, test: 1 },
+  { night: 1, test: 0 },
+];
+const SAME_PARTS: PartPairs = [
+  { night: 0, test: 0 },
+  { night: 1, test: 1 },
+];
+
+/** roomNight()'s nights, shared by every budget and pairing (declared here: the top-level await path uses it). */
+const nightRecordings = new Map<string, RoomRecording>();
 
 /** The half's cry mixes rebuilt from one part of each household clip, built once per half and part. */
 const partMixes = new Map<string, Scored[]>();
@@ -304,37 +323,48 @@ if (values["cross-fit"]) {
     );
     const room: RoomTables[] = [];
     if (roomNights.length > 0)
-      for (const budget of roomBudgets)
+      for (const budget of roomBudgets) {
+        const measure = (pairs: PartPairs) => roomCalibrated(pA, pB, pairs, budget);
         room.push({
           budget,
-          whole: await roomCalibrated(pA, pB, [{ night: undefined, test: undefined }], budget),
+          whole: await measure(WHOLE_CLIPS),
           parts: values["room-parts"]
-            ? {
-                other: await roomCalibrated(
-                  pA,
-                  pB,
-                  [
-                    { night: 0, test: 1 },
-                    { night: 1, test: 0 },
-                  ],
-                  budget,
-                ),
-                same: await roomCalibrated(
-                  pA,
-                  pB,
-                  [
-                    { night: 0, test: 0 },
-                    { night: 1, test: 1 },
-                  ],
-                  budget,
-                ),
-              }
+            ? { other: await measure(OTHER_PARTS), same: await measure(SAME_PARTS) }
             : null,
         });
+      }
     if (values.write && all !== undefined && source === "heads") {
       writeOperatingPoint(all, { pA, pB, onA, onB, crossFitted: c, room });
     }
   }
+}
+
+/** A household-only night of the half's own recordings as `babymon calibrate` replays it, built once (nightRecordings). */
+async function roomNight(night: number, half: "a" | "b", part: Part): Promise<RoomRecording> {
+  const key = `${night}${half}${partName(part)}`;
+  if (!nightRecordings.has(key)) {
+    const exclude = heldOutExclusion(training, half, [halfA, halfB]);
+    const { samples, durationSec } = await buildMix({
+      ...DEFAULT_MIX,
+      seed: night,
+      minutes: roomMinutes,
+      exclude,
+      cryFraction: 0,
+      householdPart: part,
+    });
+    const windows = await cachedWindowScores(samples, analyzer, config.windows.hopSec, {
+      seed: night,
+      minutes: roomMinutes,
+      excluded: exclude.size,
+      half: `${half}-night${partName(part)}`,
+    });
+    nightRecordings.set(key, {
+      name: `night ${night}`,
+      durationSec,
+      windows: replayWindows(windows, params),
+    });
+  }
+  return nightRecordings.get(key)!;
 }
 
 /**
@@ -346,12 +376,7 @@ if (values["cross-fit"]) {
  * undefined); several pairs are pooled. `budget` is `babymon calibrate --budget`. `start` is the cross-fitted
  * starting point on the same cry mixes.
  */
-async function roomCalibrated(
-  pA: Pooled,
-  pB: Pooled,
-  pairs: Array<{ night: Part; test: Part }>,
-  budget: number,
-) {
+async function roomCalibrated(pA: Pooled, pB: Pooled, pairs: PartPairs, budget: number) {
   const rows: Array<{ night: number; points: string; r: ReturnType<typeof pooledAt> }> = [];
   const halves = [
     [calHalf, calibration, pB],
@@ -375,29 +400,8 @@ async function roomCalibrated(
     const points: string[] = [];
     for (const pair of pairs)
       for (const [half, whole, vendor] of halves) {
-        const exclude = heldOutExclusion(training, half, [halfA, halfB]);
-        const mix = await buildMix({
-          ...DEFAULT_MIX,
-          seed: night,
-          minutes: roomMinutes,
-          exclude,
-          cryFraction: 0,
-          householdPart: pair.night,
-        });
-        const windows = await cachedWindowScores(mix.samples, analyzer, config.windows.hopSec, {
-          seed: night,
-          minutes: roomMinutes,
-          excluded: exclude.size,
-          half: `${half}-night${partName(pair.night)}`,
-        });
         const cal = calibrateForRoom(
-          [
-            {
-              name: `night ${night}`,
-              durationSec: mix.durationSec,
-              windows: replayWindows(windows, params),
-            },
-          ],
+          [await roomNight(night, half, pair.night)],
           { ...params, ...onsetOf(vendor), threshold: vendor.threshold },
           budget,
         );
