@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.js";
 import type { ResolvedDetection } from "../detection/episodes.js";
 import { ListeningPipeline } from "../detection/pipeline.js";
 import type { BabymonEvent } from "../events.js";
-import type { Analyzer } from "../inference/analysis.js";
+import type { Analyzer } from "../inference/types.js";
 import type { Logger } from "../logging.js";
 
 /**

@@ -8,7 +8,7 @@ import type {
   ModelVersions,
   ReasonProbabilities,
 } from "../events.js";
-import type { Analyzer } from "../inference/analysis.js";
+import type { Analyzer } from "../inference/types.js";
 import type { Logger } from "../logging.js";
 import { EpisodeTracker, type ResolvedDetection } from "./episodes.js";
 import { windowCry } from "./veto.js";

@@ -1,4 +1,4 @@
-import type { WindowAnalysis } from "../inference/analysis.js";
+import type { WindowAnalysis } from "../inference/types.js";
 
 /** AudioSet classes of laughter: Laughter, Baby laughter, Giggle, Snicker, Belly laugh, "Chuckle, chortle". */
 export const LAUGHTER_CLASSES = [13, 14, 15, 16, 17, 18] as const;

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { z } from "zod";
 import { REASONS, type ReasonProbabilities } from "../events.js";
-import type { YamnetOutput } from "./analysis.js";
+import type { HeadPrediction, YamnetOutput } from "./types.js";
 import "./head-layers.js";
 
 /**
@@ -90,11 +90,6 @@ export class HeadsModelError extends Error {
   ) {
     super(`Cannot use the heads in ${dir}: ${problem}`);
   }
-}
-
-export interface HeadPrediction {
-  cry: number;
-  reasons: ReasonProbabilities;
 }
 
 export interface HeadLogits {
