@@ -1,13 +1,5 @@
 import { type EpisodeParams, EpisodeTracker } from "./episodes.js";
-
-/** One analysed window of a recording, as the pipeline scored it (cry after the laughter veto; 0 when gated). */
-export interface ReplayWindow {
-  startSec: number;
-  endSec: number;
-  cry: number;
-  yamnetCry: number;
-  levelDbfs: number;
-}
+import type { ReplayWindow } from "./window-types.js";
 
 export interface ReplayedEpisode {
   startSec: number;

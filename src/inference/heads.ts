@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { z } from "zod";
-import { REASONS, type ReasonProbabilities } from "../events.js";
+import { REASONS, reasonProbabilities } from "../events.js";
 import type { HeadPrediction, YamnetOutput } from "./types.js";
 import "./head-layers.js";
 
@@ -293,7 +293,7 @@ export class Heads {
     const k = REASONS.length;
     return outputs.map((_, i) => ({
       cry: cry[i],
-      reasons: Object.fromEntries(REASONS.map((r, j) => [r, reasons[i * k + j]])) as ReasonProbabilities,
+      reasons: reasonProbabilities((_, j) => reasons[i * k + j]),
     }));
   }
 

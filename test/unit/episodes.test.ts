@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type EpisodeParams, EpisodeTracker, type ScoredWindow } from "../../src/detection/episodes.js";
+import { type EpisodeParams, EpisodeTracker } from "../../src/detection/episodes.js";
+import type { ScoredWindow } from "../../src/detection/window-types.js";
 import type { BabymonEvent, ReasonProbabilities } from "../../src/events.js";
 
 const HOP = 0.48;
