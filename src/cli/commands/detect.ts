@@ -3,7 +3,7 @@ import { detectionForModels, loadAnalyzer } from "../../app.js";
 import type { BabymonEvent } from "../../events.js";
 import { createLogger } from "../../logging.js";
 import { loadConfigOrExit, withConfigOption } from "../config-options.js";
-import { runFilePipeline } from "../file-pipeline.js";
+import { replayFile } from "../file-replay.js";
 
 /** One `detect --jsonl` line per episode (see README "detect --jsonl schema"). */
 export interface EpisodeLine {
@@ -115,7 +115,7 @@ export function register(program: Command): void {
       const detection = detectionForModels(config.detection, origins, analyzer);
       const t0 = performance.now();
       try {
-        await runFilePipeline({
+        await replayFile({
           file,
           config,
           analyzer,

@@ -4,7 +4,7 @@ import pino from "pino";
 import type { AudioSource, SourceHandlers } from "../../src/audio/sources/source.js";
 import { loadConfig } from "../../src/config/load.js";
 import { resolveDetection } from "../../src/detection/episodes.js";
-import { ListeningPipeline } from "../../src/detection/pipeline.js";
+import { ListeningPipeline } from "../../src/detection/listening-pipeline.js";
 import type { BabymonEvent, CaptureStatus } from "../../src/events.js";
 import type { Analyzer, WindowAnalysis } from "../../src/inference/types.js";
 

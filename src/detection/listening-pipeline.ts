@@ -9,7 +9,7 @@ import { vetoedScores } from "./veto.js";
 import type { AudioWindow } from "./window-types.js";
 import { VolumeGate, WindowCutter } from "./windows.js";
 
-export interface PipelineOptions {
+export interface ListeningPipelineOptions {
   windows: WindowsConfig;
   inference: Pick<InferenceConfig, "maxQueuedWindows" | "maxBatch">;
   detection: ResolvedDetection;
@@ -68,7 +68,7 @@ export class ListeningPipeline {
   readonly finished: Promise<void>;
   private resolveFinished!: () => void;
 
-  constructor(private readonly o: PipelineOptions) {
+  constructor(private readonly o: ListeningPipelineOptions) {
     this.cutter = new WindowCutter(o.windows.hopSec);
     this.gate = new VolumeGate(o.windows.gate);
     this.tracker = new EpisodeTracker(o.detection, o.analyzer?.models ?? NO_MODELS, o.newEpisodeId);
