@@ -33,15 +33,18 @@ export interface EpisodeInfo {
   models: ModelVersions;
 }
 
+/** An episode at its end (`episode_end`). */
+export interface EndedEpisodeInfo extends EpisodeInfo {
+  endMs: number;
+  endSec: number;
+  durationSec: number;
+}
+
 export type BabymonEvent =
   | { type: "episode_start"; at: number; episode: EpisodeInfo }
   /** provisional reason, emitted once ~5 s into an episode */
   | { type: "episode_update"; at: number; episode: EpisodeInfo }
-  | {
-      type: "episode_end";
-      at: number;
-      episode: EpisodeInfo & { endMs: number; endSec: number; durationSec: number };
-    }
+  | { type: "episode_end"; at: number; episode: EndedEpisodeInfo }
   | {
       type: "window";
       at: number;
