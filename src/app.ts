@@ -8,11 +8,11 @@ import { type DetectionControl, PersistentDetectionControl } from "./control/det
 import { FaultBoard } from "./control/faults.js";
 import { ClipRecorder } from "./detection/clips.js";
 import { type ResolvedDetection, resolveDetection } from "./detection/episodes.js";
-import { ListeningPipeline } from "./detection/pipeline.js";
+import { ListeningPipeline } from "./detection/listening-pipeline.js";
 import { PATCH_WINDOW_SAMPLES } from "./dsp/frontend-params.js";
 import type { BabymonEvent, HealthSnapshot } from "./events.js";
-import type { Analyzer } from "./inference/analysis.js";
 import { createAnalyzer, findHeadsDirs } from "./inference/analyzer.js";
+import type { Analyzer } from "./inference/types.js";
 import type { Logger } from "./logging.js";
 import { systemdWatchdogFactory } from "./service/systemd-notify.js";
 import { gpioSinkFactory } from "./sinks/gpio/factory.js";

@@ -5,7 +5,13 @@
 export const REASONS = ["hungry", "belly_pain", "burping", "discomfort", "tired"] as const;
 export type Reason = (typeof REASONS)[number];
 export type ReasonOrUnsure = Reason | "unsure";
+/** The one representation of reason probabilities, from the heads to the sinks; keys in REASONS order. */
 export type ReasonProbabilities = Record<Reason, number>;
+
+/** Reason probabilities with `value(reason, index in REASONS)` for each reason, keys in REASONS order. */
+export function reasonProbabilities(value: (reason: Reason, index: number) => number): ReasonProbabilities {
+  return Object.fromEntries(REASONS.map((r, i) => [r, value(r, i)])) as ReasonProbabilities;
+}
 
 export interface ModelVersions {
   /** sha256 of the YAMNet TFLite source the TF.js model was built from. */
@@ -27,15 +33,18 @@ export interface EpisodeInfo {
   models: ModelVersions;
 }
 
+/** An episode at its end (`episode_end`). */
+export interface EndedEpisodeInfo extends EpisodeInfo {
+  endMs: number;
+  endSec: number;
+  durationSec: number;
+}
+
 export type BabymonEvent =
   | { type: "episode_start"; at: number; episode: EpisodeInfo }
   /** provisional reason, emitted once ~5 s into an episode */
   | { type: "episode_update"; at: number; episode: EpisodeInfo }
-  | {
-      type: "episode_end";
-      at: number;
-      episode: EpisodeInfo & { endMs: number; endSec: number; durationSec: number };
-    }
+  | { type: "episode_end"; at: number; episode: EndedEpisodeInfo }
   | {
       type: "window";
       at: number;

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { YamnetOutput } from "../inference/analysis.js";
 import { selectBackend } from "../inference/backend.js";
 import { loadHeads } from "../inference/heads.js";
+import type { YamnetOutput } from "../inference/types.js";
 import { readManifest } from "../inference/yamnet-store.js";
 import { PROJECT_ROOT } from "../version.js";
 

@@ -8,7 +8,9 @@ import {
   type Reason,
   type ReasonOrUnsure,
   type ReasonProbabilities,
+  reasonProbabilities,
 } from "../events.js";
+import type { ScoredWindow } from "./window-types.js";
 
 /** Detection settings with the per-score defaults filled in (see `resolveDetection`). */
 export type ResolvedDetection = Omit<DetectionConfig, "threshold" | "onsetStrong" | "yamnetSupport"> & {
@@ -37,20 +39,6 @@ export function resolveDetection(detection: DetectionConfig, score: "yamnet" | "
   };
 }
 
-/** One analysed window as the episode logic sees it. */
-export interface ScoredWindow {
-  /** seconds from the start of the input */
-  startSec: number;
-  endSec: number;
-  /** wall clock (epoch ms) of the window's end: now for live audio, the replay's clock for files */
-  atMs: number;
-  cry: number;
-  /** YAMNet's own cry score (for `yamnetSupport`); absent = not known, counts as support */
-  yamnetCry?: number;
-  reasons: ReasonProbabilities | null;
-  levelDbfs: number;
-}
-
 interface OpenEpisode {
   id: string;
   startSec: number;
@@ -59,7 +47,8 @@ interface OpenEpisode {
   lastCrySec: number;
   peak: number;
   levelDbfs: number;
-  reasonSums: number[] | null;
+  /** sums over the crying windows with reasons */
+  reasonSums: ReasonProbabilities | null;
   reasonWindows: number;
   reported: boolean;
   provisionalSent: boolean;
@@ -72,11 +61,13 @@ export interface ReasonSummary {
 }
 
 /** Averaged reason probabilities → the reason, or "unsure" when the best is below `unsureBelow`. */
-export function summariseReasons(sums: number[] | null, count: number, unsureBelow: number): ReasonSummary {
+export function summariseReasons(
+  sums: ReasonProbabilities | null,
+  count: number,
+  unsureBelow: number,
+): ReasonSummary {
   if (!sums || count === 0) return { reason: "unsure", confidence: 0, probabilities: null };
-  const probabilities = Object.fromEntries(
-    REASONS.map((r, i) => [r, sums[i] / count]),
-  ) as ReasonProbabilities;
+  const probabilities = reasonProbabilities((r) => sums[r] / count);
   let best: Reason = REASONS[0];
   for (const r of REASONS) if (probabilities[r] > probabilities[best]) best = r;
   const confidence = probabilities[best];
@@ -204,10 +195,8 @@ export class EpisodeTracker {
     ep.peak = Math.max(ep.peak, w.cry);
     ep.levelDbfs = Math.max(ep.levelDbfs, w.levelDbfs);
     if (w.reasons) {
-      ep.reasonSums ??= REASONS.map(() => 0);
-      REASONS.forEach((r, i) => {
-        ep.reasonSums![i] += w.reasons![r];
-      });
+      ep.reasonSums ??= reasonProbabilities(() => 0);
+      for (const r of REASONS) ep.reasonSums[r] += w.reasons[r];
       ep.reasonWindows++;
     }
   }

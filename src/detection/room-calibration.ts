@@ -1,13 +1,6 @@
+import { EpisodeEnds } from "./episode-ends.js";
 import { type EpisodeParams, EpisodeTracker } from "./episodes.js";
-
-/** One analysed window of a recording, as the pipeline scored it (cry after the laughter veto; 0 when gated). */
-export interface ReplayWindow {
-  startSec: number;
-  endSec: number;
-  cry: number;
-  yamnetCry: number;
-  levelDbfs: number;
-}
+import type { ReplayWindow } from "./window-types.js";
 
 export interface ReplayedEpisode {
   startSec: number;
@@ -30,14 +23,14 @@ export const EPISODE_THRESHOLD_GRID: readonly number[] = [
 export function replayEpisodes(windows: readonly ReplayWindow[], params: EpisodeParams): ReplayedEpisode[] {
   let n = 0;
   const tracker = new EpisodeTracker(params, { yamnet: "replay", heads: null }, () => String(++n));
-  const detected = new Map<string, number>();
+  const ends = new EpisodeEnds();
   const out: ReplayedEpisode[] = [];
   const take = (events: ReturnType<EpisodeTracker["push"]>) => {
     for (const e of events) {
-      if (e.type === "episode_start") detected.set(e.episode.id, e.at / 1000);
-      if (e.type === "episode_end") {
-        const { id, startSec, endSec, peak } = e.episode;
-        out.push({ startSec, endSec, detectedSec: detected.get(id) ?? startSec, peak });
+      const ended = ends.follow(e);
+      if (ended) {
+        const { startSec, endSec, peak } = ended.episode;
+        out.push({ startSec, endSec, detectedSec: ended.detectedSec, peak });
       }
     }
   };

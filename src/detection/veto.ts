@@ -1,4 +1,4 @@
-import type { WindowAnalysis } from "../inference/analysis.js";
+import type { WindowAnalysis, WindowScores } from "../inference/types.js";
 
 /** AudioSet classes of laughter: Laughter, Baby laughter, Giggle, Snicker, Belly laugh, "Chuckle, chortle". */
 export const LAUGHTER_CLASSES = [13, 14, 15, 16, 17, 18] as const;
@@ -18,6 +18,11 @@ export function effectiveCry(cry: number, yamnetCry: number, laughter: number, v
   return veto < 1 && laughter > Math.max(veto, yamnetCry) ? 0 : cry;
 }
 
-export function windowCry(a: WindowAnalysis, veto: number): number {
-  return effectiveCry(a.cry, a.yamnetCry, laughterScore(a.scores), veto);
+/** An analysis's scores as the episode logic reads them: its cry after the laughter veto. */
+export function vetoedScores(a: WindowAnalysis, veto: number): WindowScores {
+  return {
+    cry: effectiveCry(a.cry, a.yamnetCry, laughterScore(a.scores), veto),
+    yamnetCry: a.yamnetCry,
+    reasons: a.reasons,
+  };
 }

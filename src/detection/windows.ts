@@ -1,20 +1,11 @@
 import { SampleRingBuffer } from "../audio/ring-buffer.js";
 import type { WindowsConfig } from "../config/schema.js";
 import { PATCH_WINDOW_SAMPLES, YAMNET_FRONTEND } from "../dsp/frontend-params.js";
+import type { AudioWindow } from "./window-types.js";
 
 const RATE = YAMNET_FRONTEND.sampleRate;
 export const WINDOW_SEC = PATCH_WINDOW_SAMPLES / RATE;
 export const SILENCE_DBFS = -120;
-
-/** One 0.96 s window of 16 kHz audio, cut from the input stream. */
-export interface AudioWindow {
-  /** position of the first sample in the input (samples at 16 kHz) */
-  startSample: number;
-  startSec: number;
-  endSec: number;
-  samples: Float32Array;
-  levelDbfs: number;
-}
 
 /** RMS level in dBFS (a full-scale square wave is 0 dBFS, a full-scale sine −3 dBFS); silence is −120. */
 export function levelDbfs(samples: Float32Array): number {

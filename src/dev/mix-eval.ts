@@ -5,7 +5,7 @@ import { EPISODE_THRESHOLD_GRID, replayEpisodes } from "../detection/room-calibr
 import { effectiveCry } from "../detection/veto.js";
 import { WindowCutter } from "../detection/windows.js";
 import type { ReasonProbabilities } from "../events.js";
-import type { Analyzer } from "../inference/analysis.js";
+import type { Analyzer } from "../inference/types.js";
 import { PROJECT_ROOT } from "../version.js";
 import type { Mix, MixEvent } from "./mix.js";
 

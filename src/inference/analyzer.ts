@@ -3,30 +3,16 @@ import { join } from "node:path";
 import { PATCH_WINDOW_SAMPLES, YAMNET_CRY_CLASSES } from "../dsp/frontend-params.js";
 import { LogMelFrontend } from "../dsp/logmel.js";
 import { bandLimit } from "../dsp/resample.js";
-import type { ModelVersions, ReasonProbabilities } from "../events.js";
+import type { ModelVersions } from "../events.js";
 import { PROJECT_ROOT } from "../version.js";
-import type { Analyzer, HeadsOperatingPoint, WindowAnalysis, YamnetOutput } from "./analysis.js";
 import type { BackendPreference } from "./backend.js";
+import type { Analyzer, CryHeads, HeadsOperatingPoint, WindowAnalysis } from "./types.js";
 import { DEFAULT_YAMNET_DIR, YamnetModel } from "./yamnet.js";
 
 /**
  * The one analyzer the daemon and `babymon classify` share: 15600-sample 16 kHz windows → YAMNet log-mel
  * patches → YAMNet (scores, embedding, requested feature maps) → trained heads when loaded.
  */
-
-/** What the analyzer needs from trained heads (src/inference/heads.ts provides it). */
-export interface CryHeads {
-  /** name and version, recorded with every event */
-  readonly version: string;
-  /** YAMNet conv layers whose feature maps the heads read (e.g. the MobileNetV3 head) */
-  readonly featureLayers?: readonly number[];
-  /** the heads were trained on 16 kHz audio band-limited to this many Hz (0 or absent: full band) */
-  readonly bandLimitHz?: number;
-  /** what the heads' manifest ships for the episode logic (src/app.ts detectionForModels applies it) */
-  readonly thresholds?: HeadsOperatingPoint;
-  predict(outputs: YamnetOutput[]): Array<{ cry: number; reasons: ReasonProbabilities }>;
-  dispose?(): void;
-}
 
 export interface AnalyzerOptions {
   /** YAMNet model folder written by `npm run models` (default models/yamnet) */

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { z } from "zod";
-import { REASONS, type ReasonProbabilities } from "../events.js";
-import type { YamnetOutput } from "./analysis.js";
+import { REASONS, reasonProbabilities } from "../events.js";
+import type { HeadPrediction, YamnetOutput } from "./types.js";
 import "./head-layers.js";
 
 /**
@@ -90,11 +90,6 @@ export class HeadsModelError extends Error {
   ) {
     super(`Cannot use the heads in ${dir}: ${problem}`);
   }
-}
-
-export interface HeadPrediction {
-  cry: number;
-  reasons: ReasonProbabilities;
 }
 
 export interface HeadLogits {
@@ -298,7 +293,7 @@ export class Heads {
     const k = REASONS.length;
     return outputs.map((_, i) => ({
       cry: cry[i],
-      reasons: Object.fromEntries(REASONS.map((r, j) => [r, reasons[i * k + j]])) as ReasonProbabilities,
+      reasons: reasonProbabilities((_, j) => reasons[i * k + j]),
     }));
   }
 

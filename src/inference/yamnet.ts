@@ -2,8 +2,8 @@ import { join } from "node:path";
 import type * as TF from "@tensorflow/tfjs-core";
 import { PATCH_SIZE, YAMNET_FRONTEND } from "../dsp/frontend-params.js";
 import { PROJECT_ROOT } from "../version.js";
-import type { YamnetOutput } from "./analysis.js";
 import { activeBackend, type BackendPreference, selectBackend, tf } from "./backend.js";
+import type { YamnetOutput } from "./types.js";
 import {
   dequantizeKernel,
   type ManifestLayer,

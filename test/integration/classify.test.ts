@@ -11,13 +11,9 @@ import { PATCH_WINDOW_SAMPLES } from "../../src/dsp/frontend-params.js";
 import { logMelPatch } from "../../src/dsp/logmel.js";
 import { bandLimit } from "../../src/dsp/resample.js";
 import { REASONS, type ReasonProbabilities } from "../../src/events.js";
-import {
-  type CryHeads,
-  createAnalyzer,
-  findHeadsDirs,
-  type YamnetAnalyzer,
-} from "../../src/inference/analyzer.js";
+import { createAnalyzer, findHeadsDirs, type YamnetAnalyzer } from "../../src/inference/analyzer.js";
 import { type ClassMap, loadClassMap } from "../../src/inference/class-map.js";
+import type { CryHeads } from "../../src/inference/types.js";
 import { DEFAULT_YAMNET_DIR } from "../../src/inference/yamnet.js";
 import { buildYamnetModel } from "../../src/inference/yamnet-build.js";
 import { PROJECT_ROOT } from "../../src/version.js";

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type EpisodeParams, EpisodeTracker, type ScoredWindow } from "../../src/detection/episodes.js";
+import { EpisodeEnds } from "../../src/detection/episode-ends.js";
+import { type EpisodeParams, EpisodeTracker } from "../../src/detection/episodes.js";
+import type { ScoredWindow } from "../../src/detection/window-types.js";
 import type { BabymonEvent, ReasonProbabilities } from "../../src/events.js";
 
 const HOP = 0.48;
@@ -222,6 +224,25 @@ describe("episode reason", () => {
     assert.ok(end?.e.type === "episode_end");
     assert.equal(end.e.episode.reason, "unsure");
     assert.equal(end.e.episode.probabilities, null);
+  });
+});
+
+describe("EpisodeEnds (what detect and room calibration report of each episode)", () => {
+  it("gives each ended episode the time its episode_start reported it and its provisional reason", () => {
+    const hungry = { hungry: 0.8, belly_pain: 0.05, burping: 0.05, discomfort: 0.05, tired: 0.05 };
+    // a long episode (provisional reason at ~5 s), then a short one closed before it gets one
+    const ev = run(seq([0.9, 20], [0.1, 20], [0.9, 4]), {}, () => hungry);
+    const ends = new EpisodeEnds();
+    const ended = ev.map((x) => ends.follow(x.e)).filter((x) => x !== null);
+    const starts = ev.flatMap((x) => (x.e.type === "episode_start" ? [x.e] : []));
+    assert.equal(ended.length, 2);
+    assert.deepEqual(
+      ended.map((x) => [x.episode.id, x.detectedSec, x.provisionalReason]),
+      [
+        [starts[0].episode.id, starts[0].at / 1000, "hungry"],
+        [starts[1].episode.id, starts[1].at / 1000, null],
+      ],
+    );
   });
 });
 

@@ -5,10 +5,10 @@ import { type EpisodeParams, resolveDetection } from "../../src/detection/episod
 import {
   calibrateForRoom,
   EPISODE_THRESHOLD_GRID,
-  type ReplayWindow,
   type RoomRecording,
   replayEpisodes,
 } from "../../src/detection/room-calibration.js";
+import type { ReplayWindow } from "../../src/detection/window-types.js";
 
 const params: EpisodeParams = {
   ...resolveDetection(configSchema.parse({}).detection, "heads"),

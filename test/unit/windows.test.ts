@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { SampleRingBuffer } from "../../src/audio/ring-buffer.js";
-import { type AudioWindow, levelDbfs, VolumeGate, WindowCutter } from "../../src/detection/windows.js";
+import type { AudioWindow } from "../../src/detection/window-types.js";
+import { levelDbfs, VolumeGate, WindowCutter } from "../../src/detection/windows.js";
 import { PATCH_WINDOW_SAMPLES } from "../../src/dsp/frontend-params.js";
 
 describe("ring buffer", () => {

@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { chunks16k, openAudioFile } from "../decode.js";
-import { type AudioSource, type SourceHandlers, sleep } from "./source.js";
+import type { AudioSource, SourceHandlers } from "./source.js";
 
 const PACED_CHUNK = 1600; // 0.1 s at 16 kHz
 

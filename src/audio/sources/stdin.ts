@@ -1,5 +1,6 @@
 import { StreamingResampler } from "../../dsp/resample.js";
-import { type AudioSource, S16Decoder, type SourceHandlers } from "./source.js";
+import { S16Decoder } from "./s16-decoder.js";
+import type { AudioSource, SourceHandlers } from "./source.js";
 
 /** Raw s16le mono PCM on stdin at `sampleRate`, read with backpressure; ends at end of input. */
 export class StdinSource implements AudioSource {

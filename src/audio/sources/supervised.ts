@@ -1,7 +1,8 @@
 import type { ChildProcess } from "node:child_process";
 import { StreamingResampler } from "../../dsp/resample.js";
 import type { CaptureStatus } from "../../events.js";
-import { type AudioSource, S16Decoder, type SourceHandlers } from "./source.js";
+import { S16Decoder } from "./s16-decoder.js";
+import type { AudioSource, SourceHandlers } from "./source.js";
 
 export interface SupervisionOptions {
   /** rate of the s16le stream the child delivers; resampled to 16 kHz when different */

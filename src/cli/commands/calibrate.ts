@@ -15,7 +15,7 @@ import {
 import { WINDOW_SEC } from "../../detection/windows.js";
 import { createLogger } from "../../logging.js";
 import { loadConfigOrExit, withConfigOption } from "../config-options.js";
-import { runFilePipeline } from "../file-pipeline.js";
+import { replayFile } from "../file-replay.js";
 
 const clock = (sec: number) => {
   const s = Math.floor(sec);
@@ -95,7 +95,7 @@ export function register(program: Command): void {
     for (const file of files) {
       const windows: RoomRecording["windows"] = [];
       try {
-        await runFilePipeline({
+        await replayFile({
           file,
           config,
           analyzer,

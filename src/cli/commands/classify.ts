@@ -9,10 +9,10 @@ import {
   YAMNET_FRONTEND,
 } from "../../dsp/frontend-params.js";
 import type { ModelVersions, ReasonProbabilities } from "../../events.js";
-import type { WindowAnalysis } from "../../inference/analysis.js";
 import { createAnalyzer, findHeadsDirs, type YamnetAnalyzer } from "../../inference/analyzer.js";
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from "../../inference/backend.js";
 import { type ClassMap, loadClassMap } from "../../inference/class-map.js";
+import type { WindowAnalysis } from "../../inference/types.js";
 import { readPackageVersion } from "../../version.js";
 
 /**

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { detectionForModels, loadAnalyzer } from "../../app.js";
+import { EpisodeEnds } from "../../detection/episode-ends.js";
 import type { BabymonEvent } from "../../events.js";
 import { createLogger } from "../../logging.js";
 import { loadConfigOrExit, withConfigOption } from "../config-options.js";
-import { runFilePipeline } from "../file-pipeline.js";
+import { replayFile } from "../file-replay.js";
 
 /** One `detect --jsonl` line per episode (see README "detect --jsonl schema"). */
 export interface EpisodeLine {
@@ -61,8 +62,7 @@ export function register(program: Command): void {
       });
       let n = 0;
       let windows = 0;
-      const detectedAt = new Map<string, number>();
-      const provisional = new Map<string, string>();
+      const ends = new EpisodeEnds();
       const out: string[] = [];
       const flush = () => {
         if (out.length > 0) process.stdout.write(`${out.join("\n")}\n`);
@@ -80,6 +80,7 @@ export function register(program: Command): void {
         if (out.length >= 256) flush();
       };
       const emit = (e: BabymonEvent) => {
+        const ended = ends.follow(e);
         if (e.type === "window") {
           windows++;
           if (opts.windows) {
@@ -91,16 +92,14 @@ export function register(program: Command): void {
               gated: e.gated,
             });
           }
-        } else if (e.type === "episode_start") detectedAt.set(e.episode.id, e.at / 1000);
-        else if (e.type === "episode_update") provisional.set(e.episode.id, e.episode.reason);
-        else if (e.type === "episode_end") {
-          const ep = e.episode;
+        } else if (ended) {
+          const ep = ended.episode;
           write({
             type: "episode",
             id: Number(ep.id),
             start: round(ep.startSec, 3),
             end: round(ep.endSec, 3),
-            detected: round(detectedAt.get(ep.id) ?? ep.startSec, 3),
+            detected: round(ended.detectedSec, 3),
             peak: round(ep.peak),
             reason: ep.reason,
             confidence: round(ep.confidence),
@@ -108,14 +107,14 @@ export function register(program: Command): void {
               ? Object.fromEntries(Object.entries(ep.probabilities).map(([k, v]) => [k, round(v)]))
               : null,
             level: round(ep.levelDbfs, 2),
-            provisionalReason: provisional.get(ep.id) ?? null,
+            provisionalReason: ended.provisionalReason,
           });
         }
       };
       const detection = detectionForModels(config.detection, origins, analyzer);
       const t0 = performance.now();
       try {
-        await runFilePipeline({
+        await replayFile({
           file,
           config,
           analyzer,

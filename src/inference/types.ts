@@ -10,15 +10,28 @@ export interface YamnetOutput {
   featureMaps?: Record<number, { data: Float32Array; shape: [number, number, number] }>;
 }
 
-/** Everything the pipeline and `classify` know about one window of audio. */
-export interface WindowAnalysis extends YamnetOutput {
-  /** YAMNet's own cry score: max of classes 19, 20, 21. */
-  yamnetCry: number;
+/** The trained heads' answer for one patch. */
+export interface HeadPrediction {
+  /** calibrated cry probability */
+  cry: number;
+  reasons: ReasonProbabilities;
+}
+
+/**
+ * What the analyzer says about one window, and all the episode logic reads of it (src/detection/window-types.ts
+ * ScoredWindow carries these fields on, with the window's place in time).
+ */
+export interface WindowScores {
   /** The cry probability in use: from the trained heads when loaded, else `yamnetCry`. */
   cry: number;
+  /** YAMNet's own cry score: max of classes 19, 20, 21. */
+  yamnetCry: number;
   /** Reason probabilities from the trained heads, or null without heads. */
   reasons: ReasonProbabilities | null;
 }
+
+/** Everything the pipeline and `classify` know about one window of audio: YAMNet's outputs and the scores. */
+export interface WindowAnalysis extends YamnetOutput, WindowScores {}
 
 /** The operating point trained heads ship in their manifest's `thresholds` (each value optional). */
 export interface HeadsOperatingPoint {
@@ -27,6 +40,20 @@ export interface HeadsOperatingPoint {
   onsetN?: number;
   onsetStrong?: number;
   yamnetSupport?: number;
+}
+
+/** What the analyzer needs from trained heads (src/inference/heads.ts provides it). */
+export interface CryHeads {
+  /** name and version, recorded with every event */
+  readonly version: string;
+  /** YAMNet conv layers whose feature maps the heads read (e.g. the MobileNetV3 head) */
+  readonly featureLayers?: readonly number[];
+  /** the heads were trained on 16 kHz audio band-limited to this many Hz (0 or absent: full band) */
+  readonly bandLimitHz?: number;
+  /** what the heads' manifest ships for the episode logic (src/app.ts detectionForModels applies it) */
+  readonly thresholds?: HeadsOperatingPoint;
+  predict(outputs: YamnetOutput[]): HeadPrediction[];
+  dispose?(): void;
 }
 
 /** Turns 16 kHz windows of PATCH_WINDOW_SAMPLES samples into analyses (log-mel → YAMNet → heads). */

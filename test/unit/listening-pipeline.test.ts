@@ -4,9 +4,9 @@ import pino from "pino";
 import type { AudioSource, SourceHandlers } from "../../src/audio/sources/source.js";
 import { loadConfig } from "../../src/config/load.js";
 import { resolveDetection } from "../../src/detection/episodes.js";
-import { ListeningPipeline } from "../../src/detection/pipeline.js";
+import { ListeningPipeline } from "../../src/detection/listening-pipeline.js";
 import type { BabymonEvent, CaptureStatus } from "../../src/events.js";
-import type { Analyzer, WindowAnalysis } from "../../src/inference/analysis.js";
+import type { Analyzer, WindowAnalysis } from "../../src/inference/types.js";
 
 /**
  * Test double of the analyzer: cry = the window's mean absolute amplitude × 4, after a fixed delay; YAMNet's own

@@ -1,20 +1,15 @@
 import type { AudioSource } from "../audio/sources/source.js";
 import type { InferenceConfig, WindowsConfig } from "../config/schema.js";
 import { type DetectionControl, thresholdForSensitivity } from "../control/detection-control.js";
-import type {
-  BabymonEvent,
-  CaptureStatus,
-  HealthSnapshot,
-  ModelVersions,
-  ReasonProbabilities,
-} from "../events.js";
-import type { Analyzer } from "../inference/analysis.js";
+import type { BabymonEvent, CaptureStatus, HealthSnapshot, ModelVersions } from "../events.js";
+import type { Analyzer, WindowScores } from "../inference/types.js";
 import type { Logger } from "../logging.js";
 import { EpisodeTracker, type ResolvedDetection } from "./episodes.js";
-import { windowCry } from "./veto.js";
-import { type AudioWindow, VolumeGate, WindowCutter } from "./windows.js";
+import { vetoedScores } from "./veto.js";
+import type { AudioWindow } from "./window-types.js";
+import { VolumeGate, WindowCutter } from "./windows.js";
 
-export interface PipelineOptions {
+export interface ListeningPipelineOptions {
   windows: WindowsConfig;
   inference: Pick<InferenceConfig, "maxQueuedWindows" | "maxBatch">;
   detection: ResolvedDetection;
@@ -36,18 +31,14 @@ export interface PipelineOptions {
   onAudio?: (samples: Float32Array) => void;
 }
 
-interface WindowResult {
-  cry: number;
-  yamnetCry: number;
-  reasons: ReasonProbabilities | null;
-}
-
 interface QueuedWindow {
   window: AudioWindow;
   atMs: number;
 }
 
 const NO_MODELS: ModelVersions = { yamnet: "missing", heads: null };
+/** What the episode logic reads of a window the volume gate skipped. */
+const GATED: WindowScores = { cry: 0, yamnetCry: 0, reasons: null };
 
 /**
  * The listening pipeline: source → ring buffer → windows (level, volume gate) → one inference loop → episode
@@ -77,7 +68,7 @@ export class ListeningPipeline {
   readonly finished: Promise<void>;
   private resolveFinished!: () => void;
 
-  constructor(private readonly o: PipelineOptions) {
+  constructor(private readonly o: ListeningPipelineOptions) {
     this.cutter = new WindowCutter(o.windows.hopSec);
     this.gate = new VolumeGate(o.windows.gate);
     this.tracker = new EpisodeTracker(o.detection, o.analyzer?.models ?? NO_MODELS, o.newEpisodeId);
@@ -167,17 +158,13 @@ export class ListeningPipeline {
           toAnalyse.push(item);
       }
       this.releaseWaiters();
-      const cries = new Map<QueuedWindow, WindowResult>();
+      const scored = new Map<QueuedWindow, WindowScores>();
       if (toAnalyse.length > 0 && this.o.analyzer) {
         const t0 = performance.now();
         try {
           const results = await this.o.analyzer.analyze(toAnalyse.map((q) => q.window.samples));
           results.forEach((r, i) => {
-            cries.set(toAnalyse[i], {
-              cry: windowCry(r, this.o.detection.laughterVeto),
-              yamnetCry: r.yamnetCry,
-              reasons: r.reasons,
-            });
+            scored.set(toAnalyse[i], vetoedScores(r, this.o.detection.laughterVeto));
           });
         } catch (err) {
           this.inferenceFailures++;
@@ -186,33 +173,33 @@ export class ListeningPipeline {
         const ms = (performance.now() - t0) / toAnalyse.length;
         this.msPerWindow = this.msPerWindow === 0 ? ms : this.msPerWindow * 0.9 + ms * 0.1;
       }
-      for (const item of batch) this.finishWindow(item, cries.get(item) ?? null);
+      for (const item of batch) this.finishWindow(item, scored.get(item) ?? null);
     }
   }
 
-  private finishWindow(item: QueuedWindow, result: WindowResult | null): void {
+  /** `analysed` is null when the volume gate skipped the window (or inference failed). */
+  private finishWindow(item: QueuedWindow, analysed: WindowScores | null): void {
     const { window, atMs } = item;
     this.processed++;
-    const cry = result?.cry ?? 0;
-    if (!result || cry < this.tracker.getThreshold() / 2) this.gate.observeBackground(window.levelDbfs);
+    const scores = analysed ?? GATED;
+    if (!analysed || scores.cry < this.tracker.getThreshold() / 2)
+      this.gate.observeBackground(window.levelDbfs);
     this.o.emit({
       type: "window",
       at: atMs,
       timeSec: window.startSec,
       levelDbfs: window.levelDbfs,
-      cry,
-      yamnetCry: result?.yamnetCry ?? 0,
-      gated: result === null,
+      cry: scores.cry,
+      yamnetCry: scores.yamnetCry,
+      gated: analysed === null,
     });
     if (!this.detectionEnabled) return;
     const events = this.tracker.push({
       startSec: window.startSec,
       endSec: window.endSec,
-      atMs,
-      cry,
-      yamnetCry: result?.yamnetCry ?? 0,
-      reasons: result?.reasons ?? null,
       levelDbfs: window.levelDbfs,
+      atMs,
+      ...scores,
     });
     for (const e of events) this.o.emit(e);
   }

@@ -1,9 +1,9 @@
 import { FileSource } from "../audio/sources/file.js";
 import type { Config } from "../config/schema.js";
 import type { ResolvedDetection } from "../detection/episodes.js";
-import { ListeningPipeline } from "../detection/pipeline.js";
+import { ListeningPipeline } from "../detection/listening-pipeline.js";
 import type { BabymonEvent } from "../events.js";
-import type { Analyzer } from "../inference/analysis.js";
+import type { Analyzer } from "../inference/types.js";
 import type { Logger } from "../logging.js";
 
 /**
@@ -11,7 +11,7 @@ import type { Logger } from "../logging.js";
  * with the file's own clock (times from its start); resolves when the whole file is processed. Rejects when the
  * file cannot be opened or decoded.
  */
-export async function runFilePipeline(o: {
+export async function replayFile(o: {
   file: string;
   config: Pick<Config, "windows" | "inference">;
   analyzer: Analyzer;
