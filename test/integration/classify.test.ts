@@ -17,13 +17,14 @@ import type { CryHeads } from "../../src/inference/types.js";
 import { DEFAULT_YAMNET_DIR } from "../../src/inference/yamnet.js";
 import { buildYamnetModel } from "../../src/inference/yamnet-build.js";
 import { PROJECT_ROOT } from "../../src/version.js";
+import { envWithoutBabymon } from "../support/env.js";
+import { prerequisiteOrSkip, toolOrSkip } from "../support/tools.js";
 
 /** Acceptance of issue 2 with the real dynamic-int8 YAMNet weights from ../shared. */
 
 const EXAMPLES = join(PROJECT_ROOT, "..", "shared", "examples");
 const example = (name: string) => join(EXAMPLES, name);
 const dir = mkdtempSync(join(tmpdir(), "babymon-classify-"));
-const hasFfmpeg = spawnSync("ffmpeg", ["-version"]).status === 0;
 
 let analyzer: YamnetAnalyzer;
 let classes: ClassMap;
@@ -76,9 +77,8 @@ test("jingle_975ms.wav (48 kHz): 'Music' is top 1", async () => {
   assert.equal(r.sampleRate, 48000);
 });
 
-test("an ogg made by ffmpeg from baby_975ms.wav is decoded and still cries", {
-  skip: hasFfmpeg ? false : "ffmpeg is not installed",
-}, async () => {
+test("an ogg made by ffmpeg from baby_975ms.wav is decoded and still cries", async (t) => {
+  if (toolOrSkip(t, "ffmpeg")) return;
   const ogg = join(dir, "baby.ogg");
   const made = spawnSync("ffmpeg", [
     "-v",
@@ -119,6 +119,7 @@ function runCli(args: string[]) {
     {
       cwd: PROJECT_ROOT,
       encoding: "utf8",
+      env: envWithoutBabymon(),
     },
   );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -248,9 +249,10 @@ test("CLI human output is a table with the top classes and the cry score", () =>
   assert.match(r.stdout, /cry score \(YAMNet.*\): 0\.9\d\d mean, 0\.9\d\d peak/);
 });
 
-test("with trained heads under models/, classify reports their cry probability and reasons", {
-  skip: findHeadsDirs().length > 0 ? false : "no trained heads under models/ (npm run train-export)",
-}, () => {
+test("with trained heads under models/, classify reports their cry probability and reasons", (t) => {
+  const problem =
+    findHeadsDirs().length > 0 ? null : "no trained heads under models/ (committed in models/babymon-heads)";
+  if (prerequisiteOrSkip(t, problem)) return;
   const headsDir = findHeadsDirs()[0];
   const manifest = JSON.parse(readFileSync(join(headsDir, "manifest.json"), "utf8")) as {
     name: string;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { readAudioFile16k } from "../../src/audio/decode.js";
 import { configSchema } from "../../src/config/schema.js";
 import { PROJECT_ROOT } from "../../src/version.js";
+import { envWithoutBabymon } from "../support/env.js";
 
 export const SHARED = join(PROJECT_ROOT, "..", "shared");
 export const CRY_CLIP = join(SHARED, "examples", "baby_5000ms.wav");
@@ -44,8 +45,7 @@ export function toS16(samples: Float32Array): Buffer {
 
 /** Env that switches off the sinks of other slices (MQTT, GPIO) when the schema has them: this test is about SQLite. */
 export function isolatedEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  for (const k of Object.keys(env)) if (k.startsWith("BABYMON_") && !(k in extra)) delete env[k];
+  const env = envWithoutBabymon(extra);
   const shape = (configSchema as unknown as { shape: Record<string, unknown> }).shape;
   // YAMNet's own cry score: deterministic, whatever state the trained heads under models/ are in
   env.BABYMON_INFERENCE__SCORE_SOURCE ??= "yamnet";

@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import { encodeWav } from "../../src/audio/wav.js";
 import type { EpisodeRow } from "../../src/sinks/sqlite/database.js";
 import { PROJECT_ROOT } from "../../src/version.js";
+import { requireTools, skipWithoutTools } from "../support/tools.js";
 import {
   CRY_CLIP,
   concat,
@@ -20,7 +21,7 @@ import {
   quiet,
 } from "./daemon-support.js";
 
-const hasArecord = spawnSync("arecord", ["--version"]).status === 0;
+const ARECORD_TOOLS = ["arecord", "mkfifo", "ps"];
 const isCryEnded = (l: LogLine) => l.msg === "cry ended";
 
 let dir: string;
@@ -44,8 +45,9 @@ function readEpisodes(path: string): EpisodeRow[] {
 }
 
 describe("babymon run with a real arecord (ALSA file plugin)", {
-  skip: !hasArecord && "arecord not installed",
+  skip: skipWithoutTools(...ARECORD_TOOLS),
 }, () => {
+  before(() => requireTools(...ARECORD_TOOLS));
   it("raises an episode for a cry and none for a dog, and survives the capture process being killed", async () => {
     const fifo = join(dir, "mic.fifo");
     assert.equal(spawnSync("mkfifo", [fifo]).status, 0);

@@ -7,11 +7,14 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { PROJECT_ROOT } from "../../src/version.js";
-import { freePort, MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
+import { envWithoutBabymon } from "../support/env.js";
+import { requireTools, skipWithoutTools } from "../support/tools.js";
+import { freePort, MOSQUITTO, MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
 
 /**
  * `babymon run --input` end to end with real parts: real YAMNet (models/ from `npm run models`), a real
- * Mosquitto, the real SQLite file; only the GPIO pins are simulated.
+ * Mosquitto, the real SQLite file; the GPIO pins are simulated (`gpio.driver: simulated`). The daemon hears
+ * none of the caller's BABYMON_… variables, only the config file the test writes.
  */
 const CRY_SOURCE = join(PROJECT_ROOT, "..", "shared", "examples", "baby_5000ms.wav");
 const work = mkdtempSync(join(tmpdir(), "babymon-daemon-"));
@@ -31,7 +34,7 @@ class Daemon {
     args.push("--input", input, ...(fast ? ["--fast"] : []));
     this.child = spawn(process.execPath, args, {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, NOTIFY_SOCKET: "", ...env },
+      env: envWithoutBabymon({ NOTIFY_SOCKET: "", ...env }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let buffer = "";
@@ -109,9 +112,14 @@ function assertOnceInOrder(sub: RecordingSubscriber): void {
   }
 }
 
-describe("babymon run with MQTT against a real Mosquitto", { timeout: 180_000 }, () => {
+const TOOLS = [MOSQUITTO, "mosquitto_passwd", "ffmpeg"];
+describe("babymon run with MQTT against a real Mosquitto", {
+  timeout: 180_000,
+  skip: skipWithoutTools(...TOOLS),
+}, () => {
   const cleanups: Array<() => Promise<unknown>> = [];
   before(() => {
+    requireTools(...TOOLS);
     execFileSync(
       "ffmpeg",
       ["-loglevel", "error", "-y", "-i", CRY_SOURCE, "-af", "adelay=1500:all=1,apad=pad_dur=9"].concat([

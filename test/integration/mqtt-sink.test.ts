@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import type Database from "better-sqlite3";
 import { PersistentDetectionControl } from "../../src/control/detection-control.js";
 import type { BabymonEvent, EpisodeInfo } from "../../src/events.js";
@@ -11,7 +11,8 @@ import { MqttSink } from "../../src/sinks/mqtt/mqtt-sink.js";
 import { MqttOutbox } from "../../src/sinks/mqtt/outbox.js";
 import { openDatabase, SqliteSettingsStore } from "../../src/sinks/sqlite/database.js";
 import { memoryLogger } from "../support/memory-logger.js";
-import { MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
+import { requireTools, skipWithoutTools } from "../support/tools.js";
+import { MOSQUITTO, MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
 
 const T0 = Date.UTC(2026, 0, 1, 2, 0, 0);
 
@@ -85,8 +86,10 @@ async function until(predicate: () => boolean, timeoutMs: number, what: string):
 const eventIds = (sub: RecordingSubscriber) =>
   sub.on("babymon/nursery/event").map((m) => (JSON.parse(m.payload) as { id: string }).id);
 
-describe("MQTT sink against a real Mosquitto", { timeout: 60_000 }, () => {
+const TOOLS = [MOSQUITTO, "mosquitto_passwd"];
+describe("MQTT sink against a real Mosquitto", { timeout: 60_000, skip: skipWithoutTools(...TOOLS) }, () => {
   const cleanups: Array<() => Promise<void>> = [];
+  before(() => requireTools(...TOOLS));
   after(async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   });

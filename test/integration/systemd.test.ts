@@ -7,10 +7,11 @@ import { after, test } from "node:test";
 import pino from "pino";
 import { SystemdNotifier, WatchdogSink } from "../../src/service/systemd-notify.js";
 import { PROJECT_ROOT } from "../../src/version.js";
+import { envWithoutBabymon } from "../support/env.js";
+import { toolOrSkip } from "../support/tools.js";
 
 const UNIT = join(PROJECT_ROOT, "systemd", "babymon.service");
 const unitText = readFileSync(UNIT, "utf8");
-const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 const silent = pino({ level: "silent" });
 
 function directives(text: string): Map<string, string[]> {
@@ -47,7 +48,7 @@ test("the unit: notify + watchdog, restart on failure, dedicated user, hardening
 });
 
 test("systemd-analyze verify finds nothing to complain about (and does complain about a broken copy)", (t) => {
-  if (!has("systemd-analyze")) return t.skip("systemd-analyze is not installed");
+  if (toolOrSkip(t, "systemd-analyze")) return;
   const dir = mkdtempSync(join(tmpdir(), "babymon-unit-"));
   // as install.sh writes it: this machine's node and this checkout
   const node = execFileSync("sh", ["-c", "command -v node"]).toString().trim();
@@ -103,7 +104,7 @@ after(() => {
 });
 
 test("READY, STATUS, STOPPING reach the notify socket; nothing happens without NOTIFY_SOCKET", async (t) => {
-  if (!has("systemd-socket-activate") || !has("systemd-notify")) return t.skip("systemd tools not installed");
+  if (toolOrSkip(t, "systemd-socket-activate", "systemd-notify")) return;
   const socket = new NotifySocket();
   sockets.push(socket);
   await socket.ready();
@@ -122,7 +123,7 @@ test("READY, STATUS, STOPPING reach the notify socket; nothing happens without N
 });
 
 test("the watchdog is pinged only while audio windows arrive", async (t) => {
-  if (!has("systemd-socket-activate") || !has("systemd-notify")) return t.skip("systemd tools not installed");
+  if (toolOrSkip(t, "systemd-socket-activate", "systemd-notify")) return;
   const socket = new NotifySocket();
   sockets.push(socket);
   await socket.ready();
@@ -159,9 +160,7 @@ test("the watchdog is pinged only while audio windows arrive", async (t) => {
 });
 
 test("`babymon run` under a notify socket: READY once listening, watchdog pings while replaying, STOPPING at the end", async (t) => {
-  if (!has("systemd-socket-activate") || !has("systemd-notify") || !has("ffmpeg")) {
-    return t.skip("systemd tools or ffmpeg not installed");
-  }
+  if (toolOrSkip(t, "systemd-socket-activate", "systemd-notify", "ffmpeg")) return;
   const socket = new NotifySocket();
   sockets.push(socket);
   await socket.ready();
@@ -183,14 +182,13 @@ test("`babymon run` under a notify socket: READY once listening, watchdog pings 
     ["--import", "tsx", join(PROJECT_ROOT, "src/cli/main.ts"), "run", "--input", wav],
     {
       cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
+      env: envWithoutBabymon({
         NOTIFY_SOCKET: socket.path,
         WATCHDOG_USEC: "1000000",
         BABYMON_DATA_DIR: join(dir, "data"),
         BABYMON_MQTT__ENABLED: "false",
         BABYMON_GPIO__ENABLED: "false",
-      },
+      }),
       stdio: "ignore",
     },
   );

@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { buildYamnetModel } from "../../src/inference/yamnet-build.js";
 import { PROJECT_ROOT } from "../../src/version.js";
+import { envWithoutBabymon } from "../support/env.js";
 
 const MODELS = join(PROJECT_ROOT, "..", "shared", "models", "yamnet");
 const CLI = join(PROJECT_ROOT, "src", "cli", "main.ts");
@@ -18,7 +19,7 @@ async function babymon(args: string[], env: NodeJS.ProcessEnv = {}) {
       ["--import", "tsx", CLI, ...args],
       {
         cwd: PROJECT_ROOT,
-        env: { ...process.env, ...env },
+        env: envWithoutBabymon(env),
       },
     );
     return { code: 0, stdout, stderr };

@@ -6,12 +6,10 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { openAudioFile, readAudioFile } from "../../src/audio/decode.js";
 import { AudioFileError, encodeWav } from "../../src/audio/wav.js";
+import { toolOrSkip } from "../support/tools.js";
 
 const dir = mkdtempSync(join(tmpdir(), "babymon-decode-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-const hasFfmpeg = spawnSync("ffmpeg", ["-version"]).status === 0;
-const skip = hasFfmpeg ? false : "ffmpeg is not installed";
 
 /** A stereo 44.1 kHz test signal: 440 Hz left, 880 Hz right, 1 s. */
 function stereoWav(): string {
@@ -36,7 +34,8 @@ for (const [ext, codec] of [
   ["ogg", ["-c:a", "libvorbis"]],
   ["mp3", ["-c:a", "libmp3lame"]],
 ] as const) {
-  test(`decodes .${ext} through ffmpeg (mixdown, native rate)`, { skip }, async () => {
+  test(`decodes .${ext} through ffmpeg (mixdown, native rate)`, async (t) => {
+    if (toolOrSkip(t, "ffmpeg")) return;
     const src = stereoWav();
     const out = join(dir, `stereo.${ext}`);
     ffmpeg(["-i", src, ...codec, out]);
@@ -58,7 +57,8 @@ for (const [ext, codec] of [
   });
 }
 
-test("a WAV encoding this reader does not decode (µ-law) falls back to ffmpeg", { skip }, async () => {
+test("a WAV encoding this reader does not decode (µ-law) falls back to ffmpeg", async (t) => {
+  if (toolOrSkip(t, "ffmpeg")) return;
   const src = stereoWav();
   const out = join(dir, "mulaw.wav");
   ffmpeg(["-i", src, "-c:a", "pcm_mulaw", out]);
@@ -67,7 +67,8 @@ test("a WAV encoding this reader does not decode (µ-law) falls back to ffmpeg",
   assert.equal(clip.samples.length, 44100);
 });
 
-test("a corrupt ogg gets ffmpeg's reason, naming the file", { skip }, async () => {
+test("a corrupt ogg gets ffmpeg's reason, naming the file", async (t) => {
+  if (toolOrSkip(t, "ffmpeg")) return;
   const p = join(dir, "broken.ogg");
   writeFileSync(p, Buffer.concat([Buffer.from("OggS"), Buffer.alloc(200, 7)]));
   await assert.rejects(readAudioFile(p), (err: unknown) => {
