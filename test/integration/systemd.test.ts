@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import pino from "pino";
-import { SystemdNotifier, WatchdogSink } from "../../src/service/systemd-notify.js";
+import { SystemdNotifier } from "../../src/service/systemd-notify.js";
+import { WatchdogSink } from "../../src/sinks/systemd-watchdog.js";
 import { PROJECT_ROOT } from "../../src/version.js";
 
 const UNIT = join(PROJECT_ROOT, "systemd", "babymon.service");
