@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createAudioSource } from "./audio/sources/index.js";
 import type { AudioSource } from "./audio/sources/source.js";
@@ -6,7 +5,7 @@ import { resolveDataDir } from "./config/load.js";
 import type { Config, DetectionConfig, InferenceConfig } from "./config/schema.js";
 import { type DetectionControl, PersistentDetectionControl } from "./control/detection-control.js";
 import { FaultBoard } from "./control/faults.js";
-import { ClipRecorder } from "./detection/clips.js";
+import { HealthState } from "./control/health.js";
 import { type ResolvedDetection, resolveDetection } from "./detection/episodes.js";
 import { ListeningPipeline } from "./detection/listening-pipeline.js";
 import { PATCH_WINDOW_SAMPLES } from "./dsp/frontend-params.js";
@@ -14,49 +13,31 @@ import type { BabymonEvent, HealthSnapshot } from "./events.js";
 import { createAnalyzer, findHeadsDirs } from "./inference/analyzer.js";
 import type { Analyzer } from "./inference/types.js";
 import type { Logger } from "./logging.js";
-import { systemdWatchdogFactory } from "./service/systemd-notify.js";
+import { type RetryPolicy, ServiceRegistry, type Tier } from "./service/registry.js";
+import { clipRecorderFactory } from "./sinks/clips/factory.js";
 import { gpioSinkFactory } from "./sinks/gpio/factory.js";
 import { mqttSinkFactory } from "./sinks/mqtt/factory.js";
 import { QueuedSink } from "./sinks/queued-sink.js";
-import type { Service, Sink } from "./sinks/sink.js";
+import type { Sink, SinkContext, SinkFactory } from "./sinks/sink.js";
 import { type Db, openDatabase, SqliteSettingsStore } from "./sinks/sqlite/database.js";
-import { SqliteSink } from "./sinks/sqlite/sqlite-sink.js";
+import { sqliteSinkFactory } from "./sinks/sqlite/factory.js";
+import { systemdWatchdogFactory } from "./sinks/systemd-watchdog.js";
 import { PROJECT_ROOT } from "./version.js";
 
-/** What a sink factory may use. Each factory takes only its own config slice from `config`. */
-export interface SinkContext {
-  config: Config;
-  logger: Logger;
-  dataDir: string;
-  /** The daemon's SQLite database (opened once; null when storage is disabled). */
-  database: Db | null;
-  control: DetectionControl;
-  health: () => HealthSnapshot;
-  /** Where each explicitly set config key came from (LoadedConfig.origins), e.g. to warn about secrets. */
-  configOrigins: Record<string, string>;
-  /** Faults one sink knows and another shows (MQTT broker away → fault LED). */
-  faults: FaultBoard;
-}
-
-/** Builds one sink from its config slice, or null when that sink is turned off. */
-export type SinkFactory = (ctx: SinkContext) => Sink | null | Promise<Sink | null>;
-
-export const sqliteSinkFactory: SinkFactory = ({ config, database, logger }) =>
-  database
-    ? new SqliteSink(database, {
-        config: config.storage,
-        logger: logger.child({ sink: "sqlite" }),
-        removeClip: ClipRecorder.removeFile,
-      })
-    : null;
-
-/** Every sink of the daemon, in start order. Add a sink: write its factory and append it here. */
+/**
+ * Every sink of the daemon. Add a sink: write its factory (src/sinks/<name>/factory.ts) and append it here. Each
+ * starts in order, except that a sink `after` another starts before it (and stops after it).
+ */
 export const SINK_FACTORIES: SinkFactory[] = [
   sqliteSinkFactory,
+  clipRecorderFactory,
   mqttSinkFactory,
   gpioSinkFactory,
   systemdWatchdogFactory,
 ];
+
+/** How long a sink's queue may take to drain at stop before the sink itself stops (within the sinks' deadline). */
+const SINK_FLUSH_MS = 3000;
 
 export interface AppOptions {
   config: Config;
@@ -67,6 +48,9 @@ export interface AppOptions {
   sinkFactories?: SinkFactory[];
   newEpisodeId?: () => string;
   configOrigins?: Record<string, string>;
+  /** Tests: quicker retries of a sink that failed to start, shorter stop deadlines. */
+  retry?: RetryPolicy;
+  stopDeadlines?: Partial<Record<Tier, number>>;
 }
 
 export function databasePath(config: Config, dataDir: string): string {
@@ -138,28 +122,35 @@ export async function loadAnalyzer(inference: InferenceConfig, logger: Logger): 
   }
 }
 
-function service(name: string, start: () => Promise<void>, stop: () => Promise<void>): Service {
-  return { name, start, stop };
-}
-
 /**
- * The composition root: builds every service from the config (database → sinks → analyzer → pipeline), starts
- * them in that order and stops them in reverse — so stopping closes the open episode first, then flushes the
- * sinks, then closes the database.
+ * The composition root: builds every service from the config and starts them tier by tier — database, sinks
+ * (a sink `after` another just before it), analyzer, pipeline — and stops them in reverse within a deadline per
+ * tier (src/service/registry.ts): the open episode is closed first, then the sinks flush, the database closes last.
+ * Only the database with its SQLite sink, the analyzer and capture are critical: any other sink that cannot start
+ * is logged, shown as a fault and retried, and the daemon keeps listening.
  */
 export class App {
-  readonly services: Service[] = [];
+  /** The sinks that run, in start order; a sink that failed to start joins when a retry succeeds. */
   readonly sinks: QueuedSink[] = [];
   pipeline!: ListeningPipeline;
   database: Db | null = null;
   control!: DetectionControl;
   readonly faults = new FaultBoard();
+  /** The health the app publishes: the pipeline's figures, the sinks' failures and the active faults. */
+  readonly health = new HealthState();
   readonly dataDir: string;
-  private started: Service[] = [];
-  private stopping: Promise<void> | null = null;
+  readonly services: ServiceRegistry;
+  private healthTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: Array<() => void> = [];
 
   constructor(private readonly o: AppOptions) {
     this.dataDir = resolveDataDir(o.config);
+    this.services = new ServiceRegistry({
+      logger: o.logger,
+      faults: this.faults,
+      retry: o.retry,
+      deadlines: o.stopDeadlines,
+    });
   }
 
   emit = (event: BabymonEvent): void => {
@@ -170,161 +161,205 @@ export class App {
       ];
       this.o.logger.info({ episode: id, reason, confidence, peak }, what);
     }
-    for (const sink of this.sinks) sink.enqueue(event);
+    for (const sink of this.sinks) if (!sink.sink.after) sink.enqueue(event);
   };
 
   sinkFailures(): Record<string, number> {
     return Object.fromEntries(this.sinks.map((s) => [s.name, s.getStats().failed + s.getStats().dropped]));
   }
 
-  /** Builds and starts everything. On failure, what was started is stopped again. */
+  /** Builds and starts everything. On failure of a critical service, what was started is stopped again. */
   async start(): Promise<void> {
     const { config, logger } = this.o;
     try {
       if (config.storage.enabled) {
         const path = databasePath(config, this.dataDir);
-        this.add(
-          service(
-            "database",
-            async () => {
+        await this.services.start({
+          tier: "database",
+          critical: true,
+          service: {
+            name: "database",
+            start: async () => {
               this.database = openDatabase(path);
               logger.info({ path }, "database open");
             },
-            async () => {
+            stop: async () => {
               this.database?.close();
               this.database = null;
             },
-          ),
-        );
-        await this.startLast();
+          },
+        });
       }
       this.control = new PersistentDetectionControl(
         this.database ? new SqliteSettingsStore(this.database) : undefined,
       );
-
-      const context: SinkContext = {
-        config,
-        logger,
-        dataDir: this.dataDir,
-        database: this.database,
-        control: this.control,
-        health: () => this.pipeline.health(),
-        configOrigins: this.o.configOrigins ?? {},
-        faults: this.faults,
-      };
-      for (const factory of this.o.sinkFactories ?? SINK_FACTORIES) {
-        const sink = await factory(context);
-        if (!sink) continue;
-        const queued = new QueuedSink(sink, {
-          onError: (err, event) =>
-            logger.error(
-              { sink: sink.name, event: event.type, err: (err as Error)?.message ?? String(err) },
-              "sink failed",
-            ),
-        });
-        this.add(
-          service(
-            `sink:${sink.name}`,
-            async () => {
-              await queued.start();
-              this.sinks.push(queued);
-            },
-            () => queued.stop(),
-          ),
-        );
-        await this.startLast();
-      }
-
-      let analyzer = this.o.analyzer;
-      if (analyzer === undefined) {
-        try {
-          analyzer = await loadAnalyzer(config.inference, logger);
-        } catch (err) {
-          logger.error({ err: (err as Error).message }, "model missing: no cry detection until it is fixed");
-          analyzer = null;
-          this.faults.set("model", true);
-        }
-      }
-      if (analyzer) {
-        const a = analyzer;
-        this.add(
-          service(
-            "analyzer",
-            // the first inference compiles the backend's kernels (~0.5 s on wasm): do it before audio arrives
-            async () => void (await a.analyze([new Float32Array(PATCH_WINDOW_SAMPLES)])),
-            async () => a.dispose(),
-          ),
-        );
-        await this.startLast();
-      }
-
-      const source = this.o.source ?? createAudioSource(config.audio);
-      let clips: ClipRecorder | null = null;
-      if (config.storage.clips.enabled && this.database) {
-        clips = new ClipRecorder(config.storage.clips, this.database, join(this.dataDir, "clips"), logger);
-      }
-      this.pipeline = new ListeningPipeline({
-        windows: config.windows,
-        inference: config.inference,
-        detection: detectionForModels(config.detection, this.o.configOrigins ?? {}, analyzer),
-        source,
-        analyzer,
-        emit: (event) => {
-          clips?.onEvent(event);
-          this.emit(event);
-        },
-        logger,
-        control: this.control,
-        sinkFailures: () => this.sinkFailures(),
-        healthEverySec: config.logging.healthEverySec,
-        newEpisodeId: this.o.newEpisodeId,
-        onAudio: clips ? (s) => clips.onAudio(s) : undefined,
-      });
-      logger.info(
-        { source: source.description, backend: analyzer?.backend, models: analyzer?.models },
-        "listening",
-      );
-      this.add(
-        service(
-          "pipeline",
-          () => this.pipeline.start(),
-          () => this.pipeline.stop(),
-        ),
-      );
-      await this.startLast();
+      await this.startSinks();
+      await this.listen(await this.startAnalyzer());
     } catch (err) {
       await this.stop();
       throw err;
     }
   }
 
-  private add(s: Service): void {
-    this.services.push(s);
+  private async startSinks(): Promise<void> {
+    const context: SinkContext = {
+      config: this.o.config,
+      logger: this.o.logger,
+      dataDir: this.dataDir,
+      database: this.database,
+      control: this.control,
+      health: this.health,
+      configOrigins: this.o.configOrigins ?? {},
+      faults: this.faults,
+    };
+    const built: Sink[] = [];
+    for (const factory of this.o.sinkFactories ?? SINK_FACTORIES) {
+      const sink = await factory(context);
+      if (sink) built.push(sink);
+    }
+    for (const sink of built) {
+      if (sink.after && !built.some((s) => s.name === sink.after))
+        this.o.logger.warn({ sink: sink.name }, `sink ${sink.name} follows ${sink.after}, which is off`);
+    }
+    // a sink that follows another starts first, so it is there for the first event handed on to it
+    for (const sink of [...built.filter((s) => s.after), ...built.filter((s) => !s.after)]) {
+      await this.startSink(sink);
+    }
   }
 
-  private async startLast(): Promise<void> {
-    const s = this.services[this.services.length - 1];
-    await s.start();
-    this.started.push(s);
+  private async startSink(sink: Sink): Promise<void> {
+    const queued = new QueuedSink(sink, {
+      onError: (err, event) =>
+        this.o.logger.error(
+          { sink: sink.name, event: event.type, err: (err as Error)?.message ?? String(err) },
+          "sink failed",
+        ),
+      handOn: (event) => {
+        for (const follower of this.sinks) if (follower.sink.after === sink.name) follower.enqueue(event);
+      },
+    });
+    await this.services.start({
+      tier: sink.after ? "followers" : "sinks",
+      critical: sink.critical === true,
+      fault: `sink:${sink.name}`,
+      service: {
+        name: `sink:${sink.name}`,
+        start: () => queued.start(),
+        stop: () => queued.stop(SINK_FLUSH_MS),
+      },
+      onStarted: () => this.sinks.push(queued),
+    });
   }
 
-  /** Stops the started services in reverse order; safe to call more than once. */
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      for (const s of [...this.started].reverse()) {
-        try {
-          await s.stop();
-        } catch (err) {
-          this.o.logger.error({ service: s.name, err: (err as Error).message }, "stop failed");
-        }
+  private async startAnalyzer(): Promise<Analyzer | null> {
+    const { config, logger } = this.o;
+    let analyzer = this.o.analyzer;
+    if (analyzer === undefined) {
+      try {
+        analyzer = await loadAnalyzer(config.inference, logger);
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, "model missing: no cry detection until it is fixed");
+        analyzer = null;
+        this.faults.set("model", true);
       }
-      this.started = [];
-    })();
-    return this.stopping;
+    }
+    if (analyzer) {
+      const a = analyzer;
+      await this.services.start({
+        tier: "analyzer",
+        critical: true,
+        service: {
+          name: "analyzer",
+          // the first inference compiles the backend's kernels (~0.5 s on wasm): do it before audio arrives
+          start: async () => void (await a.analyze([new Float32Array(PATCH_WINDOW_SAMPLES)])),
+          stop: async () => a.dispose(),
+        },
+      });
+    }
+    return analyzer;
   }
-}
 
-export function ensureDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  private async listen(analyzer: Analyzer | null): Promise<void> {
+    const { config, logger } = this.o;
+    const source = this.o.source ?? createAudioSource(config.audio);
+    this.pipeline = new ListeningPipeline({
+      windows: config.windows,
+      inference: config.inference,
+      detection: detectionForModels(config.detection, this.o.configOrigins ?? {}, analyzer),
+      source,
+      analyzer,
+      emit: this.emit,
+      logger,
+      control: this.control,
+      newEpisodeId: this.o.newEpisodeId,
+      onAudio: (samples) => {
+        for (const sink of this.sinks) sink.audio(samples);
+      },
+    });
+    logger.info(
+      { source: source.description, backend: analyzer?.backend, models: analyzer?.models },
+      "listening",
+    );
+    await this.services.start({
+      tier: "capture",
+      critical: true,
+      service: {
+        name: "pipeline",
+        start: async () => {
+          await this.pipeline.start();
+          this.startPublishingHealth();
+        },
+        stop: async () => {
+          this.stopPublishingHealth();
+          await this.pipeline.stop();
+          this.publishHealth(true);
+        },
+      },
+    });
+  }
+
+  /**
+   * Health events (SQLite rows, logged at debug) every `logging.healthEverySec` and on each settings change, as
+   * the value (HealthState) also when a fault comes or goes.
+   */
+  private startPublishingHealth(): void {
+    const every = this.o.config.logging.healthEverySec;
+    if (every > 0) {
+      this.healthTimer = setInterval(() => this.publishHealth(true), every * 1000);
+      this.healthTimer.unref();
+    }
+    // after the pipeline's own listener, so the snapshot has the new settings
+    this.unsubscribe.push(this.control.onChange(() => this.publishHealth(true)));
+    let replaying = true; // subscribe() first replays the faults already active: one snapshot below covers them
+    this.unsubscribe.push(
+      this.faults.subscribe(() => {
+        if (!replaying) this.publishHealth(false);
+      }),
+    );
+    replaying = false;
+    this.publishHealth(false);
+  }
+
+  private stopPublishingHealth(): void {
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.healthTimer = null;
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+  }
+
+  private publishHealth(asEvent: boolean): void {
+    const health: HealthSnapshot = {
+      ...this.pipeline.health(),
+      sinkFailures: this.sinkFailures(),
+      faults: this.faults.active(),
+    };
+    this.health.publish(health);
+    if (!asEvent) return;
+    this.o.logger.debug({ health }, "health");
+    this.emit({ type: "health", at: Date.now(), health });
+  }
+
+  /** Stops the running services, tiers in reverse, each within its deadline; safe to call more than once. */
+  stop(): Promise<void> {
+    return this.services.stop();
+  }
 }

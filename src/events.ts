@@ -72,4 +72,6 @@ export interface HealthSnapshot {
   detectionEnabled: boolean;
   modelMissing: boolean;
   sinkFailures: Record<string, number>;
+  /** Active faults of the daemon's fault board (e.g. "broker", "model", "sink:gpio" for a sink that could not start). */
+  faults: string[];
 }

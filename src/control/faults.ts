@@ -1,9 +1,11 @@
-export type FaultSource = "capture" | "broker" | "model";
+/** `sink:<name>`: that sink could not start (src/service/registry.ts); it is retried or left off. */
+export type FaultSource = "capture" | "broker" | "model" | `sink:${string}`;
 export type FaultListener = (source: FaultSource, active: boolean) => void;
 
 /**
  * Faults one part of the daemon knows about and another shows (the MQTT sink knows the broker is away, the
- * fault LED shows it). Created by the composition root and handed to the sink factories.
+ * fault LED shows it, the health snapshot lists it). Created by the composition root and handed to the sink
+ * factories.
  */
 export class FaultBoard {
   readonly #active = new Set<FaultSource>();

@@ -20,14 +20,10 @@ export interface ListeningPipelineOptions {
   emit: (event: BabymonEvent) => void;
   logger: Logger;
   control?: DetectionControl;
-  /** Failures per sink, for health snapshots. */
-  sinkFailures?: () => Record<string, number>;
-  /** Seconds between health events; 0 = none. */
-  healthEverySec?: number;
   newEpisodeId?: () => string;
   /** Epoch ms of sample 0 for sources that replay (files): default the start time. */
   replayEpochMs?: number;
-  /** Receives every 16 kHz chunk (episode clips). */
+  /** Receives every 16 kHz chunk, synchronously (the sinks' audio taps: episode clips); must only copy. */
   onAudio?: (samples: Float32Array) => void;
 }
 
@@ -39,6 +35,9 @@ interface QueuedWindow {
 const NO_MODELS: ModelVersions = { yamnet: "missing", heads: null };
 /** What the episode logic reads of a window the volume gate skipped. */
 const GATED: WindowScores = { cry: 0, yamnetCry: 0, reasons: null };
+
+/** What the pipeline knows of the daemon's health; the composition root adds the sinks' part and publishes it. */
+export type ListeningHealth = Omit<HealthSnapshot, "sinkFailures" | "faults">;
 
 /**
  * The listening pipeline: source → ring buffer → windows (level, volume gate) → one inference loop → episode
@@ -59,7 +58,6 @@ export class ListeningPipeline {
   private readonly startedAt = Date.now();
   private replayEpochMs: number;
   private detectionEnabled: boolean;
-  private healthTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private stopping = false;
   private capture: CaptureStatus = "offline";
@@ -87,12 +85,7 @@ export class ListeningPipeline {
       control?.onChange((s, from) => {
         logger.info({ settings: s, from }, "detection settings changed");
         this.applySettings(s.enabled, s.sensitivity);
-        this.emitHealth();
       }) ?? null;
-    if (this.o.healthEverySec && this.o.healthEverySec > 0) {
-      this.healthTimer = setInterval(() => this.emitHealth(), this.o.healthEverySec * 1000);
-      this.healthTimer.unref();
-    }
     this.replayEpochMs = this.o.replayEpochMs ?? Date.now();
     await source.start({
       data: (samples) => this.onSamples(samples),
@@ -220,7 +213,7 @@ export class ListeningPipeline {
     }
   }
 
-  health(): HealthSnapshot {
+  health(): ListeningHealth {
     return {
       capture: this.capture,
       inferenceMsPerWindow: Math.round(this.msPerWindow * 100) / 100,
@@ -229,27 +222,18 @@ export class ListeningPipeline {
       uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
       detectionEnabled: this.detectionEnabled,
       modelMissing: this.o.analyzer === null,
-      sinkFailures: this.o.sinkFailures?.() ?? {},
     };
-  }
-
-  emitHealth(): void {
-    const health = this.health();
-    this.o.logger.debug({ health }, "health");
-    this.o.emit({ type: "health", at: Date.now(), health });
   }
 
   /** Stops the source, analyses what is queued, and closes the open episode. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.healthTimer) clearInterval(this.healthTimer);
     this.unsubscribe?.();
     await this.o.source.stop();
     this.releaseWaiters();
     await this.drain();
     for (const e of this.tracker.close()) this.o.emit(e);
-    this.emitHealth();
     this.resolveFinished();
   }
 

@@ -6,6 +6,8 @@ export interface QueuedSinkOptions {
   capacity?: number;
   /** Called (never awaited) when the sink throws; the event is counted as failed and skipped. */
   onError?: (error: unknown, event: BabymonEvent) => void;
+  /** Called with each event once the sink has handled it (or failed to), in order: feeds the sinks `after` it. */
+  handOn?: (event: BabymonEvent) => void;
 }
 
 export interface QueuedSinkStats {
@@ -29,6 +31,8 @@ export class QueuedSink {
   private draining: Promise<void> = Promise.resolve();
   private readonly stats: QueuedSinkStats = { queued: 0, handled: 0, failed: 0, dropped: 0 };
   private readonly onError: (error: unknown, event: BabymonEvent) => void;
+  private readonly handOn: (event: BabymonEvent) => void;
+  private closed = false;
 
   constructor(
     readonly sink: Sink,
@@ -37,13 +41,16 @@ export class QueuedSink {
     this.name = sink.name;
     this.capacity = options.capacity ?? 1000;
     this.onError = options.onError ?? (() => {});
+    this.handOn = options.handOn ?? (() => {});
   }
 
   start(): Promise<void> {
     return this.sink.start();
   }
 
+  /** Takes one event; ignored once stop() has begun. */
   enqueue(event: BabymonEvent): void {
+    if (this.closed) return;
     if (this.queue.length >= this.capacity) {
       const i = this.queue.findIndex((e) => LOW_PRIORITY.has(e.type));
       if (LOW_PRIORITY.has(event.type) && i < 0) {
@@ -76,8 +83,23 @@ export class QueuedSink {
           // an error reporter that throws must not stop delivery either
         }
       }
+      try {
+        this.handOn(event);
+      } catch {
+        // nor a follower that throws
+      }
     }
     this.running = false;
+  }
+
+  /** Hands a chunk of audio to the sink at once (not queued: it only copies); a throw counts as a failure. */
+  audio(samples: Float32Array): void {
+    if (this.closed || !this.sink.audio) return;
+    try {
+      this.sink.audio(samples);
+    } catch {
+      this.stats.failed++;
+    }
   }
 
   getStats(): QueuedSinkStats {
@@ -99,8 +121,9 @@ export class QueuedSink {
     return result;
   }
 
-  /** Delivers what is queued (up to `timeoutMs`), then stops the sink. */
+  /** Takes no more events, delivers what is queued (up to `timeoutMs`), then stops the sink. */
   async stop(timeoutMs = 5000): Promise<void> {
+    this.closed = true;
     await this.flush(timeoutMs);
     await this.sink.stop();
   }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { BabymonEvent, EpisodeInfo } from "../../src/events.js";
+import { PermanentStartError } from "../../src/service/service.js";
 import { gpioConfigSchema } from "../../src/sinks/gpio/config.js";
-import { SimulatedGpioDriver } from "../../src/sinks/gpio/drivers.js";
+import { type GpioDriver, SimulatedGpioDriver } from "../../src/sinks/gpio/drivers.js";
 import { GpioSink } from "../../src/sinks/gpio/gpio-sink.js";
 import { memoryLogger } from "../support/memory-logger.js";
 
@@ -124,4 +125,59 @@ test("selfTest lights each LED alone, in order, and reports pins (for `babymon l
   await sink.stop();
   assert.deepEqual(reported, ["heartbeat@17", "crying@27", "fault@22", "reason:hungry@5"]);
   assert.deepEqual(litDuring, [["heartbeat"], ["crying"], ["fault"], ["reason:hungry"]]);
+});
+
+test("on a board, an LED that cannot be opened fails start and releases the lines it opened; a pin beyond the chip is permanent", async () => {
+  const open = new Map<number, boolean>();
+  let busy = 27;
+  // the sysfs export of a pin another process holds fails with EBUSY
+  const driver: GpioDriver = {
+    kind: "onoff",
+    open: (gpio) => {
+      if (gpio === busy) throw new Error(`EBUSY: resource busy or locked, export ${gpio}`);
+      open.set(gpio, true);
+      return { write: () => {}, close: () => open.set(gpio, false) };
+    },
+  };
+  const sink = new GpioSink({
+    config: gpioConfigSchema.parse({ driver: "onoff" }),
+    log: memoryLogger().log,
+    driver,
+    chips: [],
+  });
+  await assert.rejects(sink.start(), /^Error: GPIO: cannot open gpio27 \(pin 27\) for the crying LED: EBUSY/);
+  assert.deepEqual([...open], [[17, false]], "the heartbeat line is closed again, so a retry can open it");
+  busy = -1;
+  await sink.start();
+  assert.deepEqual(
+    [...open],
+    [
+      [17, true],
+      [27, true],
+      [22, true],
+    ],
+  );
+  await sink.stop();
+
+  const pi5 = [{ name: "gpiochip571", base: 571, ngpio: 54, label: "pinctrl-rp1" }];
+  const beyond = new GpioSink({
+    config: gpioConfigSchema.parse({ driver: "onoff", leds: { fault: 60 } }),
+    log: memoryLogger().log,
+    driver,
+    chips: pi5,
+  });
+  await assert.rejects(
+    beyond.start(),
+    (e) => e instanceof PermanentStartError && /fault LED: Expected pin 60 to be below 54/.test(e.message),
+  );
+});
+
+test("driver: onoff without usable GPIO fails start (to be retried) where driver: auto simulates", async () => {
+  const sink = new GpioSink({
+    config: gpioConfigSchema.parse({ driver: "onoff" }),
+    log: memoryLogger().log,
+    chips: [],
+  });
+  // this machine has no /sys/class/gpio for us (see the test above for `auto`)
+  await assert.rejects(sink.start(), /GPIO: `gpio\.driver` is onoff, but /);
 });

@@ -1,6 +1,7 @@
-import type { FaultSource } from "../../control/faults.js";
+import type { FaultBoard, FaultSource } from "../../control/faults.js";
 import type { BabymonEvent, ReasonOrUnsure } from "../../events.js";
 import type { Logger } from "../../logging.js";
+import { PermanentStartError } from "../../service/service.js";
 import type { Sink } from "../sink.js";
 import type { GpioConfig } from "./config.js";
 import { type GpioDriver, type GpioLine, OnoffGpioDriver, SimulatedGpioDriver } from "./drivers.js";
@@ -29,12 +30,16 @@ export interface GpioSinkOptions {
   driver?: GpioDriver;
   /** /sys/class/gpio chips; read from the system by default. */
   chips?: GpioChip[];
+  /** The daemon's fault board, shown on the fault LED while the sink runs. */
+  faults?: FaultBoard;
 }
 
 /**
  * Status LEDs next to the cot: heartbeat (blinks while audio is analysed), crying (blinks during an episode),
- * the reason (one LED per reason or an RGB colour), fault (capture down, broker down, model missing).
- * It never stops the daemon: without usable GPIO it logs once and drives a simulated board.
+ * the reason (one LED per reason or an RGB colour), fault (capture down, broker down, model missing, a sink
+ * that could not start). Off a board (`driver: auto` without accessible GPIO) it logs once and drives a simulated
+ * one. On a board, an LED it cannot open (chip missing, pin busy) fails start(): the daemon goes on without the
+ * LEDs, shows the fault and starts the sink again later; a pin no chip has is a PermanentStartError.
  */
 export class GpioSink implements Sink {
   readonly name = "gpio";
@@ -42,17 +47,31 @@ export class GpioSink implements Sink {
   readonly #leds = new Map<string, Led>();
   readonly #faults = new Set<FaultSource>();
   #rgbLeds: { red: Led; green: Led; blue: Led } | null = null;
-  #fallback: SimulatedGpioDriver | null = null;
   #timers: NodeJS.Timeout[] = [];
   #cryingTimer: NodeJS.Timeout | null = null;
   #reasonTimer: NodeJS.Timeout | null = null;
   #lastWindowMs = Number.NEGATIVE_INFINITY;
   #heartbeatOn = false;
   #crying = false;
+  #unsubscribeFaults: (() => void) | null = null;
 
   constructor(private readonly options: GpioSinkOptions) {}
 
   async start(): Promise<void> {
+    try {
+      await this.#open();
+    } catch (error) {
+      // leave nothing exported behind, so that a later start can open the same lines again
+      this.#closeLeds();
+      throw error;
+    }
+    this.#timers.push(setInterval(() => this.#beat(), this.options.config.heartbeatMs));
+    for (const t of this.#timers) t.unref();
+    this.#unsubscribeFaults =
+      this.options.faults?.subscribe((source, on) => this.setFault(source, on)) ?? null;
+  }
+
+  async #open(): Promise<void> {
     const { config } = this.options;
     this.driver = this.options.driver ?? (await this.#pickDriver());
     const chips = this.options.chips ?? readGpioChips();
@@ -69,8 +88,12 @@ export class GpioSink implements Sink {
         set: (on) => line.write(on !== activeLow ? 1 : 0),
         close: () => line.close(),
       };
-      led.set(false);
       this.#leds.set(name, led);
+      try {
+        led.set(false);
+      } catch (error) {
+        throw new Error(`GPIO: cannot drive pin ${pin} for the ${name} LED: ${(error as Error).message}`);
+      }
       return led;
     };
     open("heartbeat", config.leds.heartbeat);
@@ -86,25 +109,25 @@ export class GpioSink implements Sink {
       };
     }
     this.#leds.get("fault")?.set(this.#faults.size > 0);
-    this.#timers.push(setInterval(() => this.#beat(), config.heartbeatMs));
-    for (const t of this.#timers) t.unref();
   }
 
   #openLine(pin: number, name: string, chips: GpioChip[]): { line: GpioLine; gpio: number | null } {
-    const { config, log } = this.options;
+    const { config } = this.options;
     const driver = this.driver!;
-    const simulated = driver.kind === "simulated";
+    let gpio: number;
     try {
-      const gpio = resolveGpioNumber(pin, config.numbering, chips, config.chipLabel);
-      return { line: driver.open(gpio, name), gpio: simulated ? null : gpio };
+      gpio = resolveGpioNumber(pin, config.numbering, chips, config.chipLabel);
     } catch (error) {
-      if (simulated) return { line: driver.open(pin, name), gpio: null };
-      log.warn(
-        { led: name, pin },
-        `GPIO: cannot use pin ${pin} for the ${name} LED (${(error as Error).message}); simulating it`,
+      if (driver.kind === "simulated") return { line: driver.open(pin, name), gpio: null };
+      const why = `GPIO: cannot use pin ${pin} for the ${name} LED: ${(error as Error).message}`;
+      throw error instanceof PermanentStartError ? new PermanentStartError(why) : new Error(why);
+    }
+    try {
+      return { line: driver.open(gpio, name), gpio: driver.kind === "simulated" ? null : gpio };
+    } catch (error) {
+      throw new Error(
+        `GPIO: cannot open gpio${gpio} (pin ${pin}) for the ${name} LED: ${(error as Error).message}`,
       );
-      this.#fallback ??= new SimulatedGpioDriver();
-      return { line: this.#fallback.open(pin, name), gpio: null };
     }
   }
 
@@ -113,6 +136,7 @@ export class GpioSink implements Sink {
     if (config.driver === "simulated") return new SimulatedGpioDriver();
     const { driver, why } = await OnoffGpioDriver.load();
     if (driver) return driver;
+    if (config.driver === "onoff") throw new Error(`GPIO: \`gpio.driver\` is onoff, but ${why}`);
     log.warn(`GPIO: ${why}; LEDs are simulated (no hardware is driven)`);
     return new SimulatedGpioDriver();
   }
@@ -177,15 +201,26 @@ export class GpioSink implements Sink {
   }
 
   async stop(): Promise<void> {
+    this.#unsubscribeFaults?.();
+    this.#unsubscribeFaults = null;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     this.#stopBlinking();
     if (this.#reasonTimer) clearTimeout(this.#reasonTimer);
+    this.#closeLeds();
+  }
+
+  #closeLeds(): void {
     for (const led of this.#leds.values()) {
-      led.set(false);
+      try {
+        led.set(false);
+      } catch {
+        // a line that cannot be written is still closed
+      }
       led.close();
     }
     this.#leds.clear();
+    this.#rgbLeds = null;
   }
 
   #beat(): void {

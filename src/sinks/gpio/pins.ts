@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { PermanentStartError } from "../../service/service.js";
 
 /** One /sys/class/gpio/gpiochipN entry. */
 export interface GpioChip {
@@ -39,6 +40,7 @@ export function readGpioChips(root = "/sys/class/gpio"): GpioChip[] {
 /**
  * The global sysfs GPIO number for a configured pin. On Raspberry Pi kernels ≥ 6.6 the header's chip no
  * longer starts at 0 (Pi 4: gpiochip512, Pi 5: gpiochip571), so BCM numbers are offset by that chip's base.
+ * A configuration that no chip can satisfy throws PermanentStartError; a chip not there (yet) a plain Error.
  */
 export function resolveGpioNumber(
   pin: number,
@@ -49,7 +51,7 @@ export function resolveGpioNumber(
   if (numbering === "sysfs") return pin;
   const wanted = chipLabel ? [chipLabel] : numbering === "bcm" ? RASPBERRY_PI_CHIP_LABELS : [];
   if (numbering === "chip" && !chipLabel) {
-    throw new Error("Expected `gpio.chipLabel` to be set when `gpio.numbering` is `chip`");
+    throw new PermanentStartError("Expected `gpio.chipLabel` to be set when `gpio.numbering` is `chip`");
   }
   const chip = wanted.map((label) => chips.find((c) => c.label === label)).find((c) => c !== undefined);
   if (!chip) {
@@ -58,7 +60,9 @@ export function resolveGpioNumber(
     throw new Error(`Expected a gpiochip labelled ${wanted.join(" or ")}, found ${seen}`);
   }
   if (pin >= chip.ngpio) {
-    throw new Error(`Expected pin ${pin} to be below ${chip.ngpio} (the number of lines of ${chip.label})`);
+    throw new PermanentStartError(
+      `Expected pin ${pin} to be below ${chip.ngpio} (the number of lines of ${chip.label})`,
+    );
   }
   return chip.base + pin;
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:net";
 import { Aedes } from "aedes";
 import type { Logger } from "../../logging.js";
-import type { Service } from "../sink.js";
+import { PermanentStartError, type Service } from "../../service/service.js";
 
 /**
  * A small MQTT broker (aedes) inside the daemon for setups without one: bound to 127.0.0.1 only, so local
@@ -40,7 +40,8 @@ export class EmbeddedBroker implements Service {
       });
     } catch (error) {
       await new Promise<void>((r) => broker.close(() => r()));
-      if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EADDRINUSE") {
         // most likely a broker already runs on this machine: use it rather than fail
         this.#external = true;
         this.log.warn(
@@ -49,7 +50,10 @@ export class EmbeddedBroker implements Service {
         );
         return;
       }
-      throw error;
+      const why = `MQTT: the embedded broker cannot listen on ${this.host}:${this.#port} (${(error as Error).message})`;
+      // a privileged port stays privileged while the daemon runs: only another `mqtt.embeddedBroker.port` helps
+      if (code === "EACCES") throw new PermanentStartError(`${why}; choose a port above 1023`);
+      throw new Error(why);
     }
     const address = server.address();
     if (address && typeof address === "object") this.#port = address.port;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
-import type { SinkFactory } from "../../app.js";
 import { readPackageVersion } from "../../version.js";
+import type { SinkFactory } from "../sink.js";
 import { migrate, SqliteSettingsStore } from "../sqlite/database.js";
 import { EmbeddedBroker } from "./embedded-broker.js";
 import { MqttSink } from "./mqtt-sink.js";
@@ -35,7 +35,6 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
     migrate(database);
   }
   const settings = new SqliteSettingsStore(database);
-  const password = resolveMqttPassword(config, log, { passwordOrigin: ctx.configOrigins["mqtt.password"] });
   let embeddedBroker: EmbeddedBroker | undefined;
   if (!config.url) {
     if (!config.embeddedBroker.enabled) {
@@ -49,7 +48,7 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
     config,
     url: config.url,
     embeddedBroker,
-    password,
+    password: () => resolveMqttPassword(config, log, { passwordOrigin: ctx.configOrigins["mqtt.password"] }),
     deviceId: config.deviceId ? sanitiseDeviceId(config.deviceId) : defaultDeviceId(),
     swVersion: readPackageVersion(),
     hwVersion: boardModel(),

@@ -1,10 +1,12 @@
-import { readFileSync } from "node:fs";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import mqtt, { type MqttClient } from "mqtt";
 import type { DetectionControl, DetectionSettings, SettingsStore } from "../../control/detection-control.js";
-import type { BabymonEvent, HealthSnapshot } from "../../events.js";
+import type { HealthState } from "../../control/health.js";
+import type { BabymonEvent } from "../../events.js";
 import type { Logger } from "../../logging.js";
 import type { Sink } from "../sink.js";
+import { applyCommand } from "./commands.js";
 import type { MqttConfig } from "./config.js";
+import { clientOptions, connectionErrorText, redactUrl } from "./connection.js";
 import { buildDiscoveryMessages } from "./discovery.js";
 import type { EmbeddedBroker } from "./embedded-broker.js";
 import type { MqttOutbox } from "./outbox.js";
@@ -13,7 +15,6 @@ import {
   episodeEventPayload,
   type HealthPayload,
   healthPayload,
-  parseCommand,
   type StatePayload,
 } from "./payloads.js";
 import { buildTopics, type MqttTopics } from "./topics.js";
@@ -24,7 +25,8 @@ export interface MqttSinkOptions {
   url?: string;
   /** Started before connecting and stopped after disconnecting; its URL is used. */
   embeddedBroker?: EmbeddedBroker;
-  password?: string;
+  /** The broker password, or how to read it (`mqtt.passwordFile`) at each start, so a retry sees a new file. */
+  password?: string | (() => string | undefined);
   deviceId: string;
   swVersion: string;
   hwVersion?: string;
@@ -33,25 +35,13 @@ export interface MqttSinkOptions {
   settings?: SettingsStore;
   control?: DetectionControl;
   log: Logger;
-  /** The pipeline's current health, for the diagnostics before the first health event arrives. */
-  health?: () => HealthSnapshot;
+  /** The health the daemon publishes: sent on the health topic (the HA diagnostics) whenever it changes. */
+  health?: HealthState;
   /** Told when the broker connection comes and goes (e.g. the fault LED). */
   onConnectionChange?: (connected: boolean) => void;
 }
 
 const DISCOVERY_TOPICS_KEY = "mqtt.discovery.topics";
-
-/** Human-readable reasons for the MQTT 3.1.1 and 5 CONNACK refusal codes users actually hit. */
-const CONNACK_HINTS: Record<number, string> = {
-  1: "unacceptable protocol version",
-  2: "client id rejected (check mqtt.clientId)",
-  3: "server unavailable",
-  4: "bad user name or password (check mqtt.username and the password)",
-  5: "not authorised (check mqtt.username, the password and the broker's ACL)",
-  133: "client id rejected (check mqtt.clientId)",
-  134: "bad user name or password (check mqtt.username and the password)",
-  135: "not authorised (check mqtt.username, the password and the broker's ACL)",
-};
 
 /**
  * Publishes the daemon's events to an MQTT broker for Home Assistant and anything else on the LAN.
@@ -71,7 +61,7 @@ export class MqttSink implements Sink {
   #lastLevelMs = Number.NEGATIVE_INFINITY;
   #lastErrorText = "";
   #lastErrorLogMs = 0;
-  #unsubscribeControl: (() => void) | null = null;
+  #unsubscribe: Array<() => void> = [];
   #pumpIdle: Array<() => void> = [];
   readonly stats = { delivered: 0, connects: 0, reconnects: 0, invalidCommands: 0, droppedFromOutbox: 0 };
 
@@ -99,49 +89,34 @@ export class MqttSink implements Sink {
     return { ...this.#state };
   }
 
+  /**
+   * Reads the password and TLS files, starts the embedded broker (if any) and connects. A broker that cannot be
+   * reached is not a failure here: the client retries every `reconnectSec` and the fault board shows "broker".
+   */
   async start(): Promise<void> {
-    const { config, log } = this.options;
-    const clientOptions: IClientOptions = {
+    const { config, log, password, embeddedBroker } = this.options;
+    const options = clientOptions(config, {
       clientId: config.clientId ?? `babymon-${this.options.deviceId}`,
-      username: config.username,
-      password: this.options.password,
-      keepalive: config.keepaliveSec,
-      reconnectPeriod: Math.round(config.reconnectSec * 1000),
-      connectTimeout: 10_000,
-      reconnectOnConnackError: true,
-      protocolVersion: 4,
-      clean: true,
-      will: { topic: this.topics.availability, payload: Buffer.from("offline"), qos: 1, retain: true },
-      rejectUnauthorized: config.tls.rejectUnauthorized,
-      ...(config.tls.ca ? { ca: readPem("mqtt.tls.ca", config.tls.ca) } : {}),
-      ...(config.tls.cert ? { cert: readPem("mqtt.tls.cert", config.tls.cert) } : {}),
-      ...(config.tls.key ? { key: readPem("mqtt.tls.key", config.tls.key) } : {}),
-    };
-    this.#unsubscribeControl =
-      this.options.control?.onChange((settings) => {
-        this.#state = {
-          ...this.#state,
-          detection_enabled: settings.enabled,
-          sensitivity: settings.sensitivity,
-        };
-        this.#publishState();
-      }) ?? null;
-
-    if (this.options.embeddedBroker) {
-      try {
-        await this.options.embeddedBroker.start();
-      } catch (error) {
-        // MQTT is one sink among several: without it the daemon still detects, logs and drives the LEDs
-        log.error(
-          { err: (error as Error).message },
-          "MQTT: the embedded broker could not start; MQTT is off",
-        );
-        return;
-      }
-    }
-    this.#url = this.options.embeddedBroker?.url ?? this.options.url ?? "";
+      password: typeof password === "function" ? password() : password,
+      willTopic: this.topics.availability,
+    });
+    await embeddedBroker?.start();
+    this.#url = embeddedBroker?.url ?? this.options.url ?? "";
     if (!this.#url) throw new Error("Expected `mqtt.url` or an embedded broker, got neither");
-    const client = mqtt.connect(this.#url, clientOptions);
+    const control = this.options.control?.onChange((settings) => {
+      this.#state = {
+        ...this.#state,
+        detection_enabled: settings.enabled,
+        sensitivity: settings.sensitivity,
+      };
+      this.#publishState();
+    });
+    const health = this.options.health?.subscribe((snapshot) => {
+      this.#health = healthPayload(snapshot);
+      this.#publishHealth();
+    });
+    this.#unsubscribe = [control, health].filter((u) => u !== undefined);
+    const client = mqtt.connect(this.#url, options);
     this.#client = client;
     log.info({ url: redactUrl(this.#url), topic: this.topics.root }, "MQTT: connecting");
     client.on("connect", () => this.#onConnect());
@@ -187,10 +162,7 @@ export class MqttSink implements Sink {
         }
         return;
       }
-      case "health":
-        this.#health = healthPayload(event.health);
-        this.#publishHealth();
-        return;
+      // "health" events are not needed here: the health value comes from `options.health` as it is published
       case "capture":
         if (this.#health) {
           this.#health = { ...this.#health, capture: event.status };
@@ -216,7 +188,7 @@ export class MqttSink implements Sink {
   }
 
   async stop(): Promise<void> {
-    this.#unsubscribeControl?.();
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     const client = this.#client;
     if (!client) return this.options.embeddedBroker?.stop();
     const drained = await this.drain(3000);
@@ -283,11 +255,7 @@ export class MqttSink implements Sink {
   }
 
   #onError(error: Error & { code?: number | string }): void {
-    const code = typeof error.code === "number" ? error.code : undefined;
-    const hint = code !== undefined ? CONNACK_HINTS[code] : undefined;
-    const text = hint
-      ? `MQTT: the broker ${redactUrl(this.#url)} refused the connection: ${hint}; retrying every ${this.options.config.reconnectSec} s`
-      : `MQTT: ${error.message} (broker ${redactUrl(this.#url)}); retrying every ${this.options.config.reconnectSec} s`;
+    const text = connectionErrorText(error, this.#url, this.options.config.reconnectSec);
     const now = Date.now();
     // the same error on every retry would flood the journal: repeat it at most once a minute
     if (text !== this.#lastErrorText || now - this.#lastErrorLogMs > 60_000) {
@@ -299,40 +267,20 @@ export class MqttSink implements Sink {
 
   #onMessage(topic: string, payload: Buffer): void {
     const { log, control } = this.options;
-    try {
-      if (topic === this.topics.haStatus) {
-        if (payload.toString("utf8").trim() === "online") {
-          log.info("MQTT: Home Assistant came online, re-publishing discovery and state");
-          this.#publishDiscovery();
-          this.#client?.publish(this.topics.availability, "online", { qos: 1, retain: true });
-          this.#publishState();
-          this.#publishHealth();
-        }
-        return;
-      }
-      const which =
-        topic === this.topics.setDetection
-          ? "detection"
-          : topic === this.topics.setSensitivity
-            ? "sensitivity"
-            : null;
-      if (!which) return;
-      const command = parseCommand(which, payload);
-      if (command.kind === "invalid") {
+    if (topic !== this.topics.haStatus) {
+      if (applyCommand(topic, payload, { topics: this.topics, control, log }) === "invalid")
         this.stats.invalidCommands++;
-        log.warn({ topic }, `MQTT: ignored a malformed command: ${command.reason}`);
-        return;
-      }
-      if (!control) {
-        log.warn({ topic }, "MQTT: ignored a command: no detection control is wired in");
-        return;
-      }
-      if (command.kind === "detection") control.setEnabled(command.enabled, "mqtt");
-      else control.setSensitivity(command.sensitivity, "mqtt");
-      log.info({ topic, settings: control.get() }, "MQTT: applied a command");
+      return;
+    }
+    if (payload.toString("utf8").trim() !== "online") return;
+    log.info("MQTT: Home Assistant came online, re-publishing discovery and state");
+    try {
+      this.#publishDiscovery();
+      this.#client?.publish(this.topics.availability, "online", { qos: 1, retain: true });
+      this.#publishState();
+      this.#publishHealth();
     } catch (error) {
-      this.stats.invalidCommands++;
-      log.warn({ err: error, topic }, "MQTT: a command failed and was ignored");
+      log.warn({ err: error, topic }, "MQTT: could not re-publish for Home Assistant");
     }
   }
 
@@ -371,13 +319,9 @@ export class MqttSink implements Sink {
 
   #publishHealth(): void {
     if (!this.#connected && !this.#client?.connected) return;
-    if (!this.#health && this.options.health) {
-      try {
-        this.#health = healthPayload(this.options.health());
-      } catch {
-        // the pipeline is not built yet (sinks start first): the first health event will fill it in
-      }
-    }
+    // before the daemon listens there is no snapshot yet: the first one published fills it in
+    const latest = this.options.health?.latest;
+    if (!this.#health && latest) this.#health = healthPayload(latest);
     if (!this.#health) return;
     this.#client?.publish(this.topics.health, JSON.stringify(this.#health), { qos: 0, retain: true });
   }
@@ -410,18 +354,4 @@ export class MqttSink implements Sink {
       this.#pump();
     });
   }
-}
-
-function readPem(key: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new Error(
-      `Expected \`${key}\` to be a readable PEM file, got ${path} (${(error as Error).message})`,
-    );
-  }
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:***@");
 }

@@ -58,6 +58,8 @@ export interface HealthPayload {
   detection_enabled: boolean;
   model_missing: boolean;
   sink_failures: Record<string, number>;
+  /** the fault board: e.g. "broker", "model", "sink:gpio" (a sink that could not start) */
+  faults: string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -116,6 +118,7 @@ export function healthPayload(h: HealthSnapshot): HealthPayload {
     detection_enabled: h.detectionEnabled,
     model_missing: h.modelMissing,
     sink_failures: h.sinkFailures,
+    faults: h.faults,
   };
 }
 

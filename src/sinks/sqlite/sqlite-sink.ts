@@ -23,6 +23,8 @@ export interface SqliteSinkOptions {
  */
 export class SqliteSink implements Sink {
   readonly name = "sqlite";
+  /** the record of every episode: the daemon does not run without it */
+  readonly critical = true;
   private readonly stmts;
   private windowCount = 0;
   private lastRetention = 0;

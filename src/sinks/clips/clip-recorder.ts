@@ -1,11 +1,12 @@
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SampleRingBuffer } from "../audio/ring-buffer.js";
-import { encodeWav } from "../audio/wav.js";
-import type { StorageConfig } from "../config/schema.js";
-import type { BabymonEvent } from "../events.js";
-import type { Logger } from "../logging.js";
-import type { Db } from "../sinks/sqlite/database.js";
+import { SampleRingBuffer } from "../../audio/ring-buffer.js";
+import { encodeWav } from "../../audio/wav.js";
+import type { StorageConfig } from "../../config/schema.js";
+import type { BabymonEvent } from "../../events.js";
+import type { Logger } from "../../logging.js";
+import type { Sink } from "../sink.js";
+import type { Db } from "../sqlite/database.js";
 
 const RATE = 16000;
 /** Extra audio kept beyond the pre-roll: the onset is reported ~1–2 s after the episode's start. */
@@ -23,8 +24,13 @@ interface OpenClip {
  * Episode clips (off by default): the audio of each episode, from `preRollSec` before its start, up to `maxSec`,
  * written as 16 kHz WAV into the clips folder and linked from the episode row. Clips older than their own
  * `retentionDays` are deleted. Nothing is kept outside episodes beyond a few seconds in memory.
+ *
+ * A sink `after` SQLite: it sees each episode event only once the SQLite sink has written that episode's row, so
+ * linking the clip to the row cannot race it. The audio comes straight from the pipeline (`audio`): it only copies.
  */
-export class ClipRecorder {
+export class ClipRecorder implements Sink {
+  readonly name = "clips";
+  readonly after = "sqlite";
   private readonly ring: SampleRingBuffer;
   private open: OpenClip | null = null;
   private readonly dir: string;
@@ -39,7 +45,11 @@ export class ClipRecorder {
     this.ring = new SampleRingBuffer(Math.ceil((config.preRollSec + REPORT_DELAY_SEC) * RATE));
   }
 
-  onAudio(samples: Float32Array): void {
+  async start(): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  audio(samples: Float32Array): void {
     this.ring.write(samples);
     const clip = this.open;
     if (clip && clip.samples < this.config.maxSec * RATE) {
@@ -49,7 +59,7 @@ export class ClipRecorder {
     }
   }
 
-  onEvent(event: BabymonEvent): void {
+  async handle(event: BabymonEvent): Promise<void> {
     if (event.type === "episode_start") {
       if (this.open) this.write(this.open);
       const wanted = Math.round((event.episode.startSec - this.config.preRollSec) * RATE);
@@ -59,10 +69,12 @@ export class ClipRecorder {
     } else if (event.type === "episode_end" && this.open?.id === event.episode.id) {
       const clip = this.open;
       this.open = null;
-      // after the sinks' queues have had a turn, so the episode row exists
-      setTimeout(() => this.write(clip), 100);
+      this.write(clip);
     }
   }
+
+  /** The pipeline closes the open episode before the sinks stop, so its end has been handled by now. */
+  async stop(): Promise<void> {}
 
   private write(clip: OpenClip): void {
     try {
