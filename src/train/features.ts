@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PATCH_WINDOW_SAMPLES } from "../dsp/frontend-params.js";
-import { logMelPatches } from "../dsp/logmel.js";
+import { LogMelFrontend } from "../dsp/logmel.js";
 import { bandLimit } from "../dsp/resample.js";
 import type { YamnetModel } from "../inference/yamnet.js";
 
@@ -49,6 +49,7 @@ export class FeatureExtractor {
   hits = 0;
   misses = 0;
   private readonly modelKey: string;
+  private readonly logMel = new LogMelFrontend();
 
   constructor(
     private readonly model: YamnetModel,
@@ -101,7 +102,7 @@ export class FeatureExtractor {
       audio = new Float32Array(PATCH_WINDOW_SAMPLES);
       audio.set(samples16k);
     }
-    const patches = logMelPatches(audio).filter((_, i) => i % this.options.patchStride === 0);
+    const patches = this.logMel.patches(audio).filter((_, i) => i % this.options.patchStride === 0);
     const outputs = this.model.predict(patches, { featureLayers: [this.options.featureLayer] });
     const n = outputs.length;
     const embeddings = new Float32Array(n * EMBEDDING_DIM);

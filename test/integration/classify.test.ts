@@ -8,7 +8,7 @@ import { z } from "zod";
 import { readAudioFile16k } from "../../src/audio/decode.js";
 import { CLASSIFY_SCHEMA_VERSION, classifyFile, type FileResultOk } from "../../src/cli/commands/classify.js";
 import { PATCH_WINDOW_SAMPLES } from "../../src/dsp/frontend-params.js";
-import { logMelPatch } from "../../src/dsp/logmel.js";
+import { LogMelFrontend } from "../../src/dsp/logmel.js";
 import { bandLimit } from "../../src/dsp/resample.js";
 import { REASONS, type ReasonProbabilities } from "../../src/events.js";
 import {
@@ -303,7 +303,7 @@ test("heads plumbing: feature layers, band limit, classify's cry-weighted reason
     assert.equal(withHeads.models.heads, "plumbing@1");
     const clip = await readAudioFile16k(example("baby_5000ms.wav"));
     const window = clip.samples.slice(0, PATCH_WINDOW_SAMPLES);
-    assert.deepEqual(withHeads.patchOf(window), logMelPatch(bandLimit(window, 4000)));
+    assert.deepEqual(withHeads.patchOf(window), new LogMelFrontend().patch(bandLimit(window, 4000)));
     const r = await classifyFile(withHeads, classes, example("baby_5000ms.wav"), {
       top: 521,
       perPatch: true,

@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { decodeWav } from "../../src/audio/wav.js";
 import { PATCH_SIZE, PATCH_WINDOW_SAMPLES } from "../../src/dsp/frontend-params.js";
-import { logMelPatch } from "../../src/dsp/logmel.js";
+import { LogMelFrontend } from "../../src/dsp/logmel.js";
 import { loadClassMap } from "../../src/inference/class-map.js";
 import { YamnetModel } from "../../src/inference/yamnet.js";
 import { buildYamnetModel } from "../../src/inference/yamnet-build.js";
@@ -111,7 +111,7 @@ describe("YAMNet model folder and runtime", () => {
     const wav = decodeWav(new Uint8Array(readFileSync(join(SHARED, "examples", "speech.wav"))), "speech.wav");
     assert.equal(wav.samples.length, 68360);
     const window = wav.samples.subarray(52760, 52760 + PATCH_WINDOW_SAMPLES);
-    const [out] = classifier.predict([logMelPatch(window)]);
+    const [out] = classifier.predict([new LogMelFrontend().patch(window)]);
     const top = ranked(out!.scores);
     assert.equal(top[0]!.name, "Speech");
     assert.ok(top[0]!.score >= 0.9, `Speech ${top[0]!.score}`);
