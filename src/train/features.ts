@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { bandLimit } from "../dsp/band-limit.js";
 import { PATCH_WINDOW_SAMPLES } from "../dsp/frontend-params.js";
 import { LogMelFrontend } from "../dsp/logmel.js";
-import { bandLimit } from "../dsp/resample.js";
 import type { YamnetModel } from "../inference/yamnet.js";
 
 /** Bump when the cached layout or the way features are computed changes. */

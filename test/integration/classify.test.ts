@@ -7,9 +7,9 @@ import { after, before, test } from "node:test";
 import { z } from "zod";
 import { readAudioFile16k } from "../../src/audio/decode.js";
 import { CLASSIFY_SCHEMA_VERSION, classifyFile, type FileResultOk } from "../../src/cli/commands/classify.js";
+import { bandLimit } from "../../src/dsp/band-limit.js";
 import { PATCH_WINDOW_SAMPLES } from "../../src/dsp/frontend-params.js";
 import { LogMelFrontend } from "../../src/dsp/logmel.js";
-import { bandLimit } from "../../src/dsp/resample.js";
 import { REASONS, type ReasonProbabilities } from "../../src/events.js";
 import {
   type CryHeads,
