@@ -3,6 +3,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { extname } from "node:path";
 import { YAMNET_FRONTEND } from "../dsp/frontend-params.js";
 import { StreamingResampler } from "../dsp/resample.js";
+import { ffmpegExecutable } from "./ffmpeg.js";
 import {
   AudioFileError,
   checkDataChunk,
@@ -218,7 +219,7 @@ interface FfmpegOptions extends OpenAudioOptions {
 
 /** Runs ffmpeg to turn any decodable file into a float32 WAV on stdout, parsed by the WAV reader. */
 async function openWithFfmpeg(path: string, kind: string, options: FfmpegOptions): Promise<AudioStream> {
-  const exe = options.ffmpegPath ?? process.env.BABYMON_FFMPEG ?? "ffmpeg";
+  const exe = options.ffmpegPath ?? ffmpegExecutable();
   const args = ["-nostdin", "-v", "error", "-i", path, "-vn", "-map", "0:a:0", "-f", "wav"];
   args.push("-c:a", "pcm_f32le", "-");
   const child: ChildProcess = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"] });

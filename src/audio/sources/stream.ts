@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { ffmpegExecutable } from "../ffmpeg.js";
 import { type CaptureProcess, SupervisedCapture, type SupervisionOptions } from "./supervised.js";
 
 /** A network stream (RTSP, HTTP(S)) through ffmpeg, audio only, as 16 kHz mono s16le; reconnected when it drops. */
@@ -8,7 +9,7 @@ export class NetworkStreamSource extends SupervisedCapture {
   constructor(
     private readonly url: string,
     options: Omit<SupervisionOptions, "sampleRate">,
-    private readonly ffmpegPath = process.env.BABYMON_FFMPEG ?? "ffmpeg",
+    private readonly ffmpegPath = ffmpegExecutable(),
   ) {
     super({ ...options, sampleRate: 16000 });
     this.description = `stream ${redact(url)} (ffmpeg)`;

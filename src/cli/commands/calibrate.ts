@@ -14,7 +14,7 @@ import {
 } from "../../detection/room-calibration.js";
 import { WINDOW_SEC } from "../../detection/windows.js";
 import { createLogger } from "../../logging.js";
-import { loadConfigOrExit, withConfigOption } from "../config-options.js";
+import { configFileOf, loadConfigOrExit, withConfigOption } from "../config-options.js";
 import { runFilePipeline } from "../file-pipeline.js";
 
 const clock = (sec: number) => {
@@ -68,7 +68,7 @@ export function register(program: Command): void {
       process.stderr.write(`babymon: Expected \`--budget\` to be a number ≥ 0, got ${opts.budget}\n`);
       process.exit(2);
     }
-    const configFile = opts.config ?? process.env.BABYMON_CONFIG;
+    const configFile = configFileOf(opts.config);
     if (opts.write && !configFile) {
       process.stderr.write(
         "babymon: Expected `--config FILE` (or BABYMON_CONFIG) with `--write`, got neither\n",
@@ -77,7 +77,7 @@ export function register(program: Command): void {
     }
     // with --write a config file that does not exist yet is created
     const { config, origins } = loadConfigOrExit(
-      opts.write && configFile && !existsSync(configFile) ? undefined : configFile,
+      opts.write && configFile && !existsSync(configFile) ? null : configFile,
     );
     const logger = createLogger(
       { level: config.logging.level === "info" ? "warn" : config.logging.level },
