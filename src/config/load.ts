@@ -255,13 +255,15 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, origins: Record<st
   return `Expected \`${key}\` to be ${allowed}, got ${got}${where(key)}`;
 }
 
-/** The data directory: config, else $BABYMON_DATA_DIR, else /var/lib/babymon for the service user, else XDG. */
+/**
+ * The data directory: `dataDir` (the config file's or $BABYMON_DATA_DIR, as loadConfig reads it), else
+ * /var/lib/babymon for the service user, else XDG.
+ */
 export function resolveDataDir(
   config: Pick<Config, "dataDir">,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   if (config.dataDir) return resolve(config.dataDir);
-  if (env.BABYMON_DATA_DIR) return resolve(env.BABYMON_DATA_DIR);
   let user = "";
   try {
     user = userInfo().username;

@@ -95,9 +95,10 @@ describe("config", () => {
     assert.match(e.message, /must hold a mapping/);
   });
 
-  it("resolves the data directory from config, env, then XDG/home", () => {
+  it("resolves the data directory from config (file or BABYMON_DATA_DIR), then XDG/home", () => {
     assert.equal(resolveDataDir({ dataDir: "/srv/x" }, {}), "/srv/x");
-    assert.equal(resolveDataDir({ dataDir: null }, { BABYMON_DATA_DIR: "/var/tmp/b" }), "/var/tmp/b");
+    const { config } = loadConfig({ env: { BABYMON_DATA_DIR: "/var/tmp/b" } });
+    assert.equal(resolveDataDir(config, {}), "/var/tmp/b");
     assert.equal(
       resolveDataDir({ dataDir: null }, { XDG_DATA_HOME: "/home/u/.data" }),
       "/home/u/.data/babymon",
