@@ -39,7 +39,7 @@ export interface LoadedConfig {
 
 const ENV_PREFIX = "BABYMON_";
 
-export function envKeyToPath(name: string): string[] | null {
+function envKeyToPath(name: string): string[] | null {
   if (!name.startsWith(ENV_PREFIX)) return null;
   const rest = name.slice(ENV_PREFIX.length);
   if (rest === "DATA_DIR") return ["dataDir"];
@@ -47,10 +47,6 @@ export function envKeyToPath(name: string): string[] | null {
   return rest
     .split("__")
     .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
-}
-
-export function pathToEnvKey(path: string[]): string {
-  return ENV_PREFIX + path.map((p) => p.replace(/([A-Z])/g, "_$1").toUpperCase()).join("__");
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {

@@ -20,7 +20,6 @@ export const KNOWN_YAMNET_FILES: Readonly<Record<string, string>> = {
 /** YAMNet's architecture (MobileNet v1): 27 conv layers numbered from 1, stride 2 at these. */
 export const YAMNET_CONV_LAYERS = 27;
 export const YAMNET_STRIDE2_LAYERS: readonly number[] = [1, 4, 8, 12, 24];
-export const YAMNET_INPUT_SHAPE = [96, 64, 1] as const;
 export const YAMNET_EMBEDDING_SIZE = 1024;
 export const YAMNET_CLASSES = 521;
 
@@ -37,7 +36,6 @@ export class YamnetImportError extends Error {
 
 export type LayerOp = "conv2d" | "depthwise" | "dense";
 export type LayerActivation = "linear" | "relu" | "relu6";
-export type LayerQuantization = "int8-per-tensor" | "int8-per-channel" | "float32";
 
 /**
  * A layer's weights in TF.js layout (conv HWIO, depthwise HWC1, dense [in,out]). Quantized kernels keep
