@@ -78,7 +78,7 @@ function ascii(h: Uint8Array, from: number, to: number): string {
 }
 
 /** Which decoder handles a file that starts with these bytes: "wav", an ffmpeg format name, or null. */
-export function sniffFormat(head: Uint8Array): "wav" | { ffmpeg: string } | null {
+function sniffFormat(head: Uint8Array): "wav" | { ffmpeg: string } | null {
   if (looksLikeWav(head)) return "wav";
   for (const [name, test] of FFMPEG_FORMATS) if (test(head)) return { ffmpeg: name };
   return null;
@@ -335,20 +335,6 @@ async function collect(
     at += p.length;
   }
   return out;
-}
-
-/** Reads a whole audio file as mono floats at its own sample rate. */
-export async function readAudioFile(path: string, options: OpenAudioOptions = {}): Promise<AudioClip> {
-  const stream = await openAudioFile(path, options);
-  const samples = await collect(stream);
-  return {
-    path,
-    format: stream.format,
-    sampleRate: stream.sampleRate,
-    channels: stream.channels,
-    samples,
-    durationSec: samples.length / stream.sampleRate,
-  };
 }
 
 /** Reads a whole audio file as mono floats resampled to 16 kHz (YAMNet's rate) with the band-limited resampler. */

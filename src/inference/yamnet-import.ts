@@ -12,7 +12,7 @@ import {
 import { ActivationFunction, BuiltinOperator, operatorName, Padding, TensorType } from "./tflite/schema.js";
 
 /** The YAMNet TFLite files babymon knows by name, with the sha256 they must have. */
-export const KNOWN_YAMNET_FILES: Readonly<Record<string, string>> = {
+const KNOWN_YAMNET_FILES: Readonly<Record<string, string>> = {
   "yamnet-frames-dynamic-int8.tflite": "469be6a3421cbc52cf97e9f2f966cba984198e8e7af9854d68b3e3ebb1e04194",
   "yamnet-classifier-int8.tflite": "10c95ea3eb9a7bb4cb8bddf6feb023250381008177ac162ce169694d05c317de",
 };

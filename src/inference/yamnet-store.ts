@@ -12,7 +12,7 @@ import type { ImportedLayer, ImportedYamnet } from "./yamnet-import.js";
  * float32 bias; each block 4-byte aligned, little-endian). Weights stay quantized; the runtime dequantizes.
  */
 export const MANIFEST_FILE = "manifest.json";
-export const WEIGHTS_FILE = "weights.bin";
+const WEIGHTS_FILE = "weights.bin";
 export const CLASS_MAP_FILE = "yamnet_class_map.csv";
 export const MANIFEST_FORMAT = "babymon-yamnet";
 export const MANIFEST_FORMAT_VERSION = 1;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { readAudioFile } from "../../src/audio/decode.js";
 import { PATCH_SIZE, PATCH_WINDOW_SAMPLES } from "../../src/dsp/frontend-params.js";
 import { LogMelFrontend } from "../../src/dsp/logmel.js";
+import { readWholeFile } from "../support/read-audio.js";
 
 const SHARED = new URL("../../../shared/", import.meta.url);
 interface Golden {
@@ -34,7 +34,7 @@ test("each mel band weighs the spectrum as the golden tf.signal.linear_to_mel_we
 for (const name of Object.keys(golden.files)) {
   test(`log-mel of ${name} matches the golden to ≤ 1e-4`, async () => {
     const ref = golden.files[name];
-    const clip = await readAudioFile(new URL(`examples/${name}`, SHARED).pathname);
+    const clip = await readWholeFile(new URL(`examples/${name}`, SHARED).pathname);
     assert.equal(clip.sampleRate, 16000);
     const { data, frames } = frontend.frames(clip.samples);
     assert.equal(frames, ref.frames);
@@ -49,7 +49,7 @@ for (const name of Object.keys(golden.files)) {
 }
 
 test("patches are 96-frame slices at hop 48 and the patch of a window equals the matching patch", async () => {
-  const clip = await readAudioFile(new URL("examples/speech.wav", SHARED).pathname);
+  const clip = await readWholeFile(new URL("examples/speech.wav", SHARED).pathname);
   const s = clip.samples;
   assert.equal(s.length, 68360);
   const patches = frontend.patches(s);

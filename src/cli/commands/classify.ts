@@ -21,7 +21,7 @@ import { readPackageVersion } from "../../version.js";
  * documented in README.md under "classify --json schema".
  */
 
-export const CLASSIFY_SCHEMA_VERSION = 1;
+const CLASSIFY_SCHEMA_VERSION = 1;
 
 export interface ClassScore {
   index: number;
