@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { bandLimit } from "../dsp/band-limit.js";
 import { PATCH_WINDOW_SAMPLES } from "../dsp/frontend-params.js";
 import { LogMelFrontend } from "../dsp/logmel.js";
+import { yamnetCryScore } from "../inference/analyzer.js";
 import type { YamnetModel } from "../inference/yamnet.js";
 
 /** Bump when the cached layout or the way features are computed changes. */
@@ -112,7 +113,7 @@ export class FeatureExtractor {
     const mapsFloat = keepFloatMaps ? new Float32Array(n * this.mapSize) : undefined;
     outputs.forEach((o, i) => {
       embeddings.set(o.embedding, i * EMBEDDING_DIM);
-      yamnetCry[i] = Math.max(o.scores[19], o.scores[20], o.scores[21]);
+      yamnetCry[i] = yamnetCryScore(o.scores);
       const map = o.featureMaps![this.options.featureLayer].data;
       mapsFloat?.set(map, i * this.mapSize);
       let max = 0;

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { redactUrl } from "../../logging.js";
 import { ffmpegExecutable } from "../ffmpeg.js";
 import { type CaptureProcess, SupervisedCapture, type SupervisionOptions } from "./supervised.js";
 
@@ -12,7 +13,7 @@ export class NetworkStreamSource extends SupervisedCapture {
     private readonly ffmpegPath = ffmpegExecutable(),
   ) {
     super({ ...options, sampleRate: 16000 });
-    this.description = `stream ${redact(url)} (ffmpeg)`;
+    this.description = `stream ${redactUrl(url)} (ffmpeg)`;
   }
 
   protected spawn(): CaptureProcess {
@@ -37,9 +38,4 @@ export class NetworkStreamSource extends SupervisedCapture {
     const child = spawn(this.ffmpegPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     return { child };
   }
-}
-
-/** Hides a password in a URL for logs. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
 }

@@ -10,9 +10,15 @@ import {
 } from "../../dsp/frontend-params.js";
 import type { ModelVersions, ReasonProbabilities } from "../../events.js";
 import type { WindowAnalysis } from "../../inference/analysis.js";
-import { createAnalyzer, findHeadsDirs, type YamnetAnalyzer } from "../../inference/analyzer.js";
+import {
+  createAnalyzer,
+  findHeadsDirs,
+  type YamnetAnalyzer,
+  yamnetCryScore,
+} from "../../inference/analyzer.js";
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from "../../inference/backend.js";
 import { type ClassMap, loadClassMap } from "../../inference/class-map.js";
+import { round } from "../../util/round.js";
 import { readPackageVersion } from "../../version.js";
 
 /**
@@ -93,13 +99,14 @@ export interface ClassifyOptions {
   batch?: number;
 }
 
-const round = (x: number) => Math.round(x * 1e6) / 1e6;
+/** Decimals of classify's figures. */
+const DIGITS = 6;
 
 function topClasses(scores: ArrayLike<number>, n: number, classes: ClassMap): ClassScore[] {
   const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
   return order
     .slice(0, n)
-    .map((index) => ({ index, name: classes.names[index], score: round(scores[index]) }));
+    .map((index) => ({ index, name: classes.names[index], score: round(scores[index], DIGITS) }));
 }
 
 /**
@@ -183,11 +190,11 @@ export async function classifyFile(
           const startSec = (patches * PATCH_HOP_SAMPLES) / YAMNET_FRONTEND.sampleRate;
           perPatch.push({
             index: patches,
-            startSec: round(startSec),
-            endSec: round(startSec + PATCH_WINDOW_SAMPLES / YAMNET_FRONTEND.sampleRate),
+            startSec: round(startSec, DIGITS),
+            endSec: round(startSec + PATCH_WINDOW_SAMPLES / YAMNET_FRONTEND.sampleRate, DIGITS),
             top: topClasses(r.scores, options.top, classes),
-            yamnetCry: round(r.yamnetCry),
-            cry: round(r.cry),
+            yamnetCry: round(r.yamnetCry, DIGITS),
+            cry: round(r.cry, DIGITS),
             reasons: r.reasons ? roundReasons(r.reasons) : null,
           });
         }
@@ -223,7 +230,7 @@ export async function classifyFile(
     if (hasHeads) {
       const weights = reasonWeight > 0 ? reasonWeight : patches;
       reasons = Object.fromEntries(
-        Object.entries(reasonSum).map(([k, v]) => [k, round(reasonWeight > 0 ? v / weights : v)]),
+        Object.entries(reasonSum).map(([k, v]) => [k, round(reasonWeight > 0 ? v / weights : v, DIGITS)]),
       ) as ReasonProbabilities;
     }
     const result: FileResultOk = {
@@ -234,15 +241,16 @@ export async function classifyFile(
       channels: stream.channels,
       durationSec: round(
         stream.frames !== null ? stream.frames / stream.sampleRate : samples16k / YAMNET_FRONTEND.sampleRate,
+        DIGITS,
       ),
       patches,
       padded,
       top: topClasses(mean, options.top, classes),
       cry: {
-        yamnet: round(Math.max(mean[19], mean[20], mean[21])),
-        yamnetPeak: round(yamnetPeak),
-        heads: hasHeads ? round(headsSum / patches) : null,
-        headsPeak: hasHeads ? round(headsPeak) : null,
+        yamnet: round(yamnetCryScore(mean), DIGITS),
+        yamnetPeak: round(yamnetPeak, DIGITS),
+        heads: hasHeads ? round(headsSum / patches, DIGITS) : null,
+        headsPeak: hasHeads ? round(headsPeak, DIGITS) : null,
       },
       reasons,
       elapsedMs: Math.round(performance.now() - t0),
@@ -257,7 +265,7 @@ export async function classifyFile(
 }
 
 function roundReasons(r: ReasonProbabilities): ReasonProbabilities {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])) as ReasonProbabilities;
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v, DIGITS)])) as ReasonProbabilities;
 }
 
 const fmt = (x: number) => x.toFixed(3);

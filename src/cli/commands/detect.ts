@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { detectionForModels, loadAnalyzer } from "../../app.js";
 import type { BabymonEvent } from "../../events.js";
 import { createLogger } from "../../logging.js";
+import { round } from "../../util/round.js";
 import { loadConfigOrExit, withConfigOption } from "../config-options.js";
 import { runFilePipeline } from "../file-pipeline.js";
 
@@ -29,8 +30,6 @@ export interface WindowLine {
   cry: number;
   gated: boolean;
 }
-
-const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export function register(program: Command): void {
   withConfigOption(

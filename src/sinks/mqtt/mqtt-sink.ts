@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { DetectionControl, DetectionSettings, SettingsStore } from "../../control/detection-control.js";
 import type { BabymonEvent, HealthSnapshot } from "../../events.js";
-import type { Logger } from "../../logging.js";
+import { type Logger, redactUrl } from "../../logging.js";
 import type { Sink } from "../sink.js";
 import type { MqttConfig } from "./config.js";
 import { buildDiscoveryMessages } from "./discovery.js";
@@ -420,8 +420,4 @@ function readPem(key: string, path: string): Buffer {
       `Expected \`${key}\` to be a readable PEM file, got ${path} (${(error as Error).message})`,
     );
   }
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:***@");
 }
