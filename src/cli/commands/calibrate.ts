@@ -13,9 +13,11 @@ import {
   type RoomRecording,
 } from "../../detection/room-calibration.js";
 import { WINDOW_SEC } from "../../detection/windows.js";
+import type { BabymonEvent } from "../../events.js";
 import { createLogger } from "../../logging.js";
 import { configFileOf, loadConfigOrExit, withConfigOption } from "../config-options.js";
 import { runFilePipeline } from "../file-pipeline.js";
+import { orExit } from "../or-exit.js";
 
 const clock = (sec: number) => {
   const s = Math.floor(sec);
@@ -83,10 +85,7 @@ export function register(program: Command): void {
       { level: config.logging.level === "info" ? "warn" : config.logging.level },
       2,
     );
-    const analyzer = await loadAnalyzer(config.inference, logger).catch((err: Error) => {
-      process.stderr.write(`babymon: ${err.message}\n`);
-      process.exit(1);
-    });
+    const analyzer = await orExit(loadAnalyzer(config.inference, logger));
     const detection = {
       ...detectionForModels(config.detection, origins, analyzer),
       enabled: true,
@@ -94,29 +93,19 @@ export function register(program: Command): void {
     const recordings: RoomRecording[] = [];
     for (const file of files) {
       const windows: RoomRecording["windows"] = [];
-      try {
-        await runFilePipeline({
-          file,
-          config,
-          analyzer,
-          detection,
-          logger,
-          newEpisodeId: () => "",
-          emit: (e) => {
-            if (e.type === "window")
-              windows.push({
-                startSec: e.timeSec,
-                endSec: e.timeSec + WINDOW_SEC,
-                cry: e.cry,
-                yamnetCry: e.yamnetCry,
-                levelDbfs: e.levelDbfs,
-              });
-          },
-        });
-      } catch (err) {
-        process.stderr.write(`babymon: ${(err as Error).message}\n`);
-        process.exit(1);
-      }
+      const emit = (e: BabymonEvent) => {
+        if (e.type === "window")
+          windows.push({
+            startSec: e.timeSec,
+            endSec: e.timeSec + WINDOW_SEC,
+            cry: e.cry,
+            yamnetCry: e.yamnetCry,
+            levelDbfs: e.levelDbfs,
+          });
+      };
+      await orExit(
+        runFilePipeline({ file, config, analyzer, detection, emit, logger, newEpisodeId: () => "" }),
+      );
       const durationSec = windows.length > 0 ? windows[windows.length - 1].endSec : 0;
       recordings.push({ name: file, windows, durationSec });
     }
