@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bandLimit } from "../dsp/band-limit.js";
@@ -6,6 +5,7 @@ import { PATCH_WINDOW_SAMPLES } from "../dsp/frontend-params.js";
 import { LogMelFrontend } from "../dsp/logmel.js";
 import { yamnetCryScore } from "../inference/analyzer.js";
 import type { YamnetModel } from "../inference/yamnet.js";
+import { sha256Hex } from "../util/sha256.js";
 
 /** Bump when the cached layout or the way features are computed changes. */
 const CACHE_FORMAT = 3;
@@ -35,9 +35,8 @@ export interface ExtractorOptions {
   cacheDir: string | null;
 }
 
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash("sha256").update(data).digest("hex");
-}
+// pipeline.ts and fit-cache.ts import it from here
+export { sha256Hex };
 
 /**
  * Computes and caches YAMNet embeddings and one intermediate feature map per patch. Cache entries are

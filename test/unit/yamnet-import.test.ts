@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { readTflite, type TfliteModel } from "../../src/inference/tflite/reader.js";
+import type { TfliteModel } from "../../src/inference/tflite/model.js";
+import { readTflite } from "../../src/inference/tflite/reader.js";
 import { TensorType } from "../../src/inference/tflite/schema.js";
+import { importYamnetTflite } from "../../src/inference/yamnet-import.js";
 import {
   type ImportedLayer,
   type ImportedYamnet,
-  importYamnetTflite,
   YamnetImportError,
-} from "../../src/inference/yamnet-import.js";
+} from "../../src/inference/yamnet-layers.js";
 import { PROJECT_ROOT } from "../../src/version.js";
 
 const MODELS = join(PROJECT_ROOT, "..", "shared", "models", "yamnet");
