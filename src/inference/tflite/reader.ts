@@ -178,31 +178,23 @@ function readOptions(r: CheckedReader, op: number, opcode: number, what: string)
     if (type !== expected) r.fail(`${what} has builtin options type ${type}, expected ${name} (${expected})`);
   };
   switch (opcode) {
-    case BuiltinOperator.CONV_2D: {
-      expectType(BuiltinOptionsType.Conv2DOptions, "Conv2DOptions");
-      const F = Field.Conv2DOptions;
-      return {
-        kind: "conv2d",
-        padding: r.int8(opts, F.padding, `${what} padding`),
-        strideW: r.int32(opts, F.strideW, `${what} stride_w`),
-        strideH: r.int32(opts, F.strideH, `${what} stride_h`),
-        dilationW: r.int32(opts, F.dilationW, `${what} dilation_w`, 1),
-        dilationH: r.int32(opts, F.dilationH, `${what} dilation_h`, 1),
-        depthMultiplier: 1,
-        activation: r.int8(opts, F.activation, `${what} activation`),
-      };
-    }
+    case BuiltinOperator.CONV_2D:
     case BuiltinOperator.DEPTHWISE_CONV_2D: {
-      expectType(BuiltinOptionsType.DepthwiseConv2DOptions, "DepthwiseConv2DOptions");
-      const F = Field.DepthwiseConv2DOptions;
+      const depthwise = opcode === BuiltinOperator.DEPTHWISE_CONV_2D;
+      if (depthwise) expectType(BuiltinOptionsType.DepthwiseConv2DOptions, "DepthwiseConv2DOptions");
+      else expectType(BuiltinOptionsType.Conv2DOptions, "Conv2DOptions");
+      // the same fields (at other ids), and depth_multiplier in the depthwise table only
+      const F = depthwise ? Field.DepthwiseConv2DOptions : Field.Conv2DOptions;
       return {
-        kind: "depthwise",
+        kind: depthwise ? "depthwise" : "conv2d",
         padding: r.int8(opts, F.padding, `${what} padding`),
         strideW: r.int32(opts, F.strideW, `${what} stride_w`),
         strideH: r.int32(opts, F.strideH, `${what} stride_h`),
         dilationW: r.int32(opts, F.dilationW, `${what} dilation_w`, 1),
         dilationH: r.int32(opts, F.dilationH, `${what} dilation_h`, 1),
-        depthMultiplier: r.int32(opts, F.depthMultiplier, `${what} depth_multiplier`),
+        depthMultiplier: depthwise
+          ? r.int32(opts, Field.DepthwiseConv2DOptions.depthMultiplier, `${what} depth_multiplier`)
+          : 1,
         activation: r.int8(opts, F.activation, `${what} activation`),
       };
     }
