@@ -10,3 +10,8 @@ export function createLogger(config: Pick<LoggingConfig, "level">, destination: 
     pino.destination({ fd: destination, sync: true }),
   );
 }
+
+/** A URL with its password hidden (`scheme://user:***@host`), for logs and descriptions. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+}

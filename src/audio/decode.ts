@@ -3,6 +3,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { extname } from "node:path";
 import { YAMNET_FRONTEND } from "../dsp/frontend-params.js";
 import { StreamingResampler } from "../dsp/resample.js";
+import { ffmpegExecutable } from "./ffmpeg.js";
 import {
   AudioFileError,
   checkDataChunk,
@@ -77,7 +78,7 @@ function ascii(h: Uint8Array, from: number, to: number): string {
 }
 
 /** Which decoder handles a file that starts with these bytes: "wav", an ffmpeg format name, or null. */
-export function sniffFormat(head: Uint8Array): "wav" | { ffmpeg: string } | null {
+function sniffFormat(head: Uint8Array): "wav" | { ffmpeg: string } | null {
   if (looksLikeWav(head)) return "wav";
   for (const [name, test] of FFMPEG_FORMATS) if (test(head)) return { ffmpeg: name };
   return null;
@@ -218,7 +219,7 @@ interface FfmpegOptions extends OpenAudioOptions {
 
 /** Runs ffmpeg to turn any decodable file into a float32 WAV on stdout, parsed by the WAV reader. */
 async function openWithFfmpeg(path: string, kind: string, options: FfmpegOptions): Promise<AudioStream> {
-  const exe = options.ffmpegPath ?? process.env.BABYMON_FFMPEG ?? "ffmpeg";
+  const exe = options.ffmpegPath ?? ffmpegExecutable();
   const args = ["-nostdin", "-v", "error", "-i", path, "-vn", "-map", "0:a:0", "-f", "wav"];
   args.push("-c:a", "pcm_f32le", "-");
   const child: ChildProcess = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -334,20 +335,6 @@ async function collect(
     at += p.length;
   }
   return out;
-}
-
-/** Reads a whole audio file as mono floats at its own sample rate. */
-export async function readAudioFile(path: string, options: OpenAudioOptions = {}): Promise<AudioClip> {
-  const stream = await openAudioFile(path, options);
-  const samples = await collect(stream);
-  return {
-    path,
-    format: stream.format,
-    sampleRate: stream.sampleRate,
-    channels: stream.channels,
-    samples,
-    durationSec: samples.length / stream.sampleRate,
-  };
 }
 
 /** Reads a whole audio file as mono floats resampled to 16 kHz (YAMNet's rate) with the band-limited resampler. */

@@ -10,13 +10,21 @@ export function withConfigOption(command: Command): Command {
   );
 }
 
-/** Loads and validates the config, or prints what is wrong (key, value, what is allowed) and exits with code 2. */
+/** The config file a command uses: its `--config FILE`, else $BABYMON_CONFIG, else none (built-in defaults). */
+export function configFileOf(flag: string | undefined): string | null {
+  return flag ?? process.env.BABYMON_CONFIG ?? null;
+}
+
+/**
+ * Loads and validates the config of `--config` (`flag`, through configFileOf; null: no file at all), or prints
+ * what is wrong (key, value, what is allowed) and exits with code 2.
+ */
 export function loadConfigOrExit(
-  file: string | undefined,
+  flag: string | null | undefined,
   overrides: Record<string, unknown> = {},
 ): LoadedConfig {
   try {
-    return loadConfig({ file: file ?? process.env.BABYMON_CONFIG ?? null, overrides });
+    return loadConfig({ file: flag === null ? null : configFileOf(flag), overrides });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`babymon: ${err.message}\n`);

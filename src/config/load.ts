@@ -39,7 +39,7 @@ export interface LoadedConfig {
 
 const ENV_PREFIX = "BABYMON_";
 
-export function envKeyToPath(name: string): string[] | null {
+function envKeyToPath(name: string): string[] | null {
   if (!name.startsWith(ENV_PREFIX)) return null;
   const rest = name.slice(ENV_PREFIX.length);
   if (rest === "DATA_DIR") return ["dataDir"];
@@ -47,10 +47,6 @@ export function envKeyToPath(name: string): string[] | null {
   return rest
     .split("__")
     .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
-}
-
-export function pathToEnvKey(path: string[]): string {
-  return ENV_PREFIX + path.map((p) => p.replace(/([A-Z])/g, "_$1").toUpperCase()).join("__");
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
@@ -255,13 +251,15 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, origins: Record<st
   return `Expected \`${key}\` to be ${allowed}, got ${got}${where(key)}`;
 }
 
-/** The data directory: config, else $BABYMON_DATA_DIR, else /var/lib/babymon for the service user, else XDG. */
+/**
+ * The data directory: `dataDir` (the config file's or $BABYMON_DATA_DIR, as loadConfig reads it), else
+ * /var/lib/babymon for the service user, else XDG.
+ */
 export function resolveDataDir(
   config: Pick<Config, "dataDir">,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   if (config.dataDir) return resolve(config.dataDir);
-  if (env.BABYMON_DATA_DIR) return resolve(env.BABYMON_DATA_DIR);
   let user = "";
   try {
     user = userInfo().username;

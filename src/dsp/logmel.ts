@@ -6,7 +6,8 @@ import { PATCH_SIZE, PATCH_WINDOW_SAMPLES, YAMNET_FRONTEND } from "./frontend-pa
  * 25 ms periodic Hann window, 10 ms hop, no padding (frames = 1 + floor((N - 400) / 160)), 512-point FFT
  * magnitude, 64 HTK-mel bands 125–7500 Hz as tf.signal.linear_to_mel_weight_matrix (DC bin zeroed),
  * log(mel + 0.001). Patches of 96 frames, hop 48. Output is row-major frames × bands, float32.
- * Internal arithmetic is float64; FFT objects, the window and the sparse mel matrix are built once.
+ * Internal arithmetic is float64; FFT objects, the window and the sparse mel matrix are built once per
+ * LogMelFrontend, which its user keeps (the analyzer, the training feature extractor).
  */
 
 const F = YAMNET_FRONTEND;
@@ -17,7 +18,7 @@ function hertzToMel(hz: number): number {
 }
 
 /** The 257 × 64 mel weight matrix (row-major, bins × bands), exactly as tf.signal.linear_to_mel_weight_matrix. */
-export function melWeightMatrix(): Float64Array {
+function melWeightMatrix(): Float64Array {
   const m = new Float64Array(BINS * F.melBands);
   const nyquist = F.sampleRate / 2;
   const lowMel = hertzToMel(F.melMinHz);
@@ -37,26 +38,23 @@ export function melWeightMatrix(): Float64Array {
 }
 
 /** The 400-sample periodic Hann window. */
-export function periodicHann(length: number): Float64Array {
+function periodicHann(length: number): Float64Array {
   const w = new Float64Array(length);
   for (let i = 0; i < length; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / length);
   return w;
 }
 
 /** Number of STFT frames for `samples` samples (no padding). */
-export function frameCount(samples: number): number {
+function frameCount(samples: number): number {
   return samples < F.stftWindowSamples
     ? 0
     : 1 + Math.floor((samples - F.stftWindowSamples) / F.stftHopSamples);
 }
 
-/** Number of 96-frame patches (hop 48) for `samples` samples, without padding. */
-export function patchCount(samples: number): number {
-  const frames = frameCount(samples);
-  return frames < F.patchFrames ? 0 : 1 + Math.floor((frames - F.patchFrames) / F.patchHopFrames);
-}
-
-/** Reusable log-mel computer: owns its FFT, buffers, window and sparse mel matrix. Not re-entrant. */
+/**
+ * Reusable log-mel computer: owns its FFT, buffers, window and sparse mel matrix, built once per instance (its
+ * user keeps one). Not re-entrant.
+ */
 export class LogMelFrontend {
   private readonly fft = new FFT(F.fftSize);
   private readonly frame = new Float64Array(F.fftSize);
@@ -117,7 +115,17 @@ export class LogMelFrontend {
     return { data, frames };
   }
 
-  /** One 96 × 64 patch from exactly PATCH_WINDOW_SAMPLES (15600) samples. */
+  /** The 96 × 64 patches (hop 48 frames) of a 16 kHz signal, each a fresh Float32Array; no padding. */
+  patches(samples16k: Float32Array): Float32Array[] {
+    const { data, frames } = this.frames(samples16k);
+    const patches: Float32Array[] = [];
+    for (let start = 0; start + F.patchFrames <= frames; start += F.patchHopFrames) {
+      patches.push(data.slice(start * F.melBands, (start + F.patchFrames) * F.melBands));
+    }
+    return patches;
+  }
+
+  /** One 96 × 64 patch from exactly PATCH_WINDOW_SAMPLES (15600) samples (the streaming daemon's unit). */
   patch(window: Float32Array, out: Float32Array = new Float32Array(PATCH_SIZE)): Float32Array {
     if (window.length !== PATCH_WINDOW_SAMPLES) {
       throw new RangeError(
@@ -131,30 +139,4 @@ export class LogMelFrontend {
       this.computeFrame(window, f * F.stftHopSamples, out, f * F.melBands);
     return out;
   }
-}
-
-let shared: LogMelFrontend | undefined;
-function frontend(): LogMelFrontend {
-  shared ??= new LogMelFrontend();
-  return shared;
-}
-
-/** All log-mel frames of a 16 kHz signal (row-major frames × 64). */
-export function logMelFrames(samples16k: Float32Array): { data: Float32Array; frames: number } {
-  return frontend().frames(samples16k);
-}
-
-/** The 96 × 64 patches (hop 48 frames) of a 16 kHz signal, each a fresh Float32Array; no padding. */
-export function logMelPatches(samples16k: Float32Array): Float32Array[] {
-  const { data, frames } = logMelFrames(samples16k);
-  const patches: Float32Array[] = [];
-  for (let start = 0; start + F.patchFrames <= frames; start += F.patchHopFrames) {
-    patches.push(data.slice(start * F.melBands, (start + F.patchFrames) * F.melBands));
-  }
-  return patches;
-}
-
-/** The patch of one 15600-sample window (the streaming daemon's unit). */
-export function logMelPatch(window: Float32Array, out?: Float32Array): Float32Array {
-  return frontend().patch(window, out);
 }

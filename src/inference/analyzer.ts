@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { bandLimit } from "../dsp/band-limit.js";
 import { PATCH_WINDOW_SAMPLES, YAMNET_CRY_CLASSES } from "../dsp/frontend-params.js";
 import { LogMelFrontend } from "../dsp/logmel.js";
-import { bandLimit } from "../dsp/resample.js";
 import type { ModelVersions } from "../events.js";
 import { PROJECT_ROOT } from "../version.js";
 import type { BackendPreference } from "./backend.js";

@@ -43,14 +43,15 @@ export function wasmBinaryDir(): string {
   return `${join(dirname(main), "/")}`;
 }
 
-async function tryNode(): Promise<string> {
+const NODE_DESCRIPTION = "tensorflow (tfjs-node, native libtensorflow)";
+
+async function tryNode(): Promise<void> {
   require("@tensorflow/tfjs-node");
   if (!(await tf.setBackend("tensorflow")))
     throw new Error("tfjs-node loaded but its backend did not initialise");
-  return "tensorflow (tfjs-node, native libtensorflow)";
 }
 
-async function tryWasm(threads?: number): Promise<string> {
+async function tryWasm(threads?: number): Promise<void> {
   const wasm: typeof import("@tensorflow/tfjs-backend-wasm") = require("@tensorflow/tfjs-backend-wasm");
   wasm.setWasmPaths(wasmBinaryDir());
   if (threads !== undefined) wasm.setThreadsCount(threads);
@@ -71,34 +72,37 @@ async function tryWasm(threads?: number): Promise<string> {
         process.removeListener("unhandledRejection", listener);
     }
   }
+}
+
+function describeWasm(): string {
+  const wasm: typeof import("@tensorflow/tfjs-backend-wasm") = require("@tensorflow/tfjs-backend-wasm");
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
   const n = wasm.getThreadsCount();
   return `wasm (${simd ? "SIMD" : "no SIMD"}, ${n} thread${n === 1 ? "" : "s"})`;
 }
 
-async function tryCpu(): Promise<string> {
+async function tryCpu(): Promise<void> {
   require("@tensorflow/tfjs-backend-cpu");
   if (!(await tf.setBackend("cpu"))) throw new Error("the cpu backend did not initialise");
   // Its first write prints a banner recommending tfjs-node; selectBackend already says which backend runs.
   (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  return "cpu (plain JavaScript)";
 }
 
 const CANDIDATES: Array<{
   pref: Exclude<BackendPreference, "auto">;
   name: BackendName;
-  load: () => Promise<string>;
+  load: () => Promise<void>;
+  describe: () => string;
 }> = [
-  { pref: "node", name: "tensorflow", load: tryNode },
-  { pref: "wasm", name: "wasm", load: () => tryWasm() },
-  { pref: "cpu", name: "cpu", load: tryCpu },
+  { pref: "node", name: "tensorflow", load: tryNode, describe: () => NODE_DESCRIPTION },
+  { pref: "wasm", name: "wasm", load: () => tryWasm(), describe: describeWasm },
+  { pref: "cpu", name: "cpu", load: tryCpu, describe: () => "cpu (plain JavaScript)" },
 ];
-
-let active: ActiveBackend | null = null;
 
 /**
  * Activates a backend and returns which one is in use; `log` receives one line saying so. Calling it again
- * with the same preference is cheap; a different preference switches the global TF.js backend.
+ * with the same preference is cheap (TF.js's own engine says which backend is active; nothing else is kept);
+ * a different preference switches the global TF.js backend.
  */
 export async function selectBackend(
   pref: BackendPreference = "auto",
@@ -109,17 +113,18 @@ export async function selectBackend(
       `Expected \`backend\` to be one of ${BACKEND_PREFERENCES.join(", ")}, got ${JSON.stringify(pref)}`,
     );
   }
-  if (active && (pref === "auto" || CANDIDATES.find((c) => c.pref === pref)?.name === active.name)) {
-    if (tf.getBackend() === active.name) return active;
+  const current = activeBackend();
+  if (current && (pref === "auto" || CANDIDATES.find((c) => c.pref === pref)?.name === current.name)) {
+    return current;
   }
   const skipped: string[] = [];
   for (const candidate of CANDIDATES) {
     if (pref !== "auto" && candidate.pref !== pref) continue;
     try {
-      const description = await candidate.load();
-      active = { name: candidate.name, description, skipped };
+      await candidate.load();
+      const description = candidate.describe();
       log(`TF.js backend: ${description}${skipped.length ? ` (skipped: ${skipped.join("; ")})` : ""}`);
-      return active;
+      return { name: candidate.name, description, skipped };
     } catch (err) {
       const reason = `${candidate.pref}: ${(err as Error).message.split("\n")[0]}`;
       if (pref !== "auto") throw new BackendError(`Cannot use the ${candidate.pref} backend: ${reason}`);
@@ -129,7 +134,12 @@ export async function selectBackend(
   throw new BackendError(`No TF.js backend could be loaded (${skipped.join("; ")})`);
 }
 
-/** The backend selected by selectBackend, or null before the first call. */
+/**
+ * The backend TF.js runs on, or null before selectBackend activated one (only selectBackend loads and
+ * registers babymon's backends). `skipped` is empty: why earlier candidates failed is said by selectBackend.
+ */
 export function activeBackend(): ActiveBackend | null {
-  return active && tf.getBackend() === active.name ? active : null;
+  const name = tf.getBackend();
+  const candidate = CANDIDATES.find((c) => c.name === name);
+  return candidate ? { name: candidate.name, description: candidate.describe(), skipped: [] } : null;
 }

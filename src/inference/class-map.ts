@@ -44,7 +44,7 @@ function splitCsvLine(line: string): string[] {
   return fields;
 }
 
-export function parseClassMap(csv: string, source: string): ClassMap {
+function parseClassMap(csv: string, source: string): ClassMap {
   const lines = csv.split(/\r?\n/).filter((l) => l.length > 0);
   const header = lines.shift();
   if (header?.trim() !== "index,mid,display_name") {

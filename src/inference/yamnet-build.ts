@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sha256Hex } from "../util/sha256.js";
 import { PROJECT_ROOT } from "../version.js";
 import { SHARED_CLASS_MAP } from "./class-map.js";
-import { importYamnetTflite, sha256Hex } from "./yamnet-import.js";
+import { importYamnetTflite } from "./yamnet-import.js";
 import {
   CLASS_MAP_FILE,
   MANIFEST_FORMAT_VERSION,

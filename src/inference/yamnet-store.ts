@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { YAMNET_FRONTEND } from "../dsp/frontend-params.js";
+import { sha256Hex } from "../util/sha256.js";
 import { readPackageVersion } from "../version.js";
-import type { ImportedLayer, ImportedYamnet } from "./yamnet-import.js";
+import type { ImportedLayer, ImportedYamnet } from "./yamnet-layers.js";
 
 /**
  * On-disk form of an imported YAMNet: `manifest.json` (provenance, layer table, frontend parameters) and
@@ -12,7 +12,7 @@ import type { ImportedLayer, ImportedYamnet } from "./yamnet-import.js";
  * float32 bias; each block 4-byte aligned, little-endian). Weights stay quantized; the runtime dequantizes.
  */
 export const MANIFEST_FILE = "manifest.json";
-export const WEIGHTS_FILE = "weights.bin";
+const WEIGHTS_FILE = "weights.bin";
 export const CLASS_MAP_FILE = "yamnet_class_map.csv";
 export const MANIFEST_FORMAT = "babymon-yamnet";
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -70,10 +70,6 @@ export class YamnetModelFolderError extends Error {
 
 function align4(n: number): number {
   return (n + 3) & ~3;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** Serialises the imported layers into weights.bin bytes and the manifest's layer table. */
@@ -153,8 +149,8 @@ export function writeYamnetModel(
     },
     embeddingSize: last.outputShape[2]!,
     classes: model.layers[model.layers.length - 1]!.outputShape[0]!,
-    classMap: classMapCsv ? { file: CLASS_MAP_FILE, sha256: sha256(classMapCsv) } : null,
-    weights: { file: WEIGHTS_FILE, sha256: sha256(bytes), bytes: bytes.length },
+    classMap: classMapCsv ? { file: CLASS_MAP_FILE, sha256: sha256Hex(classMapCsv) } : null,
+    weights: { file: WEIGHTS_FILE, sha256: sha256Hex(bytes), bytes: bytes.length },
     layers: table,
   };
   const put = (name: string, data: Uint8Array | string) => {
@@ -211,7 +207,7 @@ export function readWeights(dir: string, manifest: YamnetManifest): Uint8Array {
       `${manifest.weights.file} has ${bytes.length} bytes, the manifest says ${manifest.weights.bytes} (run \`npm run models\`)`,
     );
   }
-  const actual = sha256(bytes);
+  const actual = sha256Hex(bytes);
   if (actual !== manifest.weights.sha256) {
     throw new YamnetModelFolderError(
       dir,

@@ -16,8 +16,6 @@ import {
 
 /** Where `npm run models` puts the default (dynamic-int8) YAMNet. */
 export const DEFAULT_YAMNET_DIR = join(PROJECT_ROOT, "models", "yamnet");
-/** Where `npm run models -- --tflite …yamnet-classifier-int8.tflite` is conventionally written. */
-export const CLASSIFIER_YAMNET_DIR = join(PROJECT_ROOT, "models", "yamnet-classifier");
 
 /** Patches per forward pass; larger inputs are split. */
 export const MAX_BATCH = 16;

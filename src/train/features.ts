@@ -1,10 +1,11 @@
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { bandLimit } from "../dsp/band-limit.js";
 import { PATCH_WINDOW_SAMPLES } from "../dsp/frontend-params.js";
-import { logMelPatches } from "../dsp/logmel.js";
-import { bandLimit } from "../dsp/resample.js";
+import { LogMelFrontend } from "../dsp/logmel.js";
+import { yamnetCryScore } from "../inference/analyzer.js";
 import type { YamnetModel } from "../inference/yamnet.js";
+import { sha256Hex } from "../util/sha256.js";
 
 /** Bump when the cached layout or the way features are computed changes. */
 const CACHE_FORMAT = 3;
@@ -34,9 +35,8 @@ export interface ExtractorOptions {
   cacheDir: string | null;
 }
 
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash("sha256").update(data).digest("hex");
-}
+// pipeline.ts and fit-cache.ts import it from here
+export { sha256Hex };
 
 /**
  * Computes and caches YAMNet embeddings and one intermediate feature map per patch. Cache entries are
@@ -49,6 +49,7 @@ export class FeatureExtractor {
   hits = 0;
   misses = 0;
   private readonly modelKey: string;
+  private readonly logMel = new LogMelFrontend();
 
   constructor(
     private readonly model: YamnetModel,
@@ -101,7 +102,7 @@ export class FeatureExtractor {
       audio = new Float32Array(PATCH_WINDOW_SAMPLES);
       audio.set(samples16k);
     }
-    const patches = logMelPatches(audio).filter((_, i) => i % this.options.patchStride === 0);
+    const patches = this.logMel.patches(audio).filter((_, i) => i % this.options.patchStride === 0);
     const outputs = this.model.predict(patches, { featureLayers: [this.options.featureLayer] });
     const n = outputs.length;
     const embeddings = new Float32Array(n * EMBEDDING_DIM);
@@ -111,7 +112,7 @@ export class FeatureExtractor {
     const mapsFloat = keepFloatMaps ? new Float32Array(n * this.mapSize) : undefined;
     outputs.forEach((o, i) => {
       embeddings.set(o.embedding, i * EMBEDDING_DIM);
-      yamnetCry[i] = Math.max(o.scores[19], o.scores[20], o.scores[21]);
+      yamnetCry[i] = yamnetCryScore(o.scores);
       const map = o.featureMaps![this.options.featureLayer].data;
       mapsFloat?.set(map, i * this.mapSize);
       let max = 0;

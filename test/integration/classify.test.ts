@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { z } from "zod";
 import { readAudioFile16k } from "../../src/audio/decode.js";
-import { CLASSIFY_SCHEMA_VERSION, classifyFile, type FileResultOk } from "../../src/cli/commands/classify.js";
+import { classifyFile } from "../../src/cli/classify/classify-file.js";
+import type { FileResultOk } from "../../src/cli/classify/types.js";
+import { bandLimit } from "../../src/dsp/band-limit.js";
 import { PATCH_WINDOW_SAMPLES } from "../../src/dsp/frontend-params.js";
-import { logMelPatch } from "../../src/dsp/logmel.js";
-import { bandLimit } from "../../src/dsp/resample.js";
+import { LogMelFrontend } from "../../src/dsp/logmel.js";
 import { REASONS, type ReasonProbabilities } from "../../src/events.js";
 import { createAnalyzer, findHeadsDirs, type YamnetAnalyzer } from "../../src/inference/analyzer.js";
 import { type ClassMap, loadClassMap } from "../../src/inference/class-map.js";
@@ -193,8 +194,7 @@ test("CLI --json follows the documented schema; a bad file is reported on stderr
     "--no-heads",
   ]);
   assert.equal(r.code, 1, r.stderr);
-  const out = Output.parse(JSON.parse(r.stdout));
-  assert.equal(out.schemaVersion, CLASSIFY_SCHEMA_VERSION);
+  const out = Output.parse(JSON.parse(r.stdout)); // schemaVersion 1 included
   assert.equal(out.top, 3);
   assert.equal(out.models.heads, null);
   assert.equal(out.bandLimitHz, 0);
@@ -301,7 +301,7 @@ test("heads plumbing: feature layers, band limit, classify's cry-weighted reason
     assert.equal(withHeads.models.heads, "plumbing@1");
     const clip = await readAudioFile16k(example("baby_5000ms.wav"));
     const window = clip.samples.slice(0, PATCH_WINDOW_SAMPLES);
-    assert.deepEqual(withHeads.patchOf(window), logMelPatch(bandLimit(window, 4000)));
+    assert.deepEqual(withHeads.patchOf(window), new LogMelFrontend().patch(bandLimit(window, 4000)));
     const r = await classifyFile(withHeads, classes, example("baby_5000ms.wav"), {
       top: 521,
       perPatch: true,

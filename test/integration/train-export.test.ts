@@ -15,9 +15,9 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { readAudioFile16k } from "../../src/audio/decode.js";
+import { bandLimit } from "../../src/dsp/band-limit.js";
 import { PATCH_HOP_SAMPLES } from "../../src/dsp/frontend-params.js";
-import { logMelPatches } from "../../src/dsp/logmel.js";
-import { bandLimit } from "../../src/dsp/resample.js";
+import { LogMelFrontend } from "../../src/dsp/logmel.js";
 import { REASONS } from "../../src/events.js";
 import { HeadsModelError, loadHeads } from "../../src/inference/heads.js";
 import { YamnetModel } from "../../src/inference/yamnet.js";
@@ -135,7 +135,7 @@ test("the exported heads load in the daemon's loader and reproduce the training-
       (await readAudioFile16k(join(SHARED_DATA, clip.file))).samples,
       heads.bandLimitHz,
     );
-    const patches = logMelPatches(audio).filter((_, i) => i % stride === 0);
+    const patches = new LogMelFrontend().patches(audio).filter((_, i) => i % stride === 0);
     const predictions = heads.predict(yamnet.predict(patches, { featureLayers: heads.featureLayers }));
     assert.equal(predictions.length, clip.patches.length);
     predictions.forEach((p, i) => {

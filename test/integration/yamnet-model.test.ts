@@ -7,11 +7,11 @@ import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { decodeWav } from "../../src/audio/wav.js";
 import { PATCH_SIZE, PATCH_WINDOW_SAMPLES } from "../../src/dsp/frontend-params.js";
-import { logMelPatch } from "../../src/dsp/logmel.js";
+import { LogMelFrontend } from "../../src/dsp/logmel.js";
 import { loadClassMap } from "../../src/inference/class-map.js";
 import { YamnetModel } from "../../src/inference/yamnet.js";
 import { buildYamnetModel } from "../../src/inference/yamnet-build.js";
-import { MANIFEST_FILE, WEIGHTS_FILE } from "../../src/inference/yamnet-store.js";
+import { MANIFEST_FILE } from "../../src/inference/yamnet-store.js";
 import { PROJECT_ROOT } from "../../src/version.js";
 
 const SHARED = join(PROJECT_ROOT, "..", "shared");
@@ -63,7 +63,7 @@ describe("YAMNet model folder and runtime", () => {
     assert.equal(m.frontend.melBands, 64);
     assert.equal(m.frontend.logOffset, 0.001);
     // int8 storage: weights.bin is close to one byte per weight (3.7M weights), not four.
-    const size = statSync(join(dir, "frames", WEIGHTS_FILE)).size;
+    const size = statSync(join(dir, "frames", "weights.bin")).size;
     assert.ok(size > 3.6e6 && size < 4.2e6, `weights.bin is ${size} bytes`);
     assert.equal(classifier.manifest.layers.filter((l) => l.quantization === "int8-per-channel").length, 27);
   });
@@ -81,7 +81,7 @@ describe("YAMNet model folder and runtime", () => {
     const built = await buildYamnetModel({ url: pathToFileURL(FRAMES).href, out });
     assert.equal(built.status, "built");
     assert.equal(built.manifest.source.file, "yamnet-frames-dynamic-int8.tflite");
-    writeFileSync(join(out, WEIGHTS_FILE), "damaged");
+    writeFileSync(join(out, "weights.bin"), "damaged");
     await assert.rejects(YamnetModel.load(out), /weights\.bin has 7 bytes, the manifest says \d+/);
     const rebuilt = await buildYamnetModel({ url: pathToFileURL(FRAMES).href, out });
     assert.equal(rebuilt.status, "built");
@@ -111,7 +111,7 @@ describe("YAMNet model folder and runtime", () => {
     const wav = decodeWav(new Uint8Array(readFileSync(join(SHARED, "examples", "speech.wav"))), "speech.wav");
     assert.equal(wav.samples.length, 68360);
     const window = wav.samples.subarray(52760, 52760 + PATCH_WINDOW_SAMPLES);
-    const [out] = classifier.predict([logMelPatch(window)]);
+    const [out] = classifier.predict([new LogMelFrontend().patch(window)]);
     const top = ranked(out!.scores);
     assert.equal(top[0]!.name, "Speech");
     assert.ok(top[0]!.score >= 0.9, `Speech ${top[0]!.score}`);

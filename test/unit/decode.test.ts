@@ -4,8 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { openAudioFile, readAudioFile } from "../../src/audio/decode.js";
+import { openAudioFile } from "../../src/audio/decode.js";
 import { AudioFileError, encodeWav } from "../../src/audio/wav.js";
+import { readWholeFile } from "../support/read-audio.js";
 import { toolOrSkip } from "../support/tools.js";
 
 const dir = mkdtempSync(join(tmpdir(), "babymon-decode-"));
@@ -39,8 +40,8 @@ for (const [ext, codec] of [
     const src = stereoWav();
     const out = join(dir, `stereo.${ext}`);
     ffmpeg(["-i", src, ...codec, out]);
-    const wav = await readAudioFile(src);
-    const clip = await readAudioFile(out);
+    const wav = await readWholeFile(src);
+    const clip = await readWholeFile(out);
     assert.match(clip.format, /via ffmpeg \(2ch 44100 Hz\)/);
     assert.equal(clip.sampleRate, 44100);
     assert.equal(clip.channels, 2);
@@ -62,7 +63,7 @@ test("a WAV encoding this reader does not decode (µ-law) falls back to ffmpeg",
   const src = stereoWav();
   const out = join(dir, "mulaw.wav");
   ffmpeg(["-i", src, "-c:a", "pcm_mulaw", out]);
-  const clip = await readAudioFile(out);
+  const clip = await readWholeFile(out);
   assert.match(clip.format, /µ-law.*via ffmpeg/);
   assert.equal(clip.samples.length, 44100);
 });
@@ -71,7 +72,7 @@ test("a corrupt ogg gets ffmpeg's reason, naming the file", async (t) => {
   if (toolOrSkip(t, "ffmpeg")) return;
   const p = join(dir, "broken.ogg");
   writeFileSync(p, Buffer.concat([Buffer.from("OggS"), Buffer.alloc(200, 7)]));
-  await assert.rejects(readAudioFile(p), (err: unknown) => {
+  await assert.rejects(readWholeFile(p), (err: unknown) => {
     assert.ok(err instanceof AudioFileError);
     assert.match(
       err.message,

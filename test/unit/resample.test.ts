@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { bandLimit, resample, StreamingResampler } from "../../src/dsp/resample.js";
+import { bandLimit } from "../../src/dsp/band-limit.js";
+import { resample, StreamingResampler } from "../../src/dsp/resample.js";
 
 interface Tone {
   hz: number;

@@ -3,9 +3,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Builder } from "flatbuffers";
-import { readTflite, TfliteFormatError } from "../../src/inference/tflite/reader.js";
+import { TfliteFormatError } from "../../src/inference/tflite/checked-reader.js";
+import { readTflite } from "../../src/inference/tflite/reader.js";
 import { ActivationFunction, BuiltinOperator, Field, TensorType } from "../../src/inference/tflite/schema.js";
-import { importYamnetTflite, YamnetImportError } from "../../src/inference/yamnet-import.js";
+import { importYamnetTflite } from "../../src/inference/yamnet-import.js";
+import { YamnetImportError } from "../../src/inference/yamnet-layers.js";
 import { PROJECT_ROOT } from "../../src/version.js";
 
 const SHARED = join(PROJECT_ROOT, "..", "shared");

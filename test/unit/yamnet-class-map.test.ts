@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
-import { loadClassMap, parseClassMap, SHARED_CLASS_MAP } from "../../src/inference/class-map.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { loadClassMap, SHARED_CLASS_MAP } from "../../src/inference/class-map.js";
+
+const dir = mkdtempSync(join(tmpdir(), "babymon-class-map-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const csv = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
 
 describe("YAMNet class map", () => {
   it("reads the 521 classes, with quoted names that contain commas", () => {
@@ -20,11 +31,11 @@ describe("YAMNet class map", () => {
 
   it("refuses a file that is not a class map, naming it and the line", () => {
     assert.throws(
-      () => parseClassMap("a,b,c\n", "x.csv"),
+      () => loadClassMap(csv("x.csv", "a,b,c\n")),
       /x\.csv: expected the header "index,mid,display_name", got "a,b,c"/,
     );
     assert.throws(
-      () => parseClassMap('index,mid,display_name\n0,/m/1,A\n2,/m/2,"B, c"\n', "y.csv"),
+      () => loadClassMap(csv("y.csv", 'index,mid,display_name\n0,/m/1,A\n2,/m/2,"B, c"\n')),
       /y\.csv: line 3 should be "1,<mid>,<name>", got "2,\/m\/2,\\"B, c\\""/,
     );
   });

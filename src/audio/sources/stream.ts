@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { redactUrl } from "../../logging.js";
+import { ffmpegExecutable } from "../ffmpeg.js";
 import { type CaptureProcess, SupervisedCapture, type SupervisionOptions } from "./supervised.js";
 
 /** A network stream (RTSP, HTTP(S)) through ffmpeg, audio only, as 16 kHz mono s16le; reconnected when it drops. */
@@ -8,10 +10,10 @@ export class NetworkStreamSource extends SupervisedCapture {
   constructor(
     private readonly url: string,
     options: Omit<SupervisionOptions, "sampleRate">,
-    private readonly ffmpegPath = process.env.BABYMON_FFMPEG ?? "ffmpeg",
+    private readonly ffmpegPath = ffmpegExecutable(),
   ) {
     super({ ...options, sampleRate: 16000 });
-    this.description = `stream ${redact(url)} (ffmpeg)`;
+    this.description = `stream ${redactUrl(url)} (ffmpeg)`;
   }
 
   protected spawn(): CaptureProcess {
@@ -36,9 +38,4 @@ export class NetworkStreamSource extends SupervisedCapture {
     const child = spawn(this.ffmpegPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     return { child };
   }
-}
-
-/** Hides a password in a URL for logs. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
 }

@@ -13,9 +13,11 @@ import {
   type RoomRecording,
 } from "../../detection/room-calibration.js";
 import { WINDOW_SEC } from "../../detection/windows.js";
+import type { BabymonEvent } from "../../events.js";
 import { createLogger } from "../../logging.js";
-import { loadConfigOrExit, withConfigOption } from "../config-options.js";
+import { configFileOf, loadConfigOrExit, withConfigOption } from "../config-options.js";
 import { replayFile } from "../file-replay.js";
+import { orExit } from "../or-exit.js";
 
 const clock = (sec: number) => {
   const s = Math.floor(sec);
@@ -68,7 +70,7 @@ export function register(program: Command): void {
       process.stderr.write(`babymon: Expected \`--budget\` to be a number ≥ 0, got ${opts.budget}\n`);
       process.exit(2);
     }
-    const configFile = opts.config ?? process.env.BABYMON_CONFIG;
+    const configFile = configFileOf(opts.config);
     if (opts.write && !configFile) {
       process.stderr.write(
         "babymon: Expected `--config FILE` (or BABYMON_CONFIG) with `--write`, got neither\n",
@@ -77,16 +79,13 @@ export function register(program: Command): void {
     }
     // with --write a config file that does not exist yet is created
     const { config, origins } = loadConfigOrExit(
-      opts.write && configFile && !existsSync(configFile) ? undefined : configFile,
+      opts.write && configFile && !existsSync(configFile) ? null : configFile,
     );
     const logger = createLogger(
       { level: config.logging.level === "info" ? "warn" : config.logging.level },
       2,
     );
-    const analyzer = await loadAnalyzer(config.inference, logger).catch((err: Error) => {
-      process.stderr.write(`babymon: ${err.message}\n`);
-      process.exit(1);
-    });
+    const analyzer = await orExit(loadAnalyzer(config.inference, logger));
     const detection = {
       ...detectionForModels(config.detection, origins, analyzer),
       enabled: true,
@@ -94,29 +93,17 @@ export function register(program: Command): void {
     const recordings: RoomRecording[] = [];
     for (const file of files) {
       const windows: RoomRecording["windows"] = [];
-      try {
-        await replayFile({
-          file,
-          config,
-          analyzer,
-          detection,
-          logger,
-          newEpisodeId: () => "",
-          emit: (e) => {
-            if (e.type === "window")
-              windows.push({
-                startSec: e.timeSec,
-                endSec: e.timeSec + WINDOW_SEC,
-                cry: e.cry,
-                yamnetCry: e.yamnetCry,
-                levelDbfs: e.levelDbfs,
-              });
-          },
-        });
-      } catch (err) {
-        process.stderr.write(`babymon: ${(err as Error).message}\n`);
-        process.exit(1);
-      }
+      const emit = (e: BabymonEvent) => {
+        if (e.type === "window")
+          windows.push({
+            startSec: e.timeSec,
+            endSec: e.timeSec + WINDOW_SEC,
+            cry: e.cry,
+            yamnetCry: e.yamnetCry,
+            levelDbfs: e.levelDbfs,
+          });
+      };
+      await orExit(replayFile({ file, config, analyzer, detection, emit, logger, newEpisodeId: () => "" }));
       const durationSec = windows.length > 0 ? windows[windows.length - 1].endSec : 0;
       recordings.push({ name: file, windows, durationSec });
     }

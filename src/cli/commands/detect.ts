@@ -3,8 +3,10 @@ import { detectionForModels, loadAnalyzer } from "../../app.js";
 import { EpisodeEnds } from "../../detection/episode-ends.js";
 import type { BabymonEvent } from "../../events.js";
 import { createLogger } from "../../logging.js";
+import { round } from "../../util/round.js";
 import { loadConfigOrExit, withConfigOption } from "../config-options.js";
 import { replayFile } from "../file-replay.js";
+import { orExit } from "../or-exit.js";
 
 /** One `detect --jsonl` line per episode (see README "detect --jsonl schema"). */
 export interface EpisodeLine {
@@ -31,8 +33,6 @@ export interface WindowLine {
   gated: boolean;
 }
 
-const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
-
 export function register(program: Command): void {
   withConfigOption(
     program
@@ -56,10 +56,7 @@ export function register(program: Command): void {
         { level: config.logging.level === "info" ? "warn" : config.logging.level },
         2,
       );
-      const analyzer = await loadAnalyzer(config.inference, logger).catch((err: Error) => {
-        process.stderr.write(`babymon: ${err.message}\n`);
-        process.exit(1);
-      });
+      const analyzer = await orExit(loadAnalyzer(config.inference, logger));
       let n = 0;
       let windows = 0;
       const ends = new EpisodeEnds();
@@ -113,20 +110,9 @@ export function register(program: Command): void {
       };
       const detection = detectionForModels(config.detection, origins, analyzer);
       const t0 = performance.now();
-      try {
-        await replayFile({
-          file,
-          config,
-          analyzer,
-          detection,
-          emit,
-          logger,
-          newEpisodeId: () => String(++n),
-        });
-      } catch (err) {
-        process.stderr.write(`babymon: ${(err as Error).message}\n`);
-        process.exit(1);
-      }
+      await orExit(
+        replayFile({ file, config, analyzer, detection, emit, logger, newEpisodeId: () => String(++n) }),
+      );
       flush();
       const sec = (performance.now() - t0) / 1000;
       const audioSec = windows > 0 ? (windows - 1) * config.windows.hopSec + 0.975 : 0;

@@ -1,238 +1,19 @@
-import { ByteBuffer } from "flatbuffers";
+import { CheckedReader } from "./checked-reader.js";
+import type {
+  OperatorOptions,
+  TfliteModel,
+  TfliteOperator,
+  TfliteQuantization,
+  TfliteTensor,
+} from "./model.js";
 import {
-  type ActivationFunction,
   BuiltinOperator,
   BuiltinOptionsType,
   Field,
-  type Padding,
   TENSOR_TYPE_BYTES,
   TensorType,
   TFLITE_FILE_IDENTIFIER,
 } from "./schema.js";
-
-/** A TFLite file that cannot be read: names the file and what was wrong with it. */
-export class TfliteFormatError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problem: string,
-  ) {
-    super(`${file}: not a readable TFLite model: ${problem}`);
-    this.name = "TfliteFormatError";
-  }
-}
-
-export interface TfliteQuantization {
-  scale: Float32Array;
-  zeroPoint: number[];
-  quantizedDimension: number;
-}
-
-export interface TfliteTensor {
-  index: number;
-  name: string;
-  shape: number[];
-  type: TensorType;
-  /** Index into TfliteModel.buffers (0 is the always-empty buffer). */
-  buffer: number;
-  quantization: TfliteQuantization | null;
-}
-
-export interface ConvOptions {
-  kind: "conv2d" | "depthwise";
-  padding: Padding;
-  strideW: number;
-  strideH: number;
-  dilationW: number;
-  dilationH: number;
-  depthMultiplier: number;
-  activation: ActivationFunction;
-}
-
-export interface FullyConnectedOptions {
-  kind: "fully_connected";
-  activation: ActivationFunction;
-  weightsFormat: number;
-  keepNumDims: boolean;
-}
-
-export interface ReducerOptions {
-  kind: "reducer";
-  keepDims: boolean;
-}
-
-export type OperatorOptions = ConvOptions | FullyConnectedOptions | ReducerOptions;
-
-export interface TfliteOperator {
-  index: number;
-  /** Builtin operator code (resolved from builtin_code or deprecated_builtin_code). */
-  opcode: number;
-  customCode: string | null;
-  inputs: number[];
-  outputs: number[];
-  options: OperatorOptions | null;
-}
-
-export interface TfliteSubgraph {
-  name: string;
-  tensors: TfliteTensor[];
-  inputs: number[];
-  outputs: number[];
-  operators: TfliteOperator[];
-}
-
-export interface TfliteModel {
-  file: string;
-  version: number;
-  description: string;
-  subgraphs: TfliteSubgraph[];
-  /** Raw bytes of each buffer (views into the file). */
-  buffers: Uint8Array[];
-  metadataNames: string[];
-}
-
-/**
- * A flatbuffer reader that checks every offset against the file's length before following it, so a
- * truncated or corrupt file fails with a message instead of reading garbage.
- */
-class CheckedReader {
-  readonly bb: ByteBuffer;
-  readonly length: number;
-
-  constructor(
-    bytes: Uint8Array,
-    readonly file: string,
-  ) {
-    this.bb = new ByteBuffer(bytes);
-    this.length = bytes.length;
-  }
-
-  fail(problem: string): never {
-    throw new TfliteFormatError(this.file, problem);
-  }
-
-  need(pos: number, size: number, what: string): void {
-    if (!Number.isSafeInteger(pos) || pos < 0 || size < 0 || pos + size > this.length) {
-      this.fail(
-        `${what} at byte ${pos} (+${size}) lies outside the ${this.length}-byte file (truncated or corrupt)`,
-      );
-    }
-  }
-
-  /** Position of a table's field, or 0 when the field is absent. */
-  field(table: number, id: number, what: string): number {
-    this.need(table, 4, `table of ${what}`);
-    const vtable = table - this.bb.readInt32(table);
-    this.need(vtable, 4, `vtable of ${what}`);
-    const vtableSize = this.bb.readUint16(vtable);
-    if (vtableSize < 4 || vtableSize % 2 !== 0) this.fail(`vtable of ${what} has invalid size ${vtableSize}`);
-    this.need(vtable, vtableSize, `vtable of ${what}`);
-    const slot = 4 + 2 * id;
-    if (slot >= vtableSize) return 0;
-    const off = this.bb.readUint16(vtable + slot);
-    return off === 0 ? 0 : table + off;
-  }
-
-  /** Follows an offset stored at `pos` (uoffset_t) to the referenced object. */
-  indirect(pos: number, what: string): number {
-    this.need(pos, 4, what);
-    const target = pos + this.bb.readUint32(pos);
-    this.need(target, 4, what);
-    return target;
-  }
-
-  table(table: number, id: number, what: string): number | null {
-    const pos = this.field(table, id, what);
-    return pos === 0 ? null : this.indirect(pos, what);
-  }
-
-  /** Start and length of a vector field with elements of `elementSize` bytes; null when absent. */
-  vector(
-    table: number,
-    id: number,
-    elementSize: number,
-    what: string,
-  ): { start: number; length: number } | null {
-    const pos = this.field(table, id, what);
-    if (pos === 0) return null;
-    const vec = this.indirect(pos, what);
-    const length = this.bb.readUint32(vec);
-    this.need(vec + 4, length * elementSize, `${what} (${length} elements)`);
-    return { start: vec + 4, length };
-  }
-
-  int32s(table: number, id: number, what: string): number[] {
-    const v = this.vector(table, id, 4, what);
-    const out: number[] = [];
-    if (v) for (let i = 0; i < v.length; i++) out.push(this.bb.readInt32(v.start + 4 * i));
-    return out;
-  }
-
-  float32s(table: number, id: number, what: string): Float32Array {
-    const v = this.vector(table, id, 4, what);
-    const out = new Float32Array(v ? v.length : 0);
-    if (v) for (let i = 0; i < v.length; i++) out[i] = this.bb.readFloat32(v.start + 4 * i);
-    return out;
-  }
-
-  int64s(table: number, id: number, what: string): number[] {
-    const v = this.vector(table, id, 8, what);
-    const out: number[] = [];
-    if (v) for (let i = 0; i < v.length; i++) out.push(Number(this.bb.readInt64(v.start + 8 * i)));
-    return out;
-  }
-
-  /** Table positions of a vector of tables. */
-  tables(table: number, id: number, what: string): number[] {
-    const v = this.vector(table, id, 4, what);
-    const out: number[] = [];
-    if (v) for (let i = 0; i < v.length; i++) out.push(this.indirect(v.start + 4 * i, `${what}[${i}]`));
-    return out;
-  }
-
-  string(table: number, id: number, what: string): string {
-    const pos = this.field(table, id, what);
-    if (pos === 0) return "";
-    const str = this.indirect(pos, what);
-    const length = this.bb.readUint32(str);
-    this.need(str + 4, length, what);
-    return new TextDecoder().decode(this.bb.bytes().subarray(str + 4, str + 4 + length));
-  }
-
-  uint8(table: number, id: number, what: string, fallback = 0): number {
-    const pos = this.field(table, id, what);
-    if (pos === 0) return fallback;
-    this.need(pos, 1, what);
-    return this.bb.readUint8(pos);
-  }
-
-  int8(table: number, id: number, what: string, fallback = 0): number {
-    const pos = this.field(table, id, what);
-    if (pos === 0) return fallback;
-    this.need(pos, 1, what);
-    return this.bb.readInt8(pos);
-  }
-
-  int32(table: number, id: number, what: string, fallback = 0): number {
-    const pos = this.field(table, id, what);
-    if (pos === 0) return fallback;
-    this.need(pos, 4, what);
-    return this.bb.readInt32(pos);
-  }
-
-  uint32(table: number, id: number, what: string, fallback = 0): number {
-    const pos = this.field(table, id, what);
-    if (pos === 0) return fallback;
-    this.need(pos, 4, what);
-    return this.bb.readUint32(pos);
-  }
-
-  uint64(table: number, id: number, what: string, fallback = 0): number {
-    const pos = this.field(table, id, what);
-    if (pos === 0) return fallback;
-    this.need(pos, 8, what);
-    return Number(this.bb.readUint64(pos));
-  }
-}
 
 /**
  * Parses a TFLite flatbuffer (schema v3). Every offset is bounds-checked; tensor buffers and operator
@@ -397,31 +178,23 @@ function readOptions(r: CheckedReader, op: number, opcode: number, what: string)
     if (type !== expected) r.fail(`${what} has builtin options type ${type}, expected ${name} (${expected})`);
   };
   switch (opcode) {
-    case BuiltinOperator.CONV_2D: {
-      expectType(BuiltinOptionsType.Conv2DOptions, "Conv2DOptions");
-      const F = Field.Conv2DOptions;
-      return {
-        kind: "conv2d",
-        padding: r.int8(opts, F.padding, `${what} padding`),
-        strideW: r.int32(opts, F.strideW, `${what} stride_w`),
-        strideH: r.int32(opts, F.strideH, `${what} stride_h`),
-        dilationW: r.int32(opts, F.dilationW, `${what} dilation_w`, 1),
-        dilationH: r.int32(opts, F.dilationH, `${what} dilation_h`, 1),
-        depthMultiplier: 1,
-        activation: r.int8(opts, F.activation, `${what} activation`),
-      };
-    }
+    case BuiltinOperator.CONV_2D:
     case BuiltinOperator.DEPTHWISE_CONV_2D: {
-      expectType(BuiltinOptionsType.DepthwiseConv2DOptions, "DepthwiseConv2DOptions");
-      const F = Field.DepthwiseConv2DOptions;
+      const depthwise = opcode === BuiltinOperator.DEPTHWISE_CONV_2D;
+      if (depthwise) expectType(BuiltinOptionsType.DepthwiseConv2DOptions, "DepthwiseConv2DOptions");
+      else expectType(BuiltinOptionsType.Conv2DOptions, "Conv2DOptions");
+      // the same fields (at other ids), and depth_multiplier in the depthwise table only
+      const F = depthwise ? Field.DepthwiseConv2DOptions : Field.Conv2DOptions;
       return {
-        kind: "depthwise",
+        kind: depthwise ? "depthwise" : "conv2d",
         padding: r.int8(opts, F.padding, `${what} padding`),
         strideW: r.int32(opts, F.strideW, `${what} stride_w`),
         strideH: r.int32(opts, F.strideH, `${what} stride_h`),
         dilationW: r.int32(opts, F.dilationW, `${what} dilation_w`, 1),
         dilationH: r.int32(opts, F.dilationH, `${what} dilation_h`, 1),
-        depthMultiplier: r.int32(opts, F.depthMultiplier, `${what} depth_multiplier`),
+        depthMultiplier: depthwise
+          ? r.int32(opts, Field.DepthwiseConv2DOptions.depthMultiplier, `${what} depth_multiplier`)
+          : 1,
         activation: r.int8(opts, F.activation, `${what} activation`),
       };
     }
@@ -461,10 +234,4 @@ function guessFormat(bytes: Uint8Array): string {
   ];
   const match = known.find(([re]) => re.test(head));
   return match ? ` (it looks like ${match[1]})` : "";
-}
-
-/** The data of a constant tensor, or null for an activation tensor (empty buffer). */
-export function constantData(model: TfliteModel, tensor: TfliteTensor): Uint8Array | null {
-  const data = model.buffers[tensor.buffer];
-  return data && data.length > 0 ? data : null;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { IClientOptions } from "mqtt";
+import { redactUrl } from "../../logging.js";
 import type { MqttConfig } from "./config.js";
 
 /** Human-readable reasons for the MQTT 3.1.1 and 5 CONNACK refusal codes users actually hit. */
@@ -62,8 +63,4 @@ function readPem(key: string, path: string): Buffer {
       `Expected \`${key}\` to be a readable PEM file, got ${path} (${(error as Error).message})`,
     );
   }
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:***@");
 }

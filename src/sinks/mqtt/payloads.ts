@@ -1,4 +1,5 @@
 import type { BabymonEvent, EpisodeInfo, HealthSnapshot, ReasonOrUnsure } from "../../events.js";
+import { round } from "../../util/round.js";
 
 /** What the retained `state` topic carries. */
 export interface StatePayload {
@@ -63,7 +64,6 @@ export interface HealthPayload {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 
 type EpisodeEvent = Extract<BabymonEvent, { type: "episode_start" | "episode_update" | "episode_end" }>;
 
