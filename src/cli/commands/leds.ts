@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { createLogger } from "../../logging.js";
 import { GpioSink } from "../../sinks/gpio/gpio-sink.js";
 import { loadConfigOrExit, withConfigOption } from "../config-options.js";
+import { orExit } from "../or-exit.js";
 
 /** `babymon leds`: lights every configured LED in turn, to check the wiring (see hardware.md). */
 export function register(program: Command): void {
@@ -29,7 +30,8 @@ export function register(program: Command): void {
     }
     const logger = createLogger({ level: "warn" }, 2);
     const sink = new GpioSink({ config: { ...loaded.config.gpio, enabled: true }, log: logger });
-    await sink.start();
+    // a busy or missing pin is a clear message, not a stack trace
+    await orExit(sink.start());
     console.log(`driver: ${sink.driver?.kind}`);
     if (sink.leds().length === 0) console.log("no LEDs configured (gpio.leds, gpio.reasonLeds, gpio.rgb)");
     for (let i = 0; i < rounds; i++) {
