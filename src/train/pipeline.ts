@@ -30,6 +30,7 @@ import {
   type QuietCopy,
   type WaveAugmentation,
 } from "./augment.js";
+import { chooseCombination, chooseThresholds, cryLogit, recalibrate, singleHead } from "./combination.js";
 import {
   type ClipSource,
   countByLabel,
@@ -41,15 +42,10 @@ import {
 } from "./dataset.js";
 import {
   type ClipInfo,
-  chooseCombination,
-  chooseThresholds,
-  cryLogit,
   evaluateSet,
   predictEnsembleLogits,
   predictionsFrom,
-  recalibrate,
   type SetMetrics,
-  singleHead,
   toHeadLogits,
 } from "./evaluate.js";
 import { applyQuantization, saveQuantizedModel } from "./export.js";
