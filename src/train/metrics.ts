@@ -232,20 +232,3 @@ export function meanStd(xs: number[]): { mean: number; std: number } {
 export function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
-
-export function softmaxInto(
-  logits: ArrayLike<number>,
-  offset: number,
-  k: number,
-  temperature: number,
-  out: Float64Array | number[],
-): void {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < k; c++) max = Math.max(max, logits[offset + c] / temperature);
-  let sum = 0;
-  for (let c = 0; c < k; c++) {
-    out[c] = Math.exp(logits[offset + c] / temperature - max);
-    sum += out[c];
-  }
-  for (let c = 0; c < k; c++) out[c] /= sum;
-}
