@@ -3,45 +3,13 @@ import { join } from "node:path";
 import Table from "cli-table3";
 import { REASONS } from "../events.js";
 import { loadClassMap } from "../inference/class-map.js";
-import type { Combination, HeadsManifest } from "../inference/heads.js";
-import type { TrainLabel } from "./dataset.js";
+import type { Combination } from "../inference/heads.js";
 import { clipMeans, type PatchPredictions, type SetMetrics } from "./evaluate.js";
 import { curves, type Interval, type MultiClassReport } from "./metrics.js";
-import type { FoldResult, LeakyFigures, RunSummary, TrainExportOptions } from "./pipeline.js";
 import { confusionSpec, linesSpec, renderPng } from "./plots.js";
-import type { StackChoice, StackFigures } from "./stack.js";
-import { DEFAULT_TRAIN_OPTIONS, type EpochRecord } from "./trainer.js";
-
-export interface ReportInput {
-  runDir: string;
-  outDir: string | null;
-  manifest: HeadsManifest;
-  summary: RunSummary;
-  foldResults: FoldResult[];
-  cvPooled: SetMetrics;
-  cvPooledByHead: Record<string, SetMetrics>;
-  testMetrics: SetMetrics;
-  testPreds: PatchPredictions;
-  fullBandTestPreds: PatchPredictions;
-  testClipLabels: TrainLabel[];
-  /** relPath of every clip (indexed like testClipLabels) */
-  clipPaths: string[];
-  history: EpochRecord[];
-  historyMnv3: EpochRecord[];
-  shortcut: { fullBandNegatives: number; bandLimitedNegatives: number } | null;
-  leaky: LeakyFigures | null;
-  thresholds: { cry: number; unsure: number };
-  cvThresholds: { cry: number; unsure: number };
-  cvCombination: Combination;
-  clipsByLabel: Record<string, number>;
-  groups: number;
-  timings: { extractSeconds: number; cvSeconds: number; totalSeconds: number };
-  options: TrainExportOptions;
-  skipped: Array<{ file: string; error: string }>;
-  augmentation: string;
-  /** the second-level CV that decided whether YAMNet's class logits join the cry logit; null when not tried */
-  yamnetEvidence: StackChoice | null;
-}
+import type { StackFigures } from "./stack.js";
+import { DEFAULT_TRAIN_OPTIONS } from "./trainer.js";
+import type { FoldResult, ReportInput } from "./types.js";
 
 function yamnetEvidenceText(r: ReportInput): string {
   const e = r.yamnetEvidence;
