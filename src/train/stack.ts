@@ -1,5 +1,5 @@
 import { YAMNET_CLASS_COUNT, yamnetEvidence } from "../inference/heads.js";
-import { fitPlatt, logLoss } from "./evaluate.js";
+import { fitPlatt, logLoss } from "./combination.js";
 import { rocAuc, sigmoid } from "./metrics.js";
 
 const D = YAMNET_CLASS_COUNT;
