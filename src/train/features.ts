@@ -35,9 +35,6 @@ export interface ExtractorOptions {
   cacheDir: string | null;
 }
 
-// pipeline.ts and fit-cache.ts import it from here
-export { sha256Hex };
-
 /**
  * Computes and caches YAMNet embeddings and one intermediate feature map per patch. Cache entries are
  * keyed by what the features depend on: the audio (file sha256 or generator parameters), the

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { sha256Hex } from "./features.js";
+import { sha256Hex } from "../util/sha256.js";
 import type { EpochRecord } from "./trainer.js";
 
 /** Bump when what a cached fit holds, or how it is read, changes. */

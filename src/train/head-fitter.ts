@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { sha256Hex } from "./features.js";
+import { sha256Hex } from "../util/sha256.js";
 import { FitCache, trainingCodeKey } from "./fit-cache.js";
 import type { HeadKind } from "./models.js";
 import type { RunProgress } from "./progress.js";

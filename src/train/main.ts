@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from "../inference/backend.js";
 import { PROJECT_ROOT } from "../version.js";
 import { DatasetError } from "./dataset.js";
-import { runTrainExport } from "./pipeline.js";
+import { runTrainExport } from "./train-export.js";
 import type { TrainExportOptions } from "./types.js";
 
 function int(name: string, min: number, max: number) {

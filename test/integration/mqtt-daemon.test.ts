@@ -94,6 +94,24 @@ function writeConfig(dir: string, mqtt: Record<string, unknown>, extra = ""): st
   return file;
 }
 
+/**
+ * Waits until the daemon's outbox is empty: the broker acknowledged every episode message sent so far. A test that
+ * stops the broker right after a subscriber saw a message must wait for this, or the PUBACK may still be on its way
+ * and QoS 1's at-least-once redelivery sends that message again (correct, but not "once").
+ */
+async function outboxAcknowledged(dir: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const db = new Database(join(dir, "data", "babymon.db"), { readonly: true, fileMustExist: true });
+    const { n } = db.prepare("SELECT COUNT(*) AS n FROM mqtt_outbox").get() as { n: number };
+    db.close();
+    if (n === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms: ${n} message(s) still in the outbox`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const ids = (sub: RecordingSubscriber) =>
   sub.on(`${T}/event`).map((m) => JSON.parse(m.payload) as { id: string; type: string; episode_id: string });
 
@@ -223,6 +241,7 @@ describe("babymon run with MQTT against a real Mosquitto", {
     const { broker, sub, dir } = await setup(null, { clientId: "sub-mid-episode" });
     const daemon = start(writeConfig(dir, { url: broker.url }), CRY, false);
     await sub.waitFor((m) => m.some((x) => x.topic === `${T}/event`), 15_000, "the start event");
+    await outboxAcknowledged(dir);
     await broker.stop();
     await new Promise((r) => setTimeout(r, 5000));
     await broker.start();
@@ -244,6 +263,7 @@ describe("babymon run with MQTT against a real Mosquitto", {
     const config = writeConfig(dir, { url: broker.url });
     const first = start(config, CRY, false);
     await sub.waitFor((m) => m.some((x) => x.topic === `${T}/event`), 15_000, "the start event");
+    await outboxAcknowledged(dir);
     await broker.stop();
     // SIGTERM mid-episode: the open episode is closed and its end waits in the outbox
     assert.equal(await first.stop("SIGTERM"), 0);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { readAudioFile16k } from "../../audio/decode.js";
 import { REASONS } from "../../events.js";
+import { sha256Hex } from "../../util/sha256.js";
 import {
   type ClipSource,
   countByLabel,
@@ -9,7 +10,6 @@ import {
   isCryLabel,
   TRAIN_LABELS,
 } from "../dataset.js";
-import { sha256Hex } from "../features.js";
 import { mulberry32, shuffleInPlace } from "../random.js";
 import { generateSilence, silenceSpecs } from "../silence.js";
 import type { RunClip, SkippedFile, TrainExportOptions } from "../types.js";
