@@ -1,5 +1,6 @@
 import { type AudioStream, chunks16k, openAudioFile } from "../../audio/decode.js";
 import { AudioFileError } from "../../audio/wav.js";
+import { WindowCutter } from "../../detection/windows.js";
 import {
   PATCH_HOP_SAMPLES,
   PATCH_SIZE,
@@ -24,41 +25,39 @@ function topClasses(scores: ArrayLike<number>, n: number, classes: ClassMap): Cl
 }
 
 /**
- * 16 kHz windows of PATCH_WINDOW_SAMPLES at PATCH_HOP_SAMPLES; a stream shorter than one window is zero-padded.
- * Each yielded window is a view, valid until the next one is requested (no copy per window).
+ * 16 kHz windows of PATCH_WINDOW_SAMPLES every PATCH_HOP_SAMPLES, cut by the listening pipeline's WindowCutter; a
+ * stream shorter than one window is zero-padded to one.
  */
 async function* slidingWindows(
   chunks: AsyncIterable<Float32Array>,
   onPadded: () => void,
 ): AsyncGenerator<Float32Array> {
-  let buffer = new Float32Array(PATCH_WINDOW_SAMPLES * 4);
-  let length = 0;
+  const cutter = new WindowCutter(PATCH_HOP_SAMPLES / YAMNET_FRONTEND.sampleRate);
+  let ready: Float32Array[] = [];
   let emitted = 0;
+  let tail: Float32Array | null = null;
   for await (const chunk of chunks) {
-    if (length + chunk.length > buffer.length) {
-      const grown = new Float32Array(Math.max(buffer.length * 2, length + chunk.length));
-      grown.set(buffer.subarray(0, length));
-      buffer = grown;
-    }
-    buffer.set(chunk, length);
-    length += chunk.length;
-    let start = 0;
-    while (start + PATCH_WINDOW_SAMPLES <= length) {
-      yield buffer.subarray(start, start + PATCH_WINDOW_SAMPLES);
+    cutter.push(chunk, (w) => ready.push(w.samples));
+    if (emitted === 0 && ready.length === 0) tail = tail ? concat(tail, chunk) : chunk.slice();
+    for (const w of ready) {
       emitted++;
-      start += PATCH_HOP_SAMPLES;
+      yield w;
     }
-    if (start > 0) {
-      buffer.copyWithin(0, start, length);
-      length -= start;
-    }
+    ready = [];
   }
-  if (emitted === 0 && length > 0) {
+  if (emitted === 0 && tail && tail.length > 0) {
     onPadded();
     const padded = new Float32Array(PATCH_WINDOW_SAMPLES);
-    padded.set(buffer.subarray(0, length));
+    padded.set(tail);
     yield padded;
   }
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Classifies one file; errors (unreadable audio) are returned as a FileResultError, not thrown. */
