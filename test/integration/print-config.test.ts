@@ -61,6 +61,10 @@ for (const command of [["check-config"], ["run"]]) {
       printed([...command, "--print-config", "--show-secrets"], { BABYMON_MQTT__URL: url }).mqtt.url,
       url,
     );
+    const at = printed([...command, "--print-config"], {
+      BABYMON_MQTT__URL: `mqtt://babymon:${SECRET}@x@broker.example:1883`,
+    });
+    assert.equal(at.mqtt.url, "mqtt://babymon:***@broker.example:1883", "an unencoded @ in the password");
     const plain = printed([...command, "--print-config"], {
       BABYMON_MQTT__URL: "mqtt://broker.example:1883",
     });
