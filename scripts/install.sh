@@ -28,7 +28,7 @@ usage() {
   cat <<EOF
 Usage: sudo $0 [options]
   --dry-run            print what would be done, change nothing
-  --prefix DIR         where babymon is installed (default $PREFIX)
+  --prefix DIR         where babymon is installed (default $PREFIX): new, empty or a previous install
   --user NAME          the service user (default $SERVICE_USER)
   --data-dir DIR       database and clips (default $DATA_DIR)
   --yamnet-tflite F    YAMNet TFLite file for 'babymon models' (default \$BABYMON_YAMNET_TFLITE or ../shared)
@@ -90,6 +90,27 @@ if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# The copy step (rsync --delete) empties --prefix of anything babymon does not ship: refuse a directory that
+# holds something else (--prefix /usr). A babymon install is marked by INSTALL_MARKER, which this script writes.
+INSTALL_MARKER="$PREFIX/.babymon-install"
+if [ "$SOURCE_DIR" != "$PREFIX" ] && [ -e "$PREFIX" ]; then
+  if [ ! -d "$PREFIX" ]; then
+    echo "install.sh: --prefix $PREFIX exists and is not a directory; expected a new, empty or previous babymon install directory" >&2
+    exit 1
+  fi
+  if [ -n "$(ls -A "$PREFIX")" ] && [ ! -f "$INSTALL_MARKER" ]; then
+    # installed before the marker existed: babymon's own package.json is there
+    if [ -f "$PREFIX/package.json" ] && grep -q '^  "name": "babymon",$' "$PREFIX/package.json"; then
+      :
+    else
+      echo "install.sh: --prefix $PREFIX is not empty and is not a previous babymon install (no marker $INSTALL_MARKER);" \
+        "installing there would delete what it holds (rsync --delete). Expected a new or empty directory, or one" \
+        "this script installed into; choose another --prefix (default /opt/babymon)" >&2
+      exit 1
+    fi
+  fi
+fi
+
 BOARD="unknown board"
 [ -r /proc/device-tree/model ] && BOARD="$(tr -d '\0' </proc/device-tree/model)"
 say "babymon installer on ${BOARD} ($(uname -m)), source ${SOURCE_DIR}, prefix ${PREFIX}$([ "$DRY_RUN" = 1 ] && echo ', DRY RUN')"
@@ -124,7 +145,13 @@ if [ "$SOURCE_DIR" != "$PREFIX" ]; then
   say "copying babymon to $PREFIX"
   run mkdir -p "$PREFIX"
   run rsync -a --delete --exclude .git --exclude node_modules --exclude dist --exclude /data \
-    "$SOURCE_DIR/" "$PREFIX/"
+    --exclude /.babymon-install "$SOURCE_DIR/" "$PREFIX/"
+  marker="babymon $("$NODE_BIN" -p 'require(process.argv[1]).version' "$SOURCE_DIR/package.json" 2>/dev/null || echo '?') installed from $SOURCE_DIR by scripts/install.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ) (lets a later install.sh --prefix $PREFIX replace this directory)"
+  if [ "$DRY_RUN" = 1 ]; then
+    printf '+ write %s: %s\n' "$INSTALL_MARKER" "$marker"
+  else
+    printf '%s\n' "$marker" >"$INSTALL_MARKER"
+  fi
 fi
 say "installing Node dependencies and building"
 run "$NPM_BIN" --prefix "$PREFIX" ci --no-audit --no-fund

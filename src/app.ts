@@ -3,7 +3,11 @@ import { createAudioSource } from "./audio/sources/index.js";
 import type { AudioSource } from "./audio/sources/source.js";
 import { resolveDataDir } from "./config/load.js";
 import type { Config, DetectionConfig, InferenceConfig } from "./config/schema.js";
-import { type DetectionControl, PersistentDetectionControl } from "./control/detection-control.js";
+import {
+  type DetectionControl,
+  detectionOffWarning,
+  PersistentDetectionControl,
+} from "./control/detection-control.js";
 import { FaultBoard } from "./control/faults.js";
 import { HealthState } from "./control/health.js";
 import { type ResolvedDetection, resolveDetection } from "./detection/episodes.js";
@@ -190,9 +194,14 @@ export class App {
           },
         });
       }
-      this.control = new PersistentDetectionControl(
+      const control = new PersistentDetectionControl(
         this.database ? new SqliteSettingsStore(this.database) : undefined,
       );
+      this.control = control;
+      const change = control.lastEnabledChange();
+      const off = detectionOffWarning(control.get(), change, Date.now());
+      const since = change && !change.enabled ? new Date(change.atMs).toISOString() : null;
+      if (off) logger.warn({ detection: "off", since, by: since ? change?.source : null }, off);
       await this.startSinks();
       await this.listen(await this.startAnalyzer());
     } catch (err) {

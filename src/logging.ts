@@ -13,5 +13,6 @@ export function createLogger(config: Pick<LoggingConfig, "level">, destination: 
 
 /** A URL with its password hidden (`scheme://user:***@host`), for logs and descriptions. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+  // up to the last @ of the authority, as URL parsers do: an unencoded @ in the password is hidden too
+  return url.replace(/\/\/([^:/@]+):[^/]*@/, "//$1:***@");
 }

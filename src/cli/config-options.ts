@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import YAML from "yaml";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/load.js";
+import { redactSecrets } from "../config/redact.js";
 
 /** Adds `--config FILE` (default $BABYMON_CONFIG) to a command. */
 export function withConfigOption(command: Command): Command {
@@ -34,6 +35,13 @@ export function loadConfigOrExit(
   }
 }
 
-export function printConfig(loaded: LoadedConfig): void {
-  process.stdout.write(YAML.stringify(loaded.config));
+/** `--show-secrets`, next to `--print-config`. */
+export const SHOW_SECRETS_FLAG = [
+  "--show-secrets",
+  "with --print-config: print passwords (mqtt.password, credentials in URLs) instead of ***",
+] as const;
+
+/** Prints the effective config as YAML; passwords are shown as *** unless `showSecrets`. */
+export function printConfig(loaded: LoadedConfig, showSecrets = false): void {
+  process.stdout.write(YAML.stringify(showSecrets ? loaded.config : redactSecrets(loaded.config)));
 }

@@ -30,6 +30,28 @@ export const DEFAULT_DETECTION_SETTINGS: DetectionSettings = { enabled: true, se
 
 const ENABLED_KEY = "detection.enabled";
 const SENSITIVITY_KEY = "detection.sensitivity";
+/** JSON EnabledChange: when and by whom detection was last switched on or off. */
+const ENABLED_CHANGE_KEY = "detection.enabled.change";
+
+/** The last switch of detection on or off. */
+export interface EnabledChange {
+  enabled: boolean;
+  atMs: number;
+  /** Who switched it, e.g. "mqtt". */
+  source: string;
+}
+
+function parseEnabledChange(text: string | undefined): EnabledChange | null {
+  if (text === undefined) return null;
+  try {
+    const v = JSON.parse(text) as Partial<EnabledChange>;
+    return typeof v.enabled === "boolean" && Number.isFinite(v.atMs) && typeof v.source === "string"
+      ? { enabled: v.enabled, atMs: v.atMs as number, source: v.source }
+      : null;
+  } catch {
+    return null;
+  }
+}
 
 export function validateSensitivity(value: number): number {
   if (!Number.isFinite(value) || value < 0 || value > 1) {
@@ -52,10 +74,18 @@ export function thresholdForSensitivity(baseThreshold: number, sensitivity: numb
 export class PersistentDetectionControl implements DetectionControl {
   readonly #store: SettingsStore | undefined;
   readonly #listeners = new Set<DetectionChangeListener>();
+  readonly #now: () => number;
   #settings: DetectionSettings;
+  #lastChange: EnabledChange | null;
 
-  constructor(store?: SettingsStore, defaults: DetectionSettings = DEFAULT_DETECTION_SETTINGS) {
+  constructor(
+    store?: SettingsStore,
+    defaults: DetectionSettings = DEFAULT_DETECTION_SETTINGS,
+    now: () => number = Date.now,
+  ) {
     this.#store = store;
+    this.#now = now;
+    this.#lastChange = parseEnabledChange(store?.get(ENABLED_CHANGE_KEY));
     const enabled = store?.get(ENABLED_KEY);
     const sensitivity = store?.get(SENSITIVITY_KEY);
     const parsedSensitivity = sensitivity === undefined ? Number.NaN : Number(sensitivity);
@@ -72,12 +102,19 @@ export class PersistentDetectionControl implements DetectionControl {
     return { ...this.#settings };
   }
 
+  /** When and by whom detection was last switched (null: never, or before this was recorded). */
+  lastEnabledChange(): EnabledChange | null {
+    return this.#lastChange && { ...this.#lastChange };
+  }
+
   setEnabled(enabled: boolean, source: string): void {
     if (typeof enabled !== "boolean")
       throw new TypeError(`Expected \`enabled\` to be a boolean, got ${enabled}`);
     if (enabled !== this.#settings.enabled) {
       this.#settings = { ...this.#settings, enabled };
       this.#store?.set(ENABLED_KEY, String(enabled));
+      this.#lastChange = { enabled, atMs: this.#now(), source };
+      this.#store?.set(ENABLED_CHANGE_KEY, JSON.stringify(this.#lastChange));
     }
     this.#emit(source);
   }
@@ -100,4 +137,32 @@ export class PersistentDetectionControl implements DetectionControl {
     const snapshot = this.get();
     for (const listener of this.#listeners) listener(snapshot, source);
   }
+}
+
+/**
+ * The start-up warning when detection was switched off (it stays off across restarts): since when and by whom,
+ * so a parent who wonders why no cry was reported sees it. Null when detection is on.
+ */
+export function detectionOffWarning(
+  settings: DetectionSettings,
+  change: EnabledChange | null,
+  nowMs: number,
+): string | null {
+  if (settings.enabled) return null;
+  const since =
+    change && !change.enabled
+      ? `since ${new Date(change.atMs).toISOString()} (${agoText(nowMs - change.atMs)} ago, switched off by ${change.source})`
+      : "since before babymon recorded when";
+  return (
+    `detection is off ${since}, and stays off across restarts: no cry is reported until it is switched on ` +
+    'again (Home Assistant\'s "Cry detection" switch, or ON on the MQTT topic <baseTopic>/<deviceId>/set/detection)'
+  );
+}
+
+function agoText(ms: number): string {
+  const min = Math.max(0, Math.round(ms / 60_000));
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `${h} h ${min % 60} min`;
+  return `${Math.floor(h / 24)} days`;
 }

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { PROJECT_ROOT } from "../../src/version.js";
 
 const SCRIPT = join(PROJECT_ROOT, "scripts", "install.sh");
@@ -80,4 +80,67 @@ test("an unknown option is refused with the usage", () => {
   assert.equal(code, 2);
   assert.match(err, /unknown option --frobnicate/);
   assert.match(err, /--dry-run/);
+});
+
+describe("--prefix DIR that holds something else is refused (the copy step is rsync --delete)", () => {
+  const options = ["--skip-apt", "--skip-models", "--no-start", "--user", "root"];
+  const copyLine = (prefix: string) => new RegExp(`^\\+ rsync -a --delete .* ${prefix}/$`, "m");
+
+  function refused(prefix: string, what: RegExp) {
+    const { code, out, err } = dryRun("--prefix", prefix, ...options);
+    assert.equal(code, 1, `exit code for --prefix ${prefix}\n${out}${err}`);
+    assert.match(err, what);
+    assert.doesNotMatch(out, /^\+ /m, "refused before any step");
+  }
+
+  test("a non-empty directory without the marker: refused, naming the directory and the marker; nothing touched", () => {
+    const prefix = mkdtempSync(join(tmpdir(), "babymon-foreign-"));
+    writeFileSync(join(prefix, "precious.txt"), "not babymon's\n");
+    refused(
+      prefix,
+      new RegExp(
+        `--prefix ${prefix} is not empty and is not a previous babymon install \\(no marker ${prefix}/\\.babymon-install\\)`,
+      ),
+    );
+    assert.deepEqual(readdirSync(prefix), ["precious.txt"]);
+  });
+
+  test("--prefix /usr (the issue's example): refused", () => {
+    refused("/usr", /--prefix \/usr is not empty and is not a previous babymon install .*rsync --delete/);
+  });
+
+  test("a file, not a directory: refused", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "babymon-install-")), "a-file");
+    writeFileSync(file, "x\n");
+    refused(file, new RegExp(`--prefix ${file} exists and is not a directory`));
+  });
+
+  test("an empty directory: accepted, copied into and marked", () => {
+    const prefix = mkdtempSync(join(tmpdir(), "babymon-empty-"));
+    const { code, out, err } = dryRun("--prefix", prefix, ...options);
+    assert.equal(code, 0, out + err);
+    assert.match(out, copyLine(prefix));
+    assert.match(out, /--exclude \/\.babymon-install /, "the copy keeps the marker");
+    assert.match(
+      out,
+      new RegExp(`^\\+ write ${prefix}/\\.babymon-install: babymon \\d+\\.\\d+\\.\\d+ installed from`, "m"),
+    );
+  });
+
+  test("a previous install (the marker is there): accepted", () => {
+    const prefix = mkdtempSync(join(tmpdir(), "babymon-previous-"));
+    writeFileSync(join(prefix, ".babymon-install"), "babymon 0.1.0 installed by scripts/install.sh\n");
+    mkdirSync(join(prefix, "src"));
+    const { code, out, err } = dryRun("--prefix", prefix, ...options);
+    assert.equal(code, 0, out + err);
+    assert.match(out, copyLine(prefix));
+  });
+
+  test("an install from before the marker (babymon's package.json is there): accepted", () => {
+    const prefix = mkdtempSync(join(tmpdir(), "babymon-legacy-"));
+    writeFileSync(join(prefix, "package.json"), '{\n  "name": "babymon",\n  "version": "0.0.9"\n}\n');
+    const { code, out, err } = dryRun("--prefix", prefix, ...options);
+    assert.equal(code, 0, out + err);
+    assert.match(out, copyLine(prefix));
+  });
 });

@@ -2,7 +2,15 @@ import type { Command } from "commander";
 import { App } from "../../app.js";
 import { createLogger } from "../../logging.js";
 import { SystemdNotifier } from "../../service/systemd-notify.js";
-import { loadConfigOrExit, printConfig, withConfigOption } from "../config-options.js";
+import { loadConfigOrExit, printConfig, SHOW_SECRETS_FLAG, withConfigOption } from "../config-options.js";
+
+interface RunOptions {
+  config?: string;
+  input?: string;
+  fast?: boolean;
+  printConfig?: boolean;
+  showSecrets?: boolean;
+}
 
 export function register(program: Command): void {
   withConfigOption(
@@ -14,14 +22,15 @@ export function register(program: Command): void {
         "replay a file, a stream URL or raw s16le PCM on stdin (-) instead of the mic",
       )
       .option("--fast", "replay --input as fast as possible instead of in real time")
-      .option("--print-config", "print the effective configuration as YAML and exit"),
-  ).action(async (opts: { config?: string; input?: string; fast?: boolean; printConfig?: boolean }) => {
+      .option("--print-config", "print the effective configuration as YAML and exit")
+      .option(...SHOW_SECRETS_FLAG),
+  ).action(async (opts: RunOptions) => {
     const overrides: Record<string, unknown> = {};
     if (opts.input !== undefined) overrides["audio.input"] = opts.input;
     if (opts.fast) overrides["audio.realtime"] = false;
     const loaded = loadConfigOrExit(opts.config, overrides);
     if (opts.printConfig) {
-      printConfig(loaded);
+      printConfig(loaded, opts.showSecrets);
       return;
     }
     const logger = createLogger(loaded.config.logging);

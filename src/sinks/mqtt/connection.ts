@@ -42,6 +42,26 @@ export function clientOptions(
   };
 }
 
+/**
+ * The start-up warning for `mqtt.tls.rejectUnauthorized: false` (null when the certificate is checked):
+ * logged at every start, because it silently turns off what TLS is for.
+ */
+export function insecureTlsWarning(
+  config: Pick<MqttConfig, "url" | "tls">,
+  origin: string | undefined,
+): string | null {
+  if (config.tls.rejectUnauthorized) return null;
+  const broker = config.url ? redactUrl(config.url) : "the embedded broker";
+  const tls = config.url !== undefined && /^(mqtts|tls|ssl|wss):/.test(config.url);
+  return (
+    `MQTT: mqtt.tls.rejectUnauthorized is false (from ${origin ?? "the config"}): the broker's TLS certificate ` +
+    `is not checked, so anyone on the network path to ${broker} can pose as the broker, read the alerts and ` +
+    "send commands" +
+    (tls ? "" : " (it has no effect on this non-TLS URL, but would as soon as the URL uses TLS)") +
+    "; set mqtt.tls.ca to the broker's CA certificate and remove rejectUnauthorized"
+  );
+}
+
 /** The log line for a client error: the broker's refusal in words when it gave a CONNACK code. */
 export function connectionErrorText(
   error: Error & { code?: number | string },

@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { readPackageVersion } from "../../version.js";
 import type { SinkFactory } from "../sink.js";
 import { migrate, SqliteSettingsStore } from "../sqlite/database.js";
+import { insecureTlsWarning } from "./connection.js";
 import { EmbeddedBroker } from "./embedded-broker.js";
 import { MqttSink } from "./mqtt-sink.js";
 import { MqttOutbox } from "./outbox.js";
@@ -43,6 +44,8 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
     }
     embeddedBroker = new EmbeddedBroker(config.embeddedBroker.port, log);
   }
+  const insecure = insecureTlsWarning(config, ctx.configOrigins["mqtt.tls.rejectUnauthorized"]);
+  if (insecure) log.warn({ key: "mqtt.tls.rejectUnauthorized", value: false }, insecure);
   ctx.faults.set("broker", true);
   return new MqttSink({
     config,
