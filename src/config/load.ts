@@ -25,6 +25,8 @@ export class ConfigError extends Error {
 
 export interface LoadConfigOptions {
   file?: string | null;
+  /** Where `file` was named, for messages: "--config", "BABYMON_CONFIG", … */
+  fileOrigin?: string;
   env?: NodeJS.ProcessEnv;
   /** Dotted paths → values, applied last (e.g. from CLI flags). */
   overrides?: Record<string, unknown>;
@@ -84,10 +86,26 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   let file: string | null = null;
   if (options.file) {
     file = resolve(options.file);
-    if (!existsSync(file)) throw new ConfigError(`Config file ${file} does not exist`, [`missing ${file}`]);
+    const named = options.fileOrigin ? ` (from ${options.fileOrigin})` : "";
+    if (!existsSync(file)) {
+      throw new ConfigError(`Config file ${file}${named} does not exist`, [`missing ${file}`]);
+    }
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason =
+        code === "EISDIR"
+          ? "is a directory, expected a YAML file"
+          : code === "EACCES" || code === "EPERM"
+            ? `is not readable by this user (${code})`
+            : `cannot be read: ${(err as Error).message}`;
+      throw new ConfigError(`Config file ${file}${named} ${reason}`, [`unreadable ${file}`]);
+    }
     let parsed: unknown;
     try {
-      parsed = YAML.parse(readFileSync(file, "utf8"));
+      parsed = YAML.parse(text);
     } catch (err) {
       throw new ConfigError(`Config file ${file} is not valid YAML: ${(err as Error).message}`, []);
     }
