@@ -26,6 +26,10 @@ function babymon(args: string[], env: Record<string, string> = {}, asUser?: numb
   return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
+/** Root writes anywhere: permission cases run the CLI as nobody then. */
+const UNPRIVILEGED = process.getuid?.() === 0 ? 65534 : undefined;
+const NO_SINKS = { BABYMON_MQTT__ENABLED: "false", BABYMON_GPIO__ENABLED: "false" };
+
 describe("babymon CLI: clear errors", () => {
   it("a config path that is a directory: says so, with the path and --config or BABYMON_CONFIG", () => {
     const cfgDir = join(dir, "config.yaml");
@@ -51,5 +55,67 @@ describe("babymon CLI: clear errors", () => {
       new RegExp(`${file} \\(from --config\\) is not readable by this user \\(EACCES\\)`),
     );
     assert.doesNotMatch(r.stderr, /valid YAML/);
+  });
+  it("a data directory it cannot write: run names the database, the directory and the reason", () => {
+    const readOnly = join(dir, "ro-data");
+    mkdirSync(readOnly, { mode: 0o555 });
+    chmodSync(readOnly, 0o555);
+    const r = babymon(
+      ["run", "--input", "/dev/null"],
+      { ...NO_SINKS, BABYMON_DATA_DIR: readOnly },
+      UNPRIVILEGED,
+    );
+    assert.notEqual(r.code, 0);
+    const out = r.stdout + r.stderr;
+    assert.match(
+      out,
+      new RegExp(
+        `Cannot open the database ${readOnly}/babymon.db: ${readOnly} is not writable by uid \\d+ \\(EACCES\\)`,
+      ),
+    );
+    assert.doesNotMatch(out, /unable to open database file|ENOENT/);
+
+    const under = join(readOnly, "new", "data");
+    const missing = babymon(
+      ["run", "--input", "/dev/null"],
+      { ...NO_SINKS, BABYMON_DATA_DIR: under },
+      UNPRIVILEGED,
+    );
+    assert.match(
+      missing.stdout + missing.stderr,
+      new RegExp(`${under} does not exist and cannot be created: ${readOnly} is not writable`),
+    );
+
+    const aFile = join(dir, "a-file");
+    writeFileSync(aFile, "");
+    const notDir = babymon(["run", "--input", "/dev/null"], {
+      ...NO_SINKS,
+      BABYMON_DATA_DIR: join(aFile, "data"),
+    });
+    assert.match(
+      notDir.stdout + notDir.stderr,
+      new RegExp(`Cannot open the database .*: ${aFile} is not a directory`),
+    );
+  });
+
+  it("check-config fails for a data directory it cannot write, with the reason and where it was set", () => {
+    const readOnly = join(dir, "ro-check");
+    mkdirSync(readOnly);
+    chmodSync(readOnly, 0o555);
+    const r = babymon(["check-config"], { BABYMON_DATA_DIR: readOnly }, UNPRIVILEGED);
+    assert.equal(r.code, 2, r.stdout);
+    assert.doesNotMatch(r.stdout, /config OK/);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `Cannot use the database ${readOnly}/babymon.db \\(dataDir from BABYMON_DATA_DIR\\): ${readOnly} is not writable`,
+      ),
+    );
+    const writable = join(dir, "rw-check");
+    mkdirSync(writable);
+    chmodSync(writable, 0o777);
+    const ok = babymon(["check-config"], { BABYMON_DATA_DIR: writable }, UNPRIVILEGED);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /config OK/);
   });
 });
