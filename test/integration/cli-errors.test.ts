@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -117,5 +117,35 @@ describe("babymon CLI: clear errors", () => {
     const ok = babymon(["check-config"], { BABYMON_DATA_DIR: writable }, UNPRIVILEGED);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /config OK/);
+  });
+  it("a truncated heads weight file: the error names the file and its expected and actual size", () => {
+    const heads = join(dir, "heads");
+    cpSync(join(PROJECT_ROOT, "models", "babymon-heads"), heads, { recursive: true });
+    const weights = join(heads, "fc-2", "weights.bin");
+    const expected = statSync(weights).size;
+    truncateSync(weights, 1000);
+    const env = { ...NO_SINKS, BABYMON_STORAGE__ENABLED: "false", BABYMON_INFERENCE__HEADS_DIR: heads };
+    const r = babymon(["run", "--input", "/dev/null"], { ...env, BABYMON_INFERENCE__SCORE_SOURCE: "heads" });
+    assert.match(
+      r.stdout + r.stderr,
+      new RegExp(
+        `Cannot use the heads in ${heads}: ${weights}: expected ${expected} bytes .*got 1000 \\(truncated\\?\\)`,
+      ),
+    );
+  });
+
+  it("a broken YAMNet under scoreSource auto is reported as YAMNet's, not as 'trained heads not usable'", () => {
+    const yamnet = join(dir, "yamnet");
+    cpSync(join(PROJECT_ROOT, "models", "yamnet"), yamnet, { recursive: true, dereference: true });
+    truncateSync(join(yamnet, "weights.bin"), 100_000);
+    const r = babymon(["run", "--input", "/dev/null"], {
+      ...NO_SINKS,
+      BABYMON_STORAGE__ENABLED: "false",
+      BABYMON_INFERENCE__SCORE_SOURCE: "auto",
+      BABYMON_INFERENCE__YAMNET_DIR: yamnet,
+    });
+    const out = r.stdout + r.stderr;
+    assert.match(out, new RegExp(`YAMNet model folder ${yamnet}: weights.bin has 100000 bytes`));
+    assert.doesNotMatch(out, /trained heads not usable/);
   });
 });
