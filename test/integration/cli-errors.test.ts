@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -12,7 +21,7 @@ const CLI = join(PROJECT_ROOT, "dist", "cli", "main.js");
 const dir = mkdtempSync(join(tmpdir(), "babymon-cli-errors-"));
 chmodSync(dir, 0o755);
 
-function babymon(args: string[], env: Record<string, string> = {}, asUser?: number) {
+function babymon(args: string[], env: Record<string, string> = {}, asUser?: number, input?: Buffer) {
   const argv = ["node", CLI, ...args];
   const cmd =
     asUser === undefined
@@ -21,6 +30,7 @@ function babymon(args: string[], env: Record<string, string> = {}, asUser?: numb
   const r = spawnSync(cmd[0], cmd.slice(1), {
     env: envWithoutBabymon(env),
     encoding: "utf8",
+    input,
     timeout: 60_000,
   });
   return { code: r.status, stderr: r.stderr, stdout: r.stdout };
@@ -147,5 +157,19 @@ describe("babymon CLI: clear errors", () => {
     const out = r.stdout + r.stderr;
     assert.match(out, new RegExp(`YAMNet model folder ${yamnet}: weights.bin has 100000 bytes`));
     assert.doesNotMatch(out, /trained heads not usable/);
+  });
+  it("a WAV piped to run --input - is refused with a hint (--input FILE or sox); raw PCM still runs", () => {
+    const wav = readFileSync(join(PROJECT_ROOT, "..", "shared", "examples", "baby_5000ms.wav"));
+    const env = { ...NO_SINKS, BABYMON_STORAGE__ENABLED: "false", BABYMON_INFERENCE__SCORE_SOURCE: "yamnet" };
+    const r = babymon(["run", "--input", "-"], env, undefined, wav);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(
+      r.stdout,
+      /stdin holds a WAV file \(RIFF\/WAVE header\).*raw s16le.*--input FILE\.wav.*sox FILE\.wav -t raw/,
+    );
+    assert.match(r.stdout, /"msg":"input failed"/);
+    const raw = babymon(["run", "--input", "-"], env, undefined, wav.subarray(44));
+    assert.equal(raw.code, 0, raw.stdout);
+    assert.doesNotMatch(raw.stdout, /WAV file/);
   });
 });
