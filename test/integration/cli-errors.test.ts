@@ -40,6 +40,14 @@ function babymon(args: string[], env: Record<string, string> = {}, asUser?: numb
 const UNPRIVILEGED = process.getuid?.() === 0 ? 65534 : undefined;
 const NO_SINKS = { BABYMON_MQTT__ENABLED: "false", BABYMON_GPIO__ENABLED: "false" };
 
+/** A new directory under the test's folder with exactly `mode` (chmod: the umask does not apply). */
+function dirWithMode(name: string, mode: number): string {
+  const path = join(dir, name);
+  mkdirSync(path);
+  chmodSync(path, mode);
+  return path;
+}
+
 describe("babymon CLI: clear errors", () => {
   it("a config path that is a directory: says so, with the path and --config or BABYMON_CONFIG", () => {
     const cfgDir = join(dir, "config.yaml");
@@ -67,9 +75,7 @@ describe("babymon CLI: clear errors", () => {
     assert.doesNotMatch(r.stderr, /valid YAML/);
   });
   it("a data directory it cannot write: run names the database, the directory and the reason", () => {
-    const readOnly = join(dir, "ro-data");
-    mkdirSync(readOnly, { mode: 0o555 });
-    chmodSync(readOnly, 0o555);
+    const readOnly = dirWithMode("ro-data", 0o555);
     const r = babymon(
       ["run", "--input", "/dev/null"],
       { ...NO_SINKS, BABYMON_DATA_DIR: readOnly },
@@ -109,9 +115,7 @@ describe("babymon CLI: clear errors", () => {
   });
 
   it("check-config fails for a data directory it cannot write, with the reason and where it was set", () => {
-    const readOnly = join(dir, "ro-check");
-    mkdirSync(readOnly);
-    chmodSync(readOnly, 0o555);
+    const readOnly = dirWithMode("ro-check", 0o555);
     const r = babymon(["check-config"], { BABYMON_DATA_DIR: readOnly }, UNPRIVILEGED);
     assert.equal(r.code, 2, r.stdout);
     assert.doesNotMatch(r.stdout, /config OK/);
@@ -121,13 +125,12 @@ describe("babymon CLI: clear errors", () => {
         `Cannot use the database ${readOnly}/babymon.db \\(dataDir from BABYMON_DATA_DIR\\): ${readOnly} is not writable`,
       ),
     );
-    const writable = join(dir, "rw-check");
-    mkdirSync(writable);
-    chmodSync(writable, 0o777);
+    const writable = dirWithMode("rw-check", 0o777);
     const ok = babymon(["check-config"], { BABYMON_DATA_DIR: writable }, UNPRIVILEGED);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /config OK/);
   });
+
   it("a truncated heads weight file: the error names the file and its expected and actual size", () => {
     const heads = join(dir, "heads");
     cpSync(join(PROJECT_ROOT, "models", "babymon-heads"), heads, { recursive: true });
