@@ -15,6 +15,7 @@ import { ListeningPipeline } from "./detection/listening-pipeline.js";
 import { PATCH_WINDOW_SAMPLES } from "./dsp/frontend-params.js";
 import type { BabymonEvent, HealthSnapshot } from "./events.js";
 import { createAnalyzer, findHeadsDirs } from "./inference/analyzer.js";
+import { HeadsModelError } from "./inference/heads-error.js";
 import type { Analyzer } from "./inference/types.js";
 import type { Logger } from "./logging.js";
 import { type RetryPolicy, ServiceRegistry, type Tier } from "./service/registry.js";
@@ -117,7 +118,9 @@ export async function loadAnalyzer(inference: InferenceConfig, logger: Logger): 
   try {
     return await load(headsDir);
   } catch (err) {
-    // `auto`: unusable heads must not silence the monitor — fall back to YAMNet's own cry score
+    // `auto`: unusable heads must not silence the monitor — fall back to YAMNet's own cry score. Only the heads'
+    // error: a broken YAMNet is reported as YAMNet's (falling back would not help).
+    if (!(err instanceof HeadsModelError)) throw err;
     logger.warn(
       { err: (err as Error).message, headsDir },
       "trained heads not usable; using YAMNet's cry score",

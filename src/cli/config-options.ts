@@ -25,7 +25,9 @@ export function loadConfigOrExit(
   overrides: Record<string, unknown> = {},
 ): LoadedConfig {
   try {
-    return loadConfig({ file: flag === null ? null : configFileOf(flag), overrides });
+    const file = flag === null ? null : configFileOf(flag);
+    const fileOrigin = flag ? "--config" : "BABYMON_CONFIG";
+    return loadConfig({ file, fileOrigin, overrides });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`babymon: ${err.message}\n`);

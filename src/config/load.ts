@@ -3,13 +3,14 @@ import { homedir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import YAML from "yaml";
 import type { z } from "zod";
+import { redactUrl } from "../logging.js";
 import { type Config, configSchema } from "./schema.js";
 
 /**
  * Loads the configuration: schema defaults ← YAML file ← `BABYMON_…` environment ← explicit overrides (CLI flags).
  *
  * Environment mapping: `BABYMON_<SLICE>__<KEY>[__<SUBKEY>…]`, each part in SCREAMING_SNAKE_CASE for the
- * camelCase key, values parsed as YAML scalars: `BABYMON_DETECTION__THRESHOLD=0.4` → `detection.threshold`,
+ * camelCase key, values parsed as YAML scalars (a string key's value verbatim: a password keeps its quotes): `BABYMON_DETECTION__THRESHOLD=0.4` → `detection.threshold`,
  * `BABYMON_WINDOWS__GATE__ENABLED=true` → `windows.gate.enabled`, `BABYMON_AUDIO__DEVICE=hw:1,0`.
  * `BABYMON_DATA_DIR` sets `dataDir`. Variables without `__` (other than BABYMON_DATA_DIR) are not config.
  */
@@ -25,6 +26,8 @@ export class ConfigError extends Error {
 
 export interface LoadConfigOptions {
   file?: string | null;
+  /** Where `file` was named, for messages: "--config", "BABYMON_CONFIG", … */
+  fileOrigin?: string;
   env?: NodeJS.ProcessEnv;
   /** Dotted paths → values, applied last (e.g. from CLI flags). */
   overrides?: Record<string, unknown>;
@@ -84,10 +87,26 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   let file: string | null = null;
   if (options.file) {
     file = resolve(options.file);
-    if (!existsSync(file)) throw new ConfigError(`Config file ${file} does not exist`, [`missing ${file}`]);
+    const named = options.fileOrigin ? ` (from ${options.fileOrigin})` : "";
+    if (!existsSync(file)) {
+      throw new ConfigError(`Config file ${file}${named} does not exist`, [`missing ${file}`]);
+    }
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason =
+        code === "EISDIR"
+          ? "is a directory, expected a YAML file"
+          : code === "EACCES" || code === "EPERM"
+            ? `is not readable by this user (${code})`
+            : `cannot be read: ${(err as Error).message}`;
+      throw new ConfigError(`Config file ${file}${named} ${reason}`, [`unreadable ${file}`]);
+    }
     let parsed: unknown;
     try {
-      parsed = YAML.parse(readFileSync(file, "utf8"));
+      parsed = YAML.parse(text);
     } catch (err) {
       throw new ConfigError(`Config file ${file} is not valid YAML: ${(err as Error).message}`, []);
     }
@@ -107,12 +126,17 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     const path = envKeyToPath(name);
     if (!path) continue;
     let parsed: unknown = value;
-    try {
-      parsed = YAML.parse(value);
-    } catch {
-      parsed = value;
+    if (takesString(path)) {
+      // a password or device is taken verbatim (`"quoted"` keeps its quotes); only null/~ mean null
+      if (value === "null" || value === "~") parsed = null;
+    } else {
+      try {
+        parsed = YAML.parse(value);
+      } catch {
+        parsed = value;
+      }
+      if (parsed === undefined) parsed = value;
     }
-    if (parsed === undefined) parsed = value;
     setPath(raw, path, parsed);
     origins[path.join(".")] = name;
     envStrings.set(path.join("."), value);
@@ -158,6 +182,12 @@ function unwrap(schema: AnySchema): AnySchema {
     } else if (def.type === "pipe" && def.in) s = def.in;
     else return s;
   }
+}
+
+/** True when the schema holds a string at `path` (then an env value is a string, not a YAML scalar). */
+function takesString(path: string[]): boolean {
+  const schema = schemaAt(path);
+  return schema !== null && unwrap(schema)._zod.def.type === "string";
 }
 
 function schemaAt(path: PropertyKey[]): AnySchema | null {
@@ -242,13 +272,27 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, origins: Record<st
       .join("\n  ");
   }
   const value = getPath(raw, issue.path);
-  const got = JSON.stringify(value) ?? "nothing";
+  const got = describeValue(value);
   if (issue.code === "custom") {
+    return `Expected \`${key}\` to be ${issue.message}, got ${got}${where(key)}`;
+  }
+  if (issue.code === "invalid_format" && issue.format === "regex") {
+    // the schema's own words for the pattern ("a broker URL such as …")
     return `Expected \`${key}\` to be ${issue.message}, got ${got}${where(key)}`;
   }
   const schema = schemaAt(issue.path);
   const allowed = schema ? describeAllowed(schema) : issue.message;
   return `Expected \`${key}\` to be ${allowed}, got ${got}${where(key)}`;
+}
+
+/** A value as the user wrote it: YAML's `.nan`/`.inf` (JSON would say null), URLs without their password. */
+function describeValue(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    const yaml = Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
+    return `${yaml} (not a finite number)`;
+  }
+  if (typeof value === "string") return JSON.stringify(redactUrl(value));
+  return JSON.stringify(value) ?? "nothing";
 }
 
 /**

@@ -64,6 +64,8 @@ export class ListeningPipeline {
   private inferenceFailures = 0;
   /** Resolves when the source has ended and every window has been handled (file replay). */
   readonly finished: Promise<void>;
+  /** Why the input (file, stdin) ended in failure, once `finished`; null when it simply ended. */
+  inputError: Error | null = null;
   private resolveFinished!: () => void;
 
   constructor(private readonly o: ListeningPipelineOptions) {
@@ -100,7 +102,10 @@ export class ListeningPipeline {
       },
     });
     void source.done
-      .catch((err) => logger.error({ err: (err as Error).message }, "input failed"))
+      .catch((err) => {
+        this.inputError = err as Error;
+        logger.error({ err: (err as Error).message }, "input failed");
+      })
       .then(async () => {
         await this.drain();
         this.resolveFinished();

@@ -6,6 +6,7 @@ import { LogMelFrontend } from "../dsp/logmel.js";
 import type { ModelVersions } from "../events.js";
 import { PROJECT_ROOT } from "../version.js";
 import type { BackendPreference } from "./backend.js";
+import { HeadsModelError } from "./heads-error.js";
 import type { Analyzer, CryHeads, HeadsOperatingPoint, WindowAnalysis } from "./types.js";
 import { DEFAULT_YAMNET_DIR, YamnetModel } from "./yamnet.js";
 
@@ -56,9 +57,13 @@ export function findHeadsDirs(modelsDir = join(PROJECT_ROOT, "models")): string[
  * heads), checking they were trained on the YAMNet whose TFLite source has sha256 `yamnetSha256`.
  */
 export async function loadCryHeads(dir: string, yamnetSha256: string): Promise<CryHeads> {
-  const { loadHeads } = await import("./heads.js");
-  const heads: CryHeads = await loadHeads(dir, yamnetSha256);
-  return heads;
+  try {
+    const { loadHeads } = await import("./heads.js");
+    const heads: CryHeads = await loadHeads(dir, yamnetSha256);
+    return heads;
+  } catch (err) {
+    throw err instanceof HeadsModelError ? err : new HeadsModelError(dir, (err as Error).message);
+  }
 }
 
 export class YamnetAnalyzer implements Analyzer {

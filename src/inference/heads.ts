@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { z } from "zod";
 import { REASONS, reasonProbabilities } from "../events.js";
+import { HeadsModelError } from "./heads-error.js";
 import type { HeadPrediction, YamnetOutput } from "./types.js";
 import "./head-layers.js";
 
@@ -82,15 +83,7 @@ export const headsManifestSchema = z
   .passthrough();
 export type HeadsManifest = z.infer<typeof headsManifestSchema>;
 
-export class HeadsModelError extends Error {
-  override name = "HeadsModelError";
-  constructor(
-    readonly dir: string,
-    problem: string,
-  ) {
-    super(`Cannot use the heads in ${dir}: ${problem}`);
-  }
-}
+export { HeadsModelError } from "./heads-error.js";
 
 export interface HeadLogits {
   fcCry: Float32Array;
@@ -163,6 +156,24 @@ export function combineLogits(l: HeadLogits, c: Combination): { cry: Float64Arra
   return { cry, reasons };
 }
 
+const DTYPE_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
+
+/** Bytes of one weight in its file: its element count times the stored (quantized, if so) dtype's size. */
+function weightBytes(w: tf.io.WeightsManifestEntry): number {
+  const count = w.shape.reduce((n, d) => n * d, 1);
+  const dtype = w.quantization?.dtype ?? w.dtype;
+  const size = DTYPE_BYTES[dtype];
+  if (!size) throw new Error(`weight ${w.name}: unknown dtype ${dtype}`);
+  return count * size;
+}
+
 /** Reads a TF.js layers model (model.json + weight files, uint8-quantized weights allowed) from a folder. */
 export async function loadLayersModelFromDir(dir: string): Promise<tfl.LayersModel> {
   const modelJson = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as tf.io.ModelJSON;
@@ -170,7 +181,16 @@ export async function loadLayersModelFromDir(dir: string): Promise<tfl.LayersMod
   const buffers: Buffer[] = [];
   for (const group of modelJson.weightsManifest) {
     specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(readFileSync(join(dir, p)));
+    const files = group.paths.map((p) => join(dir, p));
+    const read = files.map((f) => readFileSync(f));
+    const expected = group.weights.reduce((n, w) => n + weightBytes(w), 0);
+    const actual = read.reduce((n, b) => n + b.length, 0);
+    if (actual !== expected) {
+      throw new Error(
+        `${files.join(" + ")}: expected ${expected} bytes (the weights ${join(dir, "model.json")} lists), got ${actual}${actual < expected ? " (truncated?)" : ""}`,
+      );
+    }
+    buffers.push(...read);
   }
   const all = Buffer.concat(buffers);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
@@ -215,7 +235,10 @@ export class Heads {
         `expected reason labels ${REASONS.join(", ")}, got ${manifest.labels.reasons.join(", ")}`,
       );
     }
-    const load = (sub: string) => loadLayersModelFromDir(join(dir, sub));
+    const load = (sub: string) =>
+      loadLayersModelFromDir(join(dir, sub)).catch((err: Error) => {
+        throw new HeadsModelError(dir, err.message);
+      });
     const fc = await Promise.all(manifest.heads.fc.map(load));
     const mnv3 = await Promise.all(manifest.heads.mnv3.map(load));
     return new Heads(dir, manifest, fc, mnv3);

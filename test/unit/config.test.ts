@@ -110,4 +110,44 @@ describe("config", () => {
       "/home/u/.data/babymon",
     );
   });
+  it("names YAML's .nan and .inf as written, not as null", () => {
+    const nan = errorOf(() =>
+      loadConfig({ file: file("nan.yaml", "detection:\n  threshold: .nan\n"), env: {} }),
+    );
+    assert.match(
+      nan.message,
+      /`detection\.threshold` to be a number between 0 and 1.*got \.nan \(not a finite number\)/,
+    );
+    assert.doesNotMatch(nan.message, /got null/);
+    const inf = errorOf(() => loadConfig({ env: { BABYMON_DETECTION__THRESHOLD: "-.inf" } }));
+    assert.match(inf.message, /got -\.inf \(not a finite number\) \(from BABYMON_DETECTION__THRESHOLD\)/);
+  });
+
+  it("a bad mqtt.url: says what a broker URL looks like and what was given, password hidden", () => {
+    const err = errorOf(() =>
+      loadConfig({ file: file("url.yaml", "mqtt:\n  url: http://me:hunter2@broker\n"), env: {} }),
+    );
+    assert.match(
+      err.message,
+      /`mqtt\.url` to be a broker URL with a host: mqtt:\/\/host:1883, mqtts:\/\/host:8883, ws:\/\/.*wss:\/\//,
+    );
+    assert.match(err.message, /got "http:\/\/me:\*\*\*@broker" \(from .*url\.yaml\)/);
+    assert.doesNotMatch(err.message, /hunter2|non-empty string/);
+  });
+
+  it("takes a password from the environment verbatim (quotes, digits, YAML-looking text)", () => {
+    for (const password of ['"quoted"', "'single'", "1234", "true", "[a, b]", "# not a comment"]) {
+      const { config } = loadConfig({ env: { BABYMON_MQTT__PASSWORD: password } });
+      assert.equal(config.mqtt.password, password);
+    }
+    assert.equal(loadConfig({ env: { BABYMON_AUDIO__INPUT: "null" } }).config.audio.input, null);
+  });
+
+  it("names a config path that is a directory, and where it was named", () => {
+    const err = errorOf(() => loadConfig({ file: dir, fileOrigin: "BABYMON_CONFIG", env: {} }));
+    assert.match(
+      err.message,
+      new RegExp(`${dir} \\(from BABYMON_CONFIG\\) is a directory, expected a YAML file`),
+    );
+  });
 });

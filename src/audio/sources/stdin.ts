@@ -2,6 +2,13 @@ import { StreamingResampler } from "../../dsp/resample.js";
 import { S16Decoder } from "./s16-decoder.js";
 import type { AudioSource, SourceHandlers } from "./source.js";
 
+const WAV_ON_STDIN =
+  "stdin holds a WAV file (RIFF/WAVE header), but `--input -` reads raw s16le mono PCM at audio.sampleRate: use `babymon run --input FILE.wav`, or strip the header: `sox FILE.wav -t raw -r 16000 -e signed -b 16 -c 1 - | babymon run --input -`";
+
+function isWavHeader(b: Buffer): boolean {
+  return b.toString("latin1", 0, 4) === "RIFF" && b.toString("latin1", 8, 12) === "WAVE";
+}
+
 /** Raw s16le mono PCM on stdin at `sampleRate`, read with backpressure; ends at end of input. */
 export class StdinSource implements AudioSource {
   readonly lossless = true;
@@ -10,6 +17,7 @@ export class StdinSource implements AudioSource {
   readonly description: string;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
+  private rejectDone!: (err: Error) => void;
   private current: "online" | "offline" = "offline";
   private stopped = false;
 
@@ -18,9 +26,11 @@ export class StdinSource implements AudioSource {
     private readonly input: NodeJS.ReadableStream = process.stdin,
   ) {
     this.description = `raw s16le PCM on stdin (${sampleRate} Hz)`;
-    this.done = new Promise((r) => {
-      this.resolveDone = r;
+    this.done = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
     });
+    this.done.catch(() => {});
   }
 
   status() {
@@ -33,10 +43,20 @@ export class StdinSource implements AudioSource {
     this.current = "online";
     handlers.status("online", this.description);
     void (async () => {
+      let head: Buffer | null = Buffer.alloc(0);
       try {
         for await (const chunk of this.input) {
           if (this.stopped) break;
-          const raw = decoder.decode(chunk as Buffer);
+          let bytes = chunk as Buffer;
+          if (head) {
+            // the first 12 bytes: a WAV file's RIFF/WAVE header would be decoded as a click and noise
+            head = Buffer.concat([head, bytes]);
+            if (head.length < 12) continue;
+            if (isWavHeader(head)) throw new Error(WAV_ON_STDIN);
+            bytes = head;
+            head = null;
+          }
+          const raw = decoder.decode(bytes);
           const samples = resampler ? resampler.process(raw) : raw;
           if (samples.length > 0) await handlers.data(samples);
         }
@@ -44,8 +64,15 @@ export class StdinSource implements AudioSource {
           const tail = resampler.flush();
           if (tail.length > 0) await handlers.data(tail);
         }
+        if (head && head.length > 0 && !this.stopped) {
+          const raw = decoder.decode(head);
+          if (raw.length > 0) await handlers.data(raw);
+        }
       } catch (err) {
+        this.current = "offline";
         handlers.status("offline", (err as Error).message);
+        this.rejectDone(err as Error);
+        return;
       }
       this.current = "offline";
       handlers.status("offline", "end of input");

@@ -1,6 +1,8 @@
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { databasePath } from "../../app.js";
 import { resolveDataDir } from "../../config/load.js";
+import { whyFileNotWritable, whyNotWritable } from "../../util/writable-dir.js";
 import { loadConfigOrExit, printConfig, SHOW_SECRETS_FLAG, withConfigOption } from "../config-options.js";
 
 export function register(program: Command): void {
@@ -17,6 +19,17 @@ export function register(program: Command): void {
       return;
     }
     const dataDir = resolveDataDir(loaded.config);
+    if (loaded.config.storage.enabled) {
+      // what `run` needs before it opens the database: fail here, not at start-up
+      const path = databasePath(loaded.config, dataDir);
+      const problem = whyNotWritable(dirname(path)) ?? whyFileNotWritable(path);
+      if (problem) {
+        const key = loaded.config.storage.path ? "storage.path" : "dataDir";
+        const from = loaded.origins[key] ? `${key} from ${loaded.origins[key]}` : `default ${key}`;
+        process.stderr.write(`babymon: Cannot use the database ${path} (${from}): ${problem}\n`);
+        process.exit(2);
+      }
+    }
     const lines = [
       `config OK${loaded.file ? ` (${loaded.file})` : " (built-in defaults)"}`,
       `data directory: ${dataDir}`,

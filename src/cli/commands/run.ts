@@ -66,6 +66,8 @@ export function register(program: Command): void {
     logger.info({ dataDir: app.dataDir, sinks: app.sinks.map((s) => s.name) }, "running");
     await systemd.ready(`listening (${app.sinks.map((s) => s.name).join(", ")})`);
     // file and stdin inputs end; live sources run until a signal
-    void app.pipeline.finished.then(() => shutdown("end of input", 0));
+    void app.pipeline.finished.then(() =>
+      app.pipeline.inputError ? shutdown("input failed", 1) : shutdown("end of input", 0),
+    );
   });
 }

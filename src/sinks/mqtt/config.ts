@@ -11,7 +11,7 @@ export const mqttConfigSchema = z
       .string()
       .regex(
         /^(mqtts?|tcp|tls|ssl|wss?):\/\/[^\s]+$/,
-        "a broker URL such as mqtt://host:1883 or mqtts://host:8883",
+        "a broker URL with a host: mqtt://host:1883, mqtts://host:8883, ws://host:8080/mqtt or wss://host/mqtt (also tcp://, tls://, ssl://)",
       )
       .optional(),
     username: z.string().min(1).optional(),

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { whyFileNotWritable, whyNotWritable } from "../../util/writable-dir.js";
 
 export type Db = Database.Database;
 
@@ -59,8 +60,15 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 export function openDatabase(path: string): Db {
-  mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const problem = whyNotWritable(dirname(path)) ?? whyFileNotWritable(path);
+  if (problem) throw new Error(`Cannot open the database ${path}: ${problem}`);
+  let db: Db;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+  } catch (err) {
+    throw new Error(`Cannot open the database ${path}: ${(err as Error).message}`);
+  }
   // auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention give space back.
   if ((db.pragma("user_version", { simple: true }) as number) === 0) db.pragma("auto_vacuum = INCREMENTAL");
   db.pragma("journal_mode = WAL");
