@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { EpisodeParams } from "../../src/detection/episodes.js";
+import { configSchema } from "../../src/config/schema.js";
+import { type EpisodeParams, resolveDetection } from "../../src/detection/episodes.js";
 import type { MixEvent } from "../../src/dev/mix.js";
 import {
   type EpisodeSpan,
@@ -126,19 +127,10 @@ describe("quantile", () => {
 });
 
 describe("episodesFor", () => {
+  /** 3 of 4 windows over 0.5 */
   const params: EpisodeParams = {
+    ...resolveDetection(configSchema.parse({}).detection, "heads"),
     threshold: 0.5,
-    onsetK: 3,
-    onsetN: 4,
-    onsetStrong: 1,
-    laughterVeto: 0.2,
-    yamnetSupport: 0,
-    holdSec: 6,
-    minDurationSec: 0,
-    cooldownSec: 3,
-    maxDurationSec: 600,
-    provisionalAfterSec: 5,
-    unsureBelow: 0.5,
   };
   /** 0.96 s windows every 0.48 s over 60 s; `score(i)` gives window i's cry and laughter */
   const windows = (score: (i: number) => Partial<ScoredMixWindow>): ScoredMixWindow[] =>

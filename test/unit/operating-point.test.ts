@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { EpisodeParams } from "../../src/detection/episodes.js";
+import { configSchema } from "../../src/config/schema.js";
+import { type EpisodeParams, resolveDetection } from "../../src/detection/episodes.js";
 import type { RoomRecording } from "../../src/detection/room-calibration.js";
 import type { MixEvent } from "../../src/dev/mix.js";
 import { DEFAULT_MIX } from "../../src/dev/mix.js";
@@ -13,20 +14,8 @@ import { pooled, pooledAt } from "../../src/dev/operating-point/pooling.js";
 import { measureRoomCalibration, OTHER_PARTS, WHOLE_CLIPS } from "../../src/dev/operating-point/room.js";
 import type { Half, Part, ScoredMix } from "../../src/dev/operating-point/types.js";
 
-const params: EpisodeParams = {
-  threshold: 0.75,
-  onsetK: 3,
-  onsetN: 4,
-  onsetStrong: 1,
-  laughterVeto: 0.2,
-  yamnetSupport: 0,
-  holdSec: 6,
-  minDurationSec: 0,
-  cooldownSec: 3,
-  maxDurationSec: 600,
-  provisionalAfterSec: 5,
-  unsureBelow: 0.5,
-};
+/** the code's defaults for the heads: 3 of 4 windows over 0.75, onsetStrong off, hold 6 s, cooldown 3 s */
+const params: EpisodeParams = resolveDetection(configSchema.parse({}).detection, "heads");
 const HOP = 0.48;
 const WIN = 0.96;
 /** end of the third window of a burst starting on a window boundary: when onset 3 of 4 reports it */
