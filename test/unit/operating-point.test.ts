@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { configSchema } from "../../src/config/schema.js";
 import { type EpisodeParams, resolveDetection } from "../../src/detection/episodes.js";
@@ -8,7 +11,12 @@ import { DEFAULT_MIX } from "../../src/dev/mix.js";
 import type { ScoredMixWindow } from "../../src/dev/mix-eval.js";
 import { chooseOperatingPoint, lowestWithinBudget } from "../../src/dev/operating-point/choose.js";
 import { crossFit } from "../../src/dev/operating-point/cross-fit.js";
-import { OPERATING_POINT_HEADING, withSection } from "../../src/dev/operating-point/model-card.js";
+import { writeOperatingPoint } from "../../src/dev/operating-point/heads-files.js";
+import {
+  OPERATING_POINT_HEADING,
+  operatingPointSection,
+  withSection,
+} from "../../src/dev/operating-point/model-card.js";
 import { parseCalibrateEpisodeArgs } from "../../src/dev/operating-point/options.js";
 import { pooled, pooledAt } from "../../src/dev/operating-point/pooling.js";
 import { measureRoomCalibration, OTHER_PARTS, WHOLE_CLIPS } from "../../src/dev/operating-point/room.js";
@@ -300,6 +308,53 @@ describe("parseCalibrateEpisodeArgs", () => {
     rejects(["--strong-grid", "1,1.5"], "Expected `--strong-grid` to list numbers in (0, 1], got 1,1.5");
     rejects(["--onset-n-grid", "4,0"], "Expected `--onset-n-grid` to list integers 1–20, got 4,0");
     rejects(["--room-budgets", "0,-1"], "Expected `--room-budgets` to list numbers ≥ 0, got 0,-1");
+  });
+});
+
+describe("the operating point written to the heads", () => {
+  it("states the shipped point in the model card and writes it into manifest.json, keeping the rest", () => {
+    const c = crossFit([mixA], [mixB], params, {
+      onsetNs: [4],
+      strongs: [1],
+      maxFalsePerHour: 0,
+      maxLatencySec: 2,
+    });
+    assert.ok(c?.both);
+    const section = operatingPointSection({
+      params,
+      halfSizes: [94, 93],
+      onsetNs: [4],
+      strongs: [1],
+      maxFalsePerHour: 0,
+      maxLatencySec: 2,
+      crossFit: { ...c, both: c.both },
+      room: [],
+      roomNights: [],
+      roomMinutes: 60,
+    });
+    assert.ok(section.startsWith(`${OPERATING_POINT_HEADING}\n`));
+    assert.match(section, /\*\*`thresholds\.episode` = 0\.96\*\*, \*\*`thresholds\.onsetN` = 4\*\*/);
+    assert.match(section, /\*\*`thresholds\.onsetStrong` = 1\*\* \(off\)/);
+    assert.match(section, /halves a \(94 files\) and b \(93 files\)/);
+    assert.match(
+      section,
+      /\| half a \(0\.93, 3 of 4\) → half b \| 50\.0 % \(1\/2\) \| 15\.00 \(1 in 0\.07 h\) \|/,
+    );
+    assert.ok(!section.includes("Room calibration, measured"));
+
+    const dir = mkdtempSync(join(tmpdir(), "babymon-heads-"));
+    try {
+      writeFileSync(join(dir, "manifest.json"), JSON.stringify({ name: "x", thresholds: { unsure: 0.5 } }));
+      writeFileSync(join(dir, "model-card.md"), "# Card\n\n## Data\n\nd\n");
+      writeOperatingPoint(dir, c.both, section);
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")), {
+        name: "x",
+        thresholds: { unsure: 0.5, episode: 0.96, onsetN: 4, onsetStrong: 1 },
+      });
+      assert.equal(readFileSync(join(dir, "model-card.md"), "utf8"), `# Card\n\n## Data\n\nd\n\n${section}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
