@@ -25,7 +25,8 @@
  * `--room-budgets` lists the `babymon calibrate --budget` values to measure (default: its default and
  * `--max-false-per-hour`).
  * `--swap` calibrates on half b and reports on half a (a check of how much the choice depends on the half).
- * `--score-source yamnet --cross-fit` measures YAMNet's own cry score the same cross-fitted way (it writes nothing).
+ * `--score-source yamnet --cross-fit` measures YAMNet's own cry score the same cross-fitted way (it writes nothing);
+ * add `--onset-n-grid 4 --strong-grid 0.8` to choose only the threshold, at YAMNet's default onset (3 of 4, strong 0.8).
  * Window scores are cached in .cache/ under the same names as scripts/eval-mix.ts. It prints the calibration
  * sweep, the choice, and the report figures at the default and the chosen threshold; it writes nothing else.
  * The work is done by src/dev/operating-point/ (run.ts reads like this comment).
