@@ -12,7 +12,7 @@
  * `--wav` also writes the mix (and out.json labels) so `babymon detect out.wav --jsonl` can be checked end to end.
  * Window scores are cached in .cache/ (git-ignored). No generated audio is committed.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { encodeWav } from "../src/audio/wav.js";
@@ -20,7 +20,9 @@ import { loadConfig } from "../src/config/load.js";
 import type { EpisodeParams } from "../src/detection/episodes.js";
 import { heldOutExclusion } from "../src/dev/heldout-split.js";
 import { buildMix, DEFAULT_MIX } from "../src/dev/mix.js";
-import { cachedWindowScores, calibrateThreshold, episodesFor, scoreMix } from "../src/dev/mix-eval.js";
+import { cachedWindowScores, episodesFor, scoreMix } from "../src/dev/mix-eval.js";
+import { lowestWithinBudget } from "../src/dev/operating-point/choose.js";
+import { readTrainingFiles } from "../src/dev/operating-point/heads-files.js";
 import { createLogger } from "../src/logging.js";
 
 const { values } = parseArgs({
@@ -46,6 +48,17 @@ const { values } = parseArgs({
   },
 });
 
+/** The files the mix leaves out (`--heldout-from`, `--heldout-half`); undefined: a mix of everything. */
+function excludedFiles(manifestFile: string | undefined, half: string | undefined): Set<string> | undefined {
+  if (!manifestFile) {
+    if (half) throw new Error("`--heldout-half` needs `--heldout-from`");
+    return undefined;
+  }
+  if (half !== undefined && half !== "a" && half !== "b")
+    throw new Error(`Expected \`--heldout-half\` to be a or b, got ${half}`);
+  return heldOutExclusion(readTrainingFiles(manifestFile), half);
+}
+
 const seed = Number(values.seed);
 const minutes = Number(values.minutes);
 const { config } = loadConfig({
@@ -58,16 +71,7 @@ const { config } = loadConfig({
 const logger = createLogger({ level: "warn" }, 2);
 
 const t0 = performance.now();
-let exclude: Set<string> | undefined;
-if (values["heldout-from"]) {
-  const m = JSON.parse(readFileSync(values["heldout-from"], "utf8")) as {
-    training: { files: Array<{ file: string }> };
-  };
-  const half = values["heldout-half"];
-  if (half !== undefined && half !== "a" && half !== "b")
-    throw new Error(`Expected \`--heldout-half\` to be a or b, got ${half}`);
-  exclude = heldOutExclusion(new Set(m.training.files.map((f) => f.file)), half);
-} else if (values["heldout-half"]) throw new Error("`--heldout-half` needs `--heldout-from`");
+const exclude = excludedFiles(values["heldout-from"], values["heldout-half"]);
 const mix = await buildMix({ ...DEFAULT_MIX, seed, minutes, exclude });
 process.stderr.write(
   `mix seed ${seed}: ${(mix.durationSec / 60).toFixed(1)} min, ${mix.events.length} events, built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
@@ -116,10 +120,13 @@ const fmt = ({ p, s }: ReturnType<typeof report>) =>
 
 if (values.calibrate) {
   const target = Number(values.calibrate);
-  const found = calibrateThreshold(windows, mix.events, mix.durationSec, base, target);
+  const found = lowestWithinBudget(
+    (threshold) => scoreMix(episodesFor(windows, { ...base, threshold }), mix.events, mix.durationSec),
+    target,
+  );
   if (!found) process.stdout.write(`no threshold reaches ≤ ${target} false episodes per hour\n`);
   else {
-    process.stdout.write(`${fmt({ p: { ...base, threshold: found.threshold }, s: found.score })}\n`);
+    process.stdout.write(`${fmt({ p: { ...base, threshold: found.threshold }, s: found.figures })}\n`);
     process.stdout.write(
       `calibrated: thresholds.episode = ${found.threshold} (≤ ${target} false episodes/h on this mix)\n`,
     );

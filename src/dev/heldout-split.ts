@@ -8,19 +8,23 @@ import { SHARED_DATA } from "./mix.js";
  * Splits the files trained heads never saw (everything under ../shared/data not in `trainingFiles`) into two
  * halves by group (Donate-a-Cry install, ESC-50 source, laugh recording), stratified by folder (cry reason,
  * household class), so an episode threshold can be chosen on mixes of one half and reported on mixes of the
- * other: no clip and no family is on both sides. Paths are relative to ../shared/data.
+ * other: no clip and no family is on both sides. Paths are relative to `dataDir` (../shared/data).
  */
-export function heldOutHalves(trainingFiles: ReadonlySet<string>, seed = 1): [Set<string>, Set<string>] {
+export function heldOutHalves(
+  trainingFiles: ReadonlySet<string>,
+  seed = 1,
+  dataDir = SHARED_DATA,
+): [Set<string>, Set<string>] {
   const items: Array<{ file: string; group: string; label: string }> = [];
   const add = (folder: string, label: "hungry" | "noise" | "laugh") => {
-    for (const name of readdirSync(join(SHARED_DATA, folder)).sort()) {
+    for (const name of readdirSync(join(dataDir, folder)).sort()) {
       const file = `${folder}/${name}`;
       if (!name.endsWith(".wav") || trainingFiles.has(file)) continue;
       items.push({ file, group: groupFromFileName(file, label), label: folder });
     }
   };
   const subfolders = (dir: string) =>
-    readdirSync(join(SHARED_DATA, dir), { withFileTypes: true })
+    readdirSync(join(dataDir, dir), { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => `${dir}/${d.name}`)
       .sort();
@@ -28,7 +32,7 @@ export function heldOutHalves(trainingFiles: ReadonlySet<string>, seed = 1): [Se
   for (const folder of subfolders("donateacry")) add(folder, "hungry");
   for (const folder of subfolders("household")) add(folder, "noise");
   add("laugh", "laugh");
-  if (items.length === 0) throw new Error("Expected held-out files in ../shared/data, got none");
+  if (items.length === 0) throw new Error(`Expected held-out files in ${dataDir}, got none`);
   const fold = groupedStratifiedFolds(items, 2, seed);
   const halves: [Set<string>, Set<string>] = [new Set(), new Set()];
   items.forEach((item, i) => {

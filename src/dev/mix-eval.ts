@@ -1,15 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EpisodeParams } from "../detection/episodes.js";
-import { EPISODE_THRESHOLD_GRID, replayEpisodes } from "../detection/room-calibration.js";
+import { replayEpisodes } from "../detection/room-calibration.js";
 import { effectiveCry } from "../detection/veto.js";
 import { WindowCutter } from "../detection/windows.js";
 import type { ReasonProbabilities } from "../events.js";
 import type { Analyzer } from "../inference/types.js";
 import { PROJECT_ROOT } from "../version.js";
 import type { Mix, MixEvent } from "./mix.js";
-
-export { EPISODE_THRESHOLD_GRID };
 
 export interface ScoredMixWindow {
   startSec: number;
@@ -202,23 +200,4 @@ export function scoreMix(
     latencyP95Sec: quantile(latencies, 0.95),
     latencies,
   };
-}
-
-/**
- * The episode threshold for a cry score: the lowest threshold (so the highest recall) whose false episodes per
- * hour on the mix stay at or below `maxFalsePerHour`. Use a held-out mix (nothing the heads were trained on).
- */
-export function calibrateThreshold(
-  windows: ScoredMixWindow[],
-  events: MixEvent[],
-  durationSec: number,
-  params: EpisodeParams,
-  maxFalsePerHour: number,
-  candidates: readonly number[] = EPISODE_THRESHOLD_GRID,
-): { threshold: number; score: MixScore } | null {
-  for (const threshold of candidates) {
-    const score = scoreMix(episodesFor(windows, { ...params, threshold }), events, durationSec);
-    if (score.falsePerHour <= maxFalsePerHour) return { threshold, score };
-  }
-  return null;
 }
