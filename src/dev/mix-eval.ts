@@ -3,21 +3,18 @@ import { join } from "node:path";
 import type { EpisodeParams } from "../detection/episodes.js";
 import { replayEpisodes } from "../detection/room-calibration.js";
 import { effectiveCry } from "../detection/veto.js";
+import type { AudioWindow } from "../detection/window-types.js";
 import { WindowCutter } from "../detection/windows.js";
-import type { ReasonProbabilities } from "../events.js";
-import type { Analyzer } from "../inference/types.js";
+import type { Analyzer, WindowScores } from "../inference/types.js";
 import { PROJECT_ROOT } from "../version.js";
 import type { Mix, MixEvent } from "./mix.js";
 
-export interface ScoredMixWindow {
-  startSec: number;
-  endSec: number;
-  levelDbfs: number;
-  cry: number;
-  yamnetCry: number;
+/** A window of a mix as the pipeline cuts and scores it, with YAMNet's laughter score for the laughter veto. */
+export interface ScoredMixWindow
+  extends Pick<AudioWindow, "startSec" | "endSec" | "levelDbfs">,
+    WindowScores {
   /** YAMNet's laughter score: max of classes 13–18 (Laughter, Baby laughter, Giggle, Snicker, Belly laugh, Chuckle) */
   laughter: number;
-  reasons: ReasonProbabilities | null;
 }
 
 /** Cuts the audio into windows exactly as the pipeline does and scores them with the analyzer. */
@@ -28,7 +25,7 @@ export async function scoreWindows(
   batch = 8,
 ): Promise<ScoredMixWindow[]> {
   const cutter = new WindowCutter(hopSec);
-  const windows: Array<{ startSec: number; endSec: number; levelDbfs: number; samples: Float32Array }> = [];
+  const windows: AudioWindow[] = [];
   cutter.push(samples, (w) => windows.push(w));
   const out: ScoredMixWindow[] = [];
   for (let i = 0; i < windows.length; i += batch) {

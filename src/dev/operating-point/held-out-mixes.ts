@@ -1,6 +1,6 @@
 import type { EpisodeParams } from "../../detection/episodes.js";
 import type { RoomRecording } from "../../detection/room-calibration.js";
-import type { Analyzer } from "../../inference/analysis.js";
+import type { Analyzer } from "../../inference/types.js";
 import { heldOutExclusion } from "../heldout-split.js";
 import { buildMix, DEFAULT_MIX } from "../mix.js";
 import { cachedWindowScores, replayWindows } from "../mix-eval.js";
