@@ -42,6 +42,11 @@ export class StdinSource implements AudioSource {
     const resampler = this.sampleRate === 16000 ? null : new StreamingResampler(this.sampleRate, 16000);
     this.current = "online";
     handlers.status("online", this.description);
+    const feed = async (bytes: Buffer) => {
+      const raw = decoder.decode(bytes);
+      const samples = resampler ? resampler.process(raw) : raw;
+      if (samples.length > 0) await handlers.data(samples);
+    };
     void (async () => {
       let head: Buffer | null = Buffer.alloc(0);
       try {
@@ -56,17 +61,13 @@ export class StdinSource implements AudioSource {
             bytes = head;
             head = null;
           }
-          const raw = decoder.decode(bytes);
-          const samples = resampler ? resampler.process(raw) : raw;
-          if (samples.length > 0) await handlers.data(samples);
+          await feed(bytes);
         }
+        // an input shorter than a header goes the same way as any other audio, before the resampler's tail
+        if (head && head.length > 0 && !this.stopped) await feed(head);
         if (resampler && !this.stopped) {
           const tail = resampler.flush();
           if (tail.length > 0) await handlers.data(tail);
-        }
-        if (head && head.length > 0 && !this.stopped) {
-          const raw = decoder.decode(head);
-          if (raw.length > 0) await handlers.data(raw);
         }
       } catch (err) {
         this.current = "offline";

@@ -1,8 +1,7 @@
-import { dirname } from "node:path";
 import type { Command } from "commander";
 import { databasePath } from "../../app.js";
 import { resolveDataDir } from "../../config/load.js";
-import { whyFileNotWritable, whyNotWritable } from "../../util/writable-dir.js";
+import { databaseProblem } from "../../sinks/sqlite/database.js";
 import { loadConfigOrExit, printConfig, SHOW_SECRETS_FLAG, withConfigOption } from "../config-options.js";
 
 export function register(program: Command): void {
@@ -22,7 +21,7 @@ export function register(program: Command): void {
     if (loaded.config.storage.enabled) {
       // what `run` needs before it opens the database: fail here, not at start-up
       const path = databasePath(loaded.config, dataDir);
-      const problem = whyNotWritable(dirname(path)) ?? whyFileNotWritable(path);
+      const problem = databaseProblem(path);
       if (problem) {
         const key = loaded.config.storage.path ? "storage.path" : "dataDir";
         const from = loaded.origins[key] ? `${key} from ${loaded.origins[key]}` : `default ${key}`;

@@ -59,8 +59,13 @@ export const MIGRATIONS: readonly string[] = [
    );`,
 ];
 
+/** Why the database file at `path` could not be opened for writing (its folder, or the file itself); null if it can. */
+export function databaseProblem(path: string): string | null {
+  return whyNotWritable(dirname(path)) ?? whyFileNotWritable(path);
+}
+
 export function openDatabase(path: string): Db {
-  const problem = whyNotWritable(dirname(path)) ?? whyFileNotWritable(path);
+  const problem = databaseProblem(path);
   if (problem) throw new Error(`Cannot open the database ${path}: ${problem}`);
   let db: Db;
   try {
