@@ -10,7 +10,8 @@ import { type Config, configSchema } from "./schema.js";
  * Loads the configuration: schema defaults ← YAML file ← `BABYMON_…` environment ← explicit overrides (CLI flags).
  *
  * Environment mapping: `BABYMON_<SLICE>__<KEY>[__<SUBKEY>…]`, each part in SCREAMING_SNAKE_CASE for the
- * camelCase key, values parsed as YAML scalars (a string key's value verbatim: a password keeps its quotes): `BABYMON_DETECTION__THRESHOLD=0.4` → `detection.threshold`,
+ * camelCase key, values parsed as YAML scalars except for string keys, whose value is taken verbatim (a password
+ * keeps its quotes): `BABYMON_DETECTION__THRESHOLD=0.4` → `detection.threshold`,
  * `BABYMON_WINDOWS__GATE__ENABLED=true` → `windows.gate.enabled`, `BABYMON_AUDIO__DEVICE=hw:1,0`.
  * `BABYMON_DATA_DIR` sets `dataDir`. Variables without `__` (other than BABYMON_DATA_DIR) are not config.
  */
@@ -273,11 +274,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, origins: Record<st
   }
   const value = getPath(raw, issue.path);
   const got = describeValue(value);
-  if (issue.code === "custom") {
-    return `Expected \`${key}\` to be ${issue.message}, got ${got}${where(key)}`;
-  }
-  if (issue.code === "invalid_format" && issue.format === "regex") {
-    // the schema's own words for the pattern ("a broker URL such as …")
+  // a refinement's or a pattern's own words ("a broker URL such as …")
+  if (issue.code === "custom" || (issue.code === "invalid_format" && issue.format === "regex")) {
     return `Expected \`${key}\` to be ${issue.message}, got ${got}${where(key)}`;
   }
   const schema = schemaAt(issue.path);
