@@ -37,7 +37,10 @@ export const mqttConfigSchema = z
     clientId: z.string().min(1).max(64).optional(),
     keepaliveSec: z.number().int().min(5).max(3600).default(30),
     reconnectSec: z.number().min(0.2).max(300).default(3),
-    /** Default: the host name, sanitised to [a-z0-9_-]. */
+    /**
+     * Default: the host name plus a short hash of /etc/machine-id (two hosts both named raspberrypi stay two
+     * devices in Home Assistant); an install that already announced itself under the bare host name keeps it.
+     */
     deviceId: z.string().min(1).max(64).optional(),
     deviceName: z.string().min(1).default("Baby monitor"),
     baseTopic: z
@@ -51,11 +54,18 @@ export const mqttConfigSchema = z
           .string()
           .regex(/^[^#+\s]+$/, "a topic prefix without wildcards or spaces")
           .default("homeassistant"),
+        /**
+         * `device`: one retained `<prefix>/device/<deviceId>/config` holding every entity (Home Assistant ≥ 2024.11);
+         * `entity`: one config topic per entity, for older Home Assistant. Switching migrates the entities.
+         */
+        mode: z.enum(["device", "entity"]).default("device"),
+        /** Home Assistant's birth messages (`homeassistant/status` → online) within this window cause one re-publish. */
+        republishDelaySec: z.number().min(0).max(60).default(1),
       })
       .strict()
       .prefault({}),
-    /** Minimum seconds between two `level` messages. */
-    levelIntervalSec: z.number().min(0.5).max(3600).default(5),
+    /** Minimum seconds between two `level` messages; a level equal to the last one sent is not sent again. */
+    levelIntervalSec: z.number().min(0.5).max(3600).default(30),
     /** Outbox rows older than this are dropped (oldest first) when the broker stays away for very long. */
     outboxMaxRows: z.number().int().min(100).max(1_000_000).default(10_000),
     embeddedBroker: z

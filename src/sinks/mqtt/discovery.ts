@@ -1,10 +1,14 @@
-import { REASONS } from "../../events.js";
+import { ENTITIES, type EntitySpec } from "./entities.js";
 import type { MqttTopics } from "./topics.js";
 
+export { CAPTURE_STATES, CRY_EVENT_TYPES } from "./entities.js";
+
 /**
- * Home Assistant MQTT discovery (https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery), laid out
- * like zigbee2mqtt: one config topic per entity under <prefix>/<component>/<device_id>/<object_id>/config,
- * every entity bound to one device block and to the daemon's availability topic. Published retained at QoS 1.
+ * Home Assistant MQTT discovery (https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery). By default one
+ * retained device-based config (`<prefix>/device/<deviceId>/config`: `dev`, `o`, `cmps`, shared availability; HA ≥
+ * 2024.11); `mode: "entity"` publishes one config per entity under `<prefix>/<component>/<deviceId>/<objectId>/config`
+ * for older HA. Either way a component's key is its objectId, so HA's discovery id (`<deviceId> <objectId>`) and the
+ * unique_id are the same in both layouts and a migration keeps the entities and their history.
  */
 export interface DiscoveryContext {
   deviceId: string;
@@ -12,131 +16,89 @@ export interface DiscoveryContext {
   swVersion: string;
   /** e.g. the board model from /proc/device-tree/model, when known */
   hwVersion?: string;
+  /** The device's own page (HA shows a "Visit" link), e.g. the local web page when one is served. */
+  configurationUrl?: string;
   topics: MqttTopics;
+  mode: "device" | "entity";
+  /** Defaults to ENTITIES (src/sinks/mqtt/entities.ts). */
+  entities?: readonly EntitySpec[];
 }
 
 export interface DiscoveryMessage {
   topic: string;
   payload: Record<string, unknown>;
+  /** `component/objectId` of every entity the message announces (what a migration carries over). */
+  entityKeys: string[];
 }
-
-export const CRY_EVENT_TYPES = [...REASONS, "unsure"] as const;
-export const CAPTURE_STATES = ["online", "stalled", "offline"] as const;
 
 const SUPPORT_URL = "https://github.com/babymon/babymon";
 
-export function buildDiscoveryMessages(ctx: DiscoveryContext): DiscoveryMessage[] {
-  const { deviceId, topics } = ctx;
-  const device = {
-    identifiers: [`babymon_${deviceId}`],
+export function deviceBlock(ctx: DiscoveryContext): Record<string, unknown> {
+  return {
+    identifiers: [`babymon_${ctx.deviceId}`],
     name: ctx.deviceName,
     manufacturer: "babymon",
     model: "babymon cry detector (YAMNet)",
     sw_version: ctx.swVersion,
     ...(ctx.hwVersion ? { hw_version: ctx.hwVersion } : {}),
+    ...(ctx.configurationUrl ? { configuration_url: ctx.configurationUrl } : {}),
   };
-  const common = {
-    availability: [{ topic: topics.availability }],
-    device,
-    origin: { name: "babymon", sw_version: ctx.swVersion, support_url: SUPPORT_URL },
-    qos: 1,
-  };
-  const entity = (component: string, objectId: string, name: string, config: Record<string, unknown>) => ({
-    topic: topics.discovery(component, objectId),
-    payload: {
-      name,
-      unique_id: `babymon_${deviceId}_${objectId}`,
-      default_entity_id: `${component}.babymon_${deviceId}_${objectId}`,
-      ...common,
-      ...config,
-    },
-  });
-  const diagnostic = { entity_category: "diagnostic", state_topic: topics.health };
+}
 
-  return [
-    entity("binary_sensor", "crying", "Crying", {
-      device_class: "sound",
-      state_topic: topics.state,
-      value_template: "{{ 'ON' if value_json.crying else 'OFF' }}",
-      json_attributes_topic: topics.state,
-      icon: "mdi:emoticon-cry-outline",
-    }),
-    entity("event", "cry", "Cry", {
-      state_topic: topics.cry,
-      event_types: [...CRY_EVENT_TYPES],
-      icon: "mdi:baby-face-outline",
-    }),
-    entity("sensor", "cry_reason", "Cry reason", {
-      device_class: "enum",
-      options: [...CRY_EVENT_TYPES],
-      state_topic: topics.state,
-      value_template: "{{ value_json.reason if value_json.reason else 'None' }}",
-      icon: "mdi:head-question-outline",
-    }),
-    entity("sensor", "cry_confidence", "Cry confidence", {
-      unit_of_measurement: "%",
-      state_class: "measurement",
-      state_topic: topics.state,
-      value_template:
-        "{{ (value_json.confidence * 100) | round(0) if value_json.confidence is not none else 'None' }}",
-      icon: "mdi:percent",
-    }),
-    entity("sensor", "sound_level", "Sound level", {
-      device_class: "sound_pressure",
-      unit_of_measurement: "dB",
-      state_class: "measurement",
-      suggested_display_precision: 0,
-      state_topic: topics.level,
-    }),
-    entity("switch", "detection", "Cry detection", {
-      command_topic: topics.setDetection,
-      state_topic: topics.state,
-      value_template: "{{ 'ON' if value_json.detection_enabled else 'OFF' }}",
-      payload_on: "ON",
-      payload_off: "OFF",
-      entity_category: "config",
-      icon: "mdi:ear-hearing",
-    }),
-    entity("number", "sensitivity", "Sensitivity", {
-      command_topic: topics.setSensitivity,
-      state_topic: topics.state,
-      value_template: "{{ (value_json.sensitivity * 100) | round(0) }}",
-      min: 0,
-      max: 100,
-      step: 5,
-      mode: "slider",
-      unit_of_measurement: "%",
-      entity_category: "config",
-      icon: "mdi:tune-vertical",
-    }),
-    entity("sensor", "inference_ms", "Inference time per window", {
-      ...diagnostic,
-      unit_of_measurement: "ms",
-      state_class: "measurement",
-      suggested_display_precision: 1,
-      value_template: "{{ value_json.inference_ms_per_window }}",
-      icon: "mdi:timer-outline",
-    }),
-    entity("sensor", "dropped_windows", "Dropped windows", {
-      ...diagnostic,
-      state_class: "total_increasing",
-      value_template: "{{ value_json.dropped_windows }}",
-      icon: "mdi:debug-step-over",
-    }),
-    entity("sensor", "capture_status", "Capture status", {
-      ...diagnostic,
-      device_class: "enum",
-      options: [...CAPTURE_STATES],
-      value_template: "{{ value_json.capture }}",
-      icon: "mdi:microphone",
-    }),
-    entity("sensor", "uptime", "Uptime", {
-      ...diagnostic,
-      device_class: "duration",
-      unit_of_measurement: "s",
-      state_class: "total_increasing",
-      value_template: "{{ value_json.uptime_sec | round(0) }}",
-      icon: "mdi:clock-outline",
-    }),
-  ];
+const originBlock = (ctx: DiscoveryContext) => ({
+  name: "babymon",
+  sw_version: ctx.swVersion,
+  support_url: SUPPORT_URL,
+});
+
+/** One component's config without device, origin or the daemon's availability (added per layout below). */
+function componentConfig(spec: EntitySpec, ctx: DiscoveryContext): Record<string, unknown> {
+  const { deviceId, topics } = ctx;
+  if (spec.component === "device_automation") return { ...spec.config(topics), qos: 1 };
+  return {
+    name: spec.name,
+    unique_id: `babymon_${deviceId}_${spec.objectId}`,
+    default_entity_id: `${spec.component}.babymon_${deviceId}_${spec.objectId}`,
+    qos: 1,
+    ...(spec.needsCapture
+      ? {
+          availability: [{ topic: topics.availability }, { topic: topics.captureAvailability }],
+          availability_mode: "all",
+        }
+      : {}),
+    ...spec.config(topics),
+  };
+}
+
+export const entityKey = (component: string, objectId: string) => `${component}/${objectId}`;
+
+export function buildDiscoveryMessages(ctx: DiscoveryContext): DiscoveryMessage[] {
+  const specs = ctx.entities ?? ENTITIES;
+  const shared = [{ topic: ctx.topics.availability }];
+  if (ctx.mode === "device") {
+    const cmps = Object.fromEntries(
+      specs.map((spec) => [spec.objectId, { p: spec.component, ...componentConfig(spec, ctx) }]),
+    );
+    return [
+      {
+        topic: ctx.topics.deviceDiscovery,
+        payload: { dev: deviceBlock(ctx), o: originBlock(ctx), cmps, availability: shared },
+        entityKeys: specs.map((s) => entityKey(s.component, s.objectId)),
+      },
+    ];
+  }
+  return specs.map((spec) => {
+    const config = componentConfig(spec, ctx);
+    const isTrigger = spec.component === "device_automation";
+    return {
+      topic: ctx.topics.discovery(spec.component, spec.objectId),
+      payload: {
+        ...(isTrigger || config.availability ? {} : { availability: shared }),
+        ...config,
+        device: deviceBlock(ctx),
+        origin: originBlock(ctx),
+      },
+      entityKeys: [entityKey(spec.component, spec.objectId)],
+    };
+  });
 }

@@ -4,11 +4,12 @@ import { readPackageVersion } from "../../version.js";
 import type { SinkFactory } from "../sink.js";
 import { migrate, SqliteSettingsStore } from "../sqlite/database.js";
 import { insecureTlsWarning } from "./connection.js";
+import { resolveDeviceId } from "./device-id.js";
+import { rememberedDiscoveryTopics } from "./discovery-publisher.js";
 import { EmbeddedBroker } from "./embedded-broker.js";
 import { MqttSink } from "./mqtt-sink.js";
 import { MqttOutbox } from "./outbox.js";
 import { resolveMqttPassword } from "./secrets.js";
-import { defaultDeviceId, sanitiseDeviceId } from "./topics.js";
 
 /** e.g. "Raspberry Pi 5 Model B Rev 1.0" or "NVIDIA Jetson Orin Nano Developer Kit", when the board says. */
 export function boardModel(path = "/proc/device-tree/model"): string | undefined {
@@ -52,7 +53,11 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
     url: config.url,
     embeddedBroker,
     password: () => resolveMqttPassword(config, log, { passwordOrigin: ctx.configOrigins["mqtt.password"] }),
-    deviceId: config.deviceId ? sanitiseDeviceId(config.deviceId) : defaultDeviceId(),
+    deviceId: resolveDeviceId({
+      configured: config.deviceId,
+      previousTopics: rememberedDiscoveryTopics(settings),
+      log,
+    }),
     swVersion: readPackageVersion(),
     hwVersion: boardModel(),
     outbox: new MqttOutbox(database, config.outboxMaxRows),

@@ -1,47 +1,25 @@
 import mqtt, { type MqttClient } from "mqtt";
-import type { DetectionControl, DetectionSettings, SettingsStore } from "../../control/detection-control.js";
-import type { HealthState } from "../../control/health.js";
 import type { BabymonEvent } from "../../events.js";
-import { type Logger, redactUrl } from "../../logging.js";
+import { redactUrl } from "../../logging.js";
 import type { Sink } from "../sink.js";
-import { applyCommand } from "./commands.js";
-import type { MqttConfig } from "./config.js";
+import { CommandApplier } from "./commands.js";
 import { clientOptions, connectionErrorText } from "./connection.js";
 import { buildDiscoveryMessages } from "./discovery.js";
-import type { EmbeddedBroker } from "./embedded-broker.js";
-import type { MqttOutbox } from "./outbox.js";
+import { DiscoveryPublisher } from "./discovery-publisher.js";
+import type { MqttSinkOptions } from "./mqtt-sink-options.js";
 import {
   cryEventPayload,
   episodeEventPayload,
   type HealthPayload,
+  hasProblem,
   healthPayload,
+  initialState,
   type StatePayload,
+  stateAfterEpisode,
 } from "./payloads.js";
 import { buildTopics, type MqttTopics } from "./topics.js";
 
-export interface MqttSinkOptions {
-  config: MqttConfig;
-  /** The broker to use (`config.url`); ignored when `embeddedBroker` is given. */
-  url?: string;
-  /** Started before connecting and stopped after disconnecting; its URL is used. */
-  embeddedBroker?: EmbeddedBroker;
-  /** The broker password, or how to read it (`mqtt.passwordFile`) at each start, so a retry sees a new file. */
-  password?: string | (() => string | undefined);
-  deviceId: string;
-  swVersion: string;
-  hwVersion?: string;
-  outbox: MqttOutbox;
-  /** Remembers which discovery topics were published, so entities that no longer exist get removed. */
-  settings?: SettingsStore;
-  control?: DetectionControl;
-  log: Logger;
-  /** The health the daemon publishes: sent on the health topic (the HA diagnostics) whenever it changes. */
-  health?: HealthState;
-  /** Told when the broker connection comes and goes (e.g. the fault LED). */
-  onConnectionChange?: (connected: boolean) => void;
-}
-
-const DISCOVERY_TOPICS_KEY = "mqtt.discovery.topics";
+export type { MqttSinkOptions } from "./mqtt-sink-options.js";
 
 /**
  * Publishes the daemon's events to an MQTT broker for Home Assistant and anything else on the LAN.
@@ -59,26 +37,47 @@ export class MqttSink implements Sink {
   #state: StatePayload;
   #health: HealthPayload | null = null;
   #lastLevelMs = Number.NEGATIVE_INFINITY;
+  #lastLevel: string | null = null;
+  #captureSent: string | null = null;
+  #republishTimer: NodeJS.Timeout | null = null;
   #lastErrorText = "";
   #lastErrorLogMs = 0;
   #unsubscribe: Array<() => void> = [];
   #pumpIdle: Array<() => void> = [];
-  readonly stats = { delivered: 0, connects: 0, reconnects: 0, invalidCommands: 0, droppedFromOutbox: 0 };
+  readonly #startedMs: number;
+  readonly #commands: CommandApplier;
+  readonly #discovery: DiscoveryPublisher;
+  readonly #counters = {
+    delivered: 0,
+    connects: 0,
+    reconnects: 0,
+    droppedFromOutbox: 0,
+    haOnline: 0,
+    republishes: 0,
+  };
 
   constructor(private readonly options: MqttSinkOptions) {
     const { config, deviceId } = options;
     this.topics = buildTopics(config.baseTopic, deviceId, config.discovery.prefix);
-    const detection: DetectionSettings = options.control?.get() ?? { enabled: true, sensitivity: 0.5 };
-    this.#state = {
-      crying: false,
-      reason: null,
-      confidence: null,
-      episode_id: null,
-      episode_start: null,
-      level_dbfs: null,
-      detection_enabled: detection.enabled,
-      sensitivity: detection.sensitivity,
-    };
+    this.#startedMs = options.startedMs ?? Math.round(performance.timeOrigin);
+    this.#commands = new CommandApplier({ topics: this.topics, control: options.control, log: options.log });
+    this.#discovery = new DiscoveryPublisher({
+      settings: options.settings,
+      log: options.log,
+      build: () =>
+        config.discovery.enabled
+          ? buildDiscoveryMessages({
+              deviceId,
+              deviceName: config.deviceName,
+              swVersion: options.swVersion,
+              hwVersion: options.hwVersion,
+              configurationUrl: options.configurationUrl,
+              topics: this.topics,
+              mode: config.discovery.mode,
+            })
+          : [],
+    });
+    this.#state = initialState(options.control?.get() ?? { enabled: true, sensitivity: 0.5 });
   }
 
   get connected(): boolean {
@@ -87,6 +86,16 @@ export class MqttSink implements Sink {
 
   get state(): StatePayload {
     return { ...this.#state };
+  }
+
+  /** Counters: deliveries, connections, commands (received / invalid / applied), discovery publishes, HA births. */
+  get stats() {
+    return {
+      ...this.#counters,
+      invalidCommands: this.#commands.stats.invalid,
+      commands: { ...this.#commands.stats },
+      discovery: { ...this.#discovery.stats },
+    };
   }
 
   /**
@@ -112,8 +121,9 @@ export class MqttSink implements Sink {
       this.#publishState();
     });
     const health = this.options.health?.subscribe((snapshot) => {
-      this.#health = healthPayload(snapshot);
+      this.#health = healthPayload(snapshot, this.#startedMs);
       this.#publishHealth();
+      this.#publishCaptureAvailability(false);
     });
     this.#unsubscribe = [control, health].filter((u) => u !== undefined);
     const client = mqtt.connect(this.#url, options);
@@ -123,7 +133,7 @@ export class MqttSink implements Sink {
     client.on("close", () => this.#setConnected(false));
     client.on("offline", () => this.#setConnected(false));
     client.on("reconnect", () => {
-      this.stats.reconnects++;
+      this.#counters.reconnects++;
     });
     client.on("error", (error) => this.#onError(error));
     client.on("message", (topic, payload) => this.#onMessage(topic, payload));
@@ -135,19 +145,11 @@ export class MqttSink implements Sink {
       case "episode_update":
       case "episode_end": {
         const payload = episodeEventPayload(event, this.options.deviceId);
-        const ep = event.episode;
         this.#enqueue(this.topics.event, JSON.stringify(payload));
         if (event.type === "episode_end") {
           this.#enqueue(this.topics.cry, JSON.stringify(cryEventPayload(payload)));
         }
-        this.#state = {
-          ...this.#state,
-          crying: event.type !== "episode_end",
-          reason: ep.reason,
-          confidence: payload.confidence,
-          episode_id: ep.id,
-          episode_start: payload.start,
-        };
+        this.#state = stateAfterEpisode(this.#state, event.type, payload);
         this.#publishState();
         this.#pump();
         return;
@@ -155,18 +157,25 @@ export class MqttSink implements Sink {
       case "window": {
         this.#state.level_dbfs = Math.round(event.levelDbfs * 10) / 10;
         if (!this.#health) this.#publishHealth();
+        // on change, at most every levelIntervalSec (30 s by default): a sensor, not a stream
         const now = Date.now();
-        if (this.#connected && now - this.#lastLevelMs >= this.options.config.levelIntervalSec * 1000) {
+        const level = this.#state.level_dbfs.toFixed(1);
+        const due = now - this.#lastLevelMs >= this.options.config.levelIntervalSec * 1000;
+        if (this.#connected && due && level !== this.#lastLevel) {
           this.#lastLevelMs = now;
-          this.#client?.publish(this.topics.level, this.#state.level_dbfs.toFixed(1), { qos: 0 });
+          this.#lastLevel = level;
+          this.#client?.publish(this.topics.level, level, { qos: 0 });
         }
         return;
       }
       // "health" events are not needed here: the health value comes from `options.health` as it is published
       case "capture":
         if (this.#health) {
-          this.#health = { ...this.#health, capture: event.status };
+          const { model_missing: modelMissing, faults } = this.#health;
+          const problem = hasProblem({ capture: event.status, modelMissing, faults });
+          this.#health = { ...this.#health, capture: event.status, problem };
           this.#publishHealth();
+          this.#publishCaptureAvailability(false);
         }
         return;
       default:
@@ -189,6 +198,8 @@ export class MqttSink implements Sink {
 
   async stop(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    if (this.#republishTimer) clearTimeout(this.#republishTimer);
+    this.#republishTimer = null;
     const client = this.#client;
     if (!client) return this.options.embeddedBroker?.stop();
     const drained = await this.drain(3000);
@@ -201,9 +212,11 @@ export class MqttSink implements Sink {
     }
     if (this.#connected) {
       await Promise.race([
-        client
-          .publishAsync(this.topics.availability, "offline", { qos: 1, retain: true })
-          .catch(() => undefined),
+        Promise.all(
+          [this.topics.captureAvailability, this.topics.availability].map((topic) =>
+            client.publishAsync(topic, "offline", { qos: 1, retain: true }),
+          ),
+        ).catch(() => undefined),
         new Promise((r) => setTimeout(r, 1000)),
       ]);
       await client.endAsync(false).catch(() => undefined);
@@ -218,7 +231,7 @@ export class MqttSink implements Sink {
   #enqueue(topic: string, payload: string): void {
     const dropped = this.options.outbox.add(topic, payload);
     if (dropped > 0) {
-      this.stats.droppedFromOutbox += dropped;
+      this.#counters.droppedFromOutbox += dropped;
       this.options.log.warn({ dropped }, "MQTT: outbox full, dropped the oldest undelivered messages");
     }
   }
@@ -233,25 +246,45 @@ export class MqttSink implements Sink {
   #onConnect(): void {
     const client = this.#client;
     if (!client) return;
-    this.stats.connects++;
+    this.#counters.connects++;
     this.#lastErrorText = "";
     this.options.log.info(
       { url: redactUrl(this.#url), pending: this.options.outbox.size() },
       "MQTT: connected",
     );
     client.subscribe(
-      [this.topics.setDetection, this.topics.setSensitivity, this.topics.haStatus],
+      [this.topics.setDetection, this.topics.setSensitivity, ...this.topics.haStatus],
       { qos: 1 },
       (error) => {
         if (error) this.options.log.error({ err: error }, "MQTT: could not subscribe to the command topics");
       },
     );
-    this.#publishDiscovery();
+    // connected first: the fault board hears of it (no "broker" fault) before the health below goes out
+    this.#setConnected(true);
+    this.#publishAll();
+    this.#pump();
+  }
+
+  /** Discovery, then availability (the daemon's and the capture's), state and health. */
+  #publishAll(): void {
+    const client = this.#client;
+    if (!client) return;
+    void this.#discovery.publish(client);
     client.publish(this.topics.availability, "online", { qos: 1, retain: true });
+    this.#publishCaptureAvailability(true);
     this.#publishState();
     this.#publishHealth();
-    this.#setConnected(true);
-    this.#pump();
+  }
+
+  /** `online` while capture is online and without a "capture" fault; retained, sent when it changes. */
+  #publishCaptureAvailability(force: boolean): void {
+    if (!this.#connected && !this.#client?.connected) return;
+    const h = this.#health;
+    const online = h !== null && h.capture === "online" && !h.faults.includes("capture");
+    const payload = online ? "online" : "offline";
+    if (!force && payload === this.#captureSent) return;
+    this.#captureSent = payload;
+    this.#client?.publish(this.topics.captureAvailability, payload, { qos: 1, retain: true });
   }
 
   #onError(error: Error & { code?: number | string }): void {
@@ -266,50 +299,18 @@ export class MqttSink implements Sink {
   }
 
   #onMessage(topic: string, payload: Buffer): void {
-    const { log, control } = this.options;
-    if (topic !== this.topics.haStatus) {
-      if (applyCommand(topic, payload, { topics: this.topics, control, log }) === "invalid")
-        this.stats.invalidCommands++;
-      return;
-    }
-    if (payload.toString("utf8").trim() !== "online") return;
-    log.info("MQTT: Home Assistant came online, re-publishing discovery and state");
-    try {
-      this.#publishDiscovery();
-      this.#client?.publish(this.topics.availability, "online", { qos: 1, retain: true });
-      this.#publishState();
-      this.#publishHealth();
-    } catch (error) {
-      log.warn({ err: error, topic }, "MQTT: could not re-publish for Home Assistant");
-    }
-  }
-
-  #publishDiscovery(): void {
-    const client = this.#client;
-    if (!client) return;
-    const { config, settings } = this.options;
-    const messages = config.discovery.enabled
-      ? buildDiscoveryMessages({
-          deviceId: this.options.deviceId,
-          deviceName: config.deviceName,
-          swVersion: this.options.swVersion,
-          hwVersion: this.options.hwVersion,
-          topics: this.topics,
-        })
-      : [];
-    const current = new Set(messages.map((m) => m.topic));
-    let previous: string[] = [];
-    try {
-      previous = JSON.parse(settings?.get(DISCOVERY_TOPICS_KEY) ?? "[]") as string[];
-    } catch {
-      previous = [];
-    }
-    for (const topic of previous) {
-      // an empty retained config removes the entity from Home Assistant
-      if (!current.has(topic)) client.publish(topic, "", { qos: 1, retain: true });
-    }
-    for (const m of messages) client.publish(m.topic, JSON.stringify(m.payload), { qos: 1, retain: true });
-    settings?.set(DISCOVERY_TOPICS_KEY, JSON.stringify([...current]));
+    if (this.#commands.offer(topic, payload)) return;
+    if (!this.topics.haStatus.includes(topic) || payload.toString("utf8").trim() !== "online") return;
+    this.#counters.haOnline++;
+    // HA's birth can come in bursts (several HA instances, a flapping broker bridge, a script): one re-publish per
+    // `discovery.republishDelaySec` window, however many births arrive in it
+    if (this.#republishTimer) return;
+    this.#republishTimer = setTimeout(() => {
+      this.#republishTimer = null;
+      this.#counters.republishes++;
+      this.options.log.info("MQTT: Home Assistant came online, re-publishing discovery and state");
+      this.#publishAll();
+    }, this.options.config.discovery.republishDelaySec * 1000);
   }
 
   #publishState(): void {
@@ -321,7 +322,7 @@ export class MqttSink implements Sink {
     if (!this.#connected && !this.#client?.connected) return;
     // before the daemon listens there is no snapshot yet: the first one published fills it in
     const latest = this.options.health?.latest;
-    if (!this.#health && latest) this.#health = healthPayload(latest);
+    if (!this.#health && latest) this.#health = healthPayload(latest, this.#startedMs);
     if (!this.#health) return;
     this.#client?.publish(this.topics.health, JSON.stringify(this.#health), { qos: 0, retain: true });
   }
@@ -350,7 +351,7 @@ export class MqttSink implements Sink {
         return;
       }
       this.options.outbox.remove(next.id);
-      this.stats.delivered++;
+      this.#counters.delivered++;
       this.#pump();
     });
   }

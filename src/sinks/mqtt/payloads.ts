@@ -9,10 +9,48 @@ export interface StatePayload {
   confidence: number | null;
   episode_id: string | null;
   episode_start: string | null;
+  /** end and duration of the last episode that ended (kept while the next one runs; null before the first end) */
+  last_cry_end: string | null;
+  last_cry_duration_sec: number | null;
   level_dbfs: number | null;
   detection_enabled: boolean;
   /** 0..1 */
   sensitivity: number;
+}
+
+/** The state before the first episode: nothing heard yet. */
+export function initialState(detection: { enabled: boolean; sensitivity: number }): StatePayload {
+  return {
+    crying: false,
+    reason: null,
+    confidence: null,
+    episode_id: null,
+    episode_start: null,
+    last_cry_end: null,
+    last_cry_duration_sec: null,
+    level_dbfs: null,
+    detection_enabled: detection.enabled,
+    sensitivity: detection.sensitivity,
+  };
+}
+
+/** The state after an episode message; an end also becomes the "last cry" (kept while the next one runs). */
+export function stateAfterEpisode(
+  state: StatePayload,
+  type: "episode_start" | "episode_update" | "episode_end",
+  payload: EpisodeEventPayload,
+): StatePayload {
+  return {
+    ...state,
+    crying: type !== "episode_end",
+    reason: payload.reason,
+    confidence: payload.confidence,
+    episode_id: payload.episode_id,
+    episode_start: payload.start,
+    ...(type === "episode_end"
+      ? { last_cry_end: payload.end, last_cry_duration_sec: payload.duration_sec }
+      : {}),
+  };
 }
 
 export type EpisodeEventType = "start" | "update" | "end";
@@ -56,11 +94,15 @@ export interface HealthPayload {
   dropped_windows: number;
   processed_windows: number;
   uptime_sec: number;
+  /** when the daemon started (ISO 8601, whole seconds): HA's "Started" timestamp sensor */
+  started: string;
   detection_enabled: boolean;
   model_missing: boolean;
   sink_failures: Record<string, number>;
-  /** the fault board: e.g. "broker", "model", "sink:gpio" (a sink that could not start) */
+  /** the fault board: e.g. "broker", "model", "disk", "sink:gpio" (a sink that could not start) */
   faults: string[];
+  /** HA's "Problem" binary sensor: capture not online, the model missing, or any fault but "broker" */
+  problem: boolean;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -108,17 +150,27 @@ export function cryEventPayload(end: EpisodeEventPayload): CryEventPayload {
   };
 }
 
-export function healthPayload(h: HealthSnapshot): HealthPayload {
+/**
+ * True when the daemon cannot do its job. "broker" is left out: a message that reaches Home Assistant has crossed the
+ * broker, so a "broker" fault in it is the moment before the fault board heard of the reconnect.
+ */
+export function hasProblem(h: Pick<HealthSnapshot, "capture" | "modelMissing" | "faults">): boolean {
+  return h.capture !== "online" || h.modelMissing || h.faults.some((f) => f !== "broker");
+}
+
+export function healthPayload(h: HealthSnapshot, startedMs: number): HealthPayload {
   return {
     capture: h.capture,
     inference_ms_per_window: round(h.inferenceMsPerWindow, 2),
     dropped_windows: h.droppedWindows,
     processed_windows: h.processedWindows,
     uptime_sec: round(h.uptimeSec, 1),
+    started: iso(Math.floor(startedMs / 1000) * 1000),
     detection_enabled: h.detectionEnabled,
     model_missing: h.modelMissing,
     sink_failures: h.sinkFailures,
     faults: h.faults,
+    problem: hasProblem(h),
   };
 }
 
