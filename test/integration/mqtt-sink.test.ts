@@ -3,16 +3,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type Database from "better-sqlite3";
 import { PersistentDetectionControl } from "../../src/control/detection-control.js";
 import type { BabymonEvent, EpisodeInfo } from "../../src/events.js";
-import { mqttConfigSchema } from "../../src/sinks/mqtt/config.js";
-import { MqttSink } from "../../src/sinks/mqtt/mqtt-sink.js";
 import { MqttOutbox } from "../../src/sinks/mqtt/outbox.js";
 import { openDatabase, SqliteSettingsStore } from "../../src/sinks/sqlite/database.js";
-import { memoryLogger } from "../support/memory-logger.js";
+import { checkDiscoveryMessage } from "../support/ha-discovery-rules.js";
 import { requireTools, skipWithoutTools } from "../support/tools.js";
-import { MOSQUITTO, MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
+import { MOSQUITTO, MosquittoBroker, makeSink, RecordingSubscriber, until } from "./mqtt-support.js";
 
 const T0 = Date.UTC(2026, 0, 1, 2, 0, 0);
 
@@ -41,46 +38,6 @@ function episodeEvents(id: string, startMs: number): BabymonEvent[] {
       episode: { ...ep, endMs: startMs + 12_000, endSec: ep.startSec + 12, durationSec: 12 },
     },
   ];
-}
-
-interface Daemonish {
-  sink: MqttSink;
-  db: Database.Database;
-  control: PersistentDetectionControl;
-  lines: Array<{ level: number; msg: string }>;
-}
-
-function makeSink(
-  dbFile: string,
-  url: string,
-  extra: Record<string, unknown> = {},
-  password?: string,
-): Daemonish {
-  const db = openDatabase(dbFile);
-  const settings = new SqliteSettingsStore(db);
-  const control = new PersistentDetectionControl(settings);
-  const { log, lines } = memoryLogger("debug");
-  const config = mqttConfigSchema.parse({ url, reconnectSec: 0.3, ...extra });
-  const sink = new MqttSink({
-    config,
-    url,
-    password,
-    deviceId: "nursery",
-    swVersion: "0.1.0-test",
-    outbox: new MqttOutbox(db, config.outboxMaxRows),
-    settings,
-    control,
-    log,
-  });
-  return { sink, db, control, lines };
-}
-
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const eventIds = (sub: RecordingSubscriber) =>
@@ -115,34 +72,53 @@ describe("MQTT sink against a real Mosquitto", { timeout: 60_000, skip: skipWith
       "the old entity's removal",
     );
 
-    await sub.waitFor((m) => m.some((x) => x.topic.endsWith("/uptime/config")), 5000, "discovery");
+    const DEVICE = "homeassistant/device/nursery/config";
+    await sub.waitFor((m) => m.some((x) => x.topic === DEVICE), 5000, "discovery");
     const late = new RecordingSubscriber(broker.url, ["homeassistant/#"]);
     await late.start();
-    await late.waitFor((m) => m.length >= 11, 3000, "retained discovery");
+    await late.waitFor((m) => m.length >= 1, 3000, "retained discovery");
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal(late.messages.length, 11, "the old entity is gone from the broker");
-    await late.stop();
-    const configs = sub.messages.filter(
-      (m) => m.topic.startsWith("homeassistant/") && m.topic.endsWith("/config") && m.payload !== "",
+    assert.deepEqual(
+      late.messages.map((m) => m.topic),
+      [DEVICE],
+      "one retained device config; the old entity is gone from the broker",
     );
-    const byTopic = new Map(configs.map((m) => [m.topic, JSON.parse(m.payload) as Record<string, unknown>]));
-    const crying = byTopic.get("homeassistant/binary_sensor/nursery/crying/config")!;
+    await late.stop();
+    // everything babymon published on the discovery prefix (not the old entity this test planted) passes HA's rules
+    const published = sub.messages.filter(
+      (x) => x.topic.startsWith("homeassistant/") && x.topic !== "homeassistant/status" && x.topic !== OLD,
+    );
+    assert.ok(published.length >= 1);
+    for (const m of published)
+      assert.deepEqual(checkDiscoveryMessage("homeassistant", m.topic, m.payload), [], m.topic);
+    const config = JSON.parse(sub.on(DEVICE).at(-1)!.payload) as {
+      dev: { model: string; sw_version: string };
+      o: { name: string };
+      cmps: Record<string, Record<string, unknown>>;
+    };
+    const crying = config.cmps.crying!;
     assert.equal(crying.device_class, "sound");
-    assert.deepEqual(crying.availability, [{ topic: "babymon/nursery/availability" }]);
-    assert.equal((crying.device as { model: string }).model.includes("babymon"), true);
-    assert.equal((crying.device as { sw_version: string }).sw_version, "0.1.0-test");
-    assert.equal((crying.origin as { name: string }).name, "babymon");
-    const cry = byTopic.get("homeassistant/event/nursery/cry/config")!;
-    assert.deepEqual(cry.event_types, ["hungry", "belly_pain", "burping", "discomfort", "tired", "unsure"]);
-    assert.equal(byTopic.get("homeassistant/sensor/nursery/cry_reason/config")!.device_class, "enum");
-    assert.equal(byTopic.get("homeassistant/sensor/nursery/cry_confidence/config")!.unit_of_measurement, "%");
-    const level = byTopic.get("homeassistant/sensor/nursery/sound_level/config")!;
+    assert.equal(crying.availability_mode, "all");
+    assert.equal(config.dev.model.includes("babymon"), true);
+    assert.equal(config.dev.sw_version, "0.1.0-test");
+    assert.equal(config.o.name, "babymon");
+    assert.deepEqual(config.cmps.cry!.event_types, [
+      "hungry",
+      "belly_pain",
+      "burping",
+      "discomfort",
+      "tired",
+      "unsure",
+    ]);
+    assert.equal(config.cmps.cry_reason!.device_class, "enum");
+    assert.equal(config.cmps.cry_confidence!.unit_of_measurement, "%");
+    const level = config.cmps.sound_level!;
     assert.equal(level.state_class, "measurement");
-    assert.equal(level.unit_of_measurement, "dB");
-    assert.ok(byTopic.has("homeassistant/switch/nursery/detection/config"));
-    assert.ok(byTopic.has("homeassistant/number/nursery/sensitivity/config"));
-    for (const diag of ["inference_ms", "dropped_windows", "capture_status", "uptime"]) {
-      assert.equal(byTopic.get(`homeassistant/sensor/nursery/${diag}/config`)!.entity_category, "diagnostic");
+    assert.equal(level.unit_of_measurement, "dBFS");
+    assert.equal(config.cmps.detection!.p, "switch");
+    assert.equal(config.cmps.sensitivity!.p, "number");
+    for (const diag of ["inference_ms", "dropped_windows", "capture_status", "started", "problem"]) {
+      assert.equal(config.cmps[diag]!.entity_category, "diagnostic");
     }
     await sub.waitFor(
       (m) => m.some((x) => x.topic.endsWith("/availability") && x.payload === "online"),
@@ -191,7 +167,7 @@ describe("MQTT sink against a real Mosquitto", { timeout: 60_000, skip: skipWith
     const seen = sub.messages.length;
     sub.client!.publish("homeassistant/status", "online", { qos: 1 });
     await sub.waitFor(
-      (m) => m.slice(seen).some((x) => x.topic === "homeassistant/binary_sensor/nursery/crying/config"),
+      (m) => m.slice(seen).some((x) => x.topic === DEVICE),
       3000,
       "discovery after homeassistant/status online",
     );

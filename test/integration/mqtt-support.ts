@@ -3,7 +3,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import type Database from "better-sqlite3";
 import mqtt, { type MqttClient } from "mqtt";
+import { PersistentDetectionControl } from "../../src/control/detection-control.js";
+import { mqttConfigSchema } from "../../src/sinks/mqtt/config.js";
+import { MqttSink, type MqttSinkOptions } from "../../src/sinks/mqtt/mqtt-sink.js";
+import { MqttOutbox } from "../../src/sinks/mqtt/outbox.js";
+import { openDatabase, SqliteSettingsStore } from "../../src/sinks/sqlite/database.js";
+import { memoryLogger } from "../support/memory-logger.js";
 
 export const MOSQUITTO = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto";
 
@@ -156,5 +163,48 @@ export class RecordingSubscriber {
   async stop(): Promise<void> {
     await this.client?.endAsync(true);
     this.client = null;
+  }
+}
+
+/** An MQTT sink as the daemon builds it (SQLite outbox and settings in `dbFile`), logging into memory. */
+export interface Daemonish {
+  sink: MqttSink;
+  db: Database.Database;
+  control: PersistentDetectionControl;
+  lines: Array<{ level: number; msg: string }>;
+}
+
+export function makeSink(
+  dbFile: string,
+  url: string,
+  extra: Record<string, unknown> = {},
+  password?: string,
+  options: Partial<MqttSinkOptions> = {},
+): Daemonish {
+  const db = openDatabase(dbFile);
+  const settings = new SqliteSettingsStore(db);
+  const control = new PersistentDetectionControl(settings);
+  const { log, lines } = memoryLogger("debug");
+  const config = mqttConfigSchema.parse({ url, reconnectSec: 0.3, ...extra });
+  const sink = new MqttSink({
+    config,
+    url,
+    password,
+    deviceId: "nursery",
+    swVersion: "0.1.0-test",
+    outbox: new MqttOutbox(db, config.outboxMaxRows),
+    settings,
+    control,
+    log,
+    ...options,
+  });
+  return { sink, db, control, lines };
+}
+
+export async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -16,6 +16,7 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   mkfifo: "coreutils",
   mosquitto: "mosquitto",
   mosquitto_passwd: "mosquitto",
+  mosquitto_pub: "mosquitto",
   ps: "procps",
   "systemd-analyze": "systemd",
   "systemd-notify": "systemd",

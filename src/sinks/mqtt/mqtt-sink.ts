@@ -252,9 +252,13 @@ export class MqttSink implements Sink {
       { url: redactUrl(this.#url), pending: this.options.outbox.size() },
       "MQTT: connected",
     );
+    // QoS 0: the broker writes each command straight to the socket instead of queueing it behind 20 unacknowledged
+    // ones (Mosquitto's max_inflight_messages) and dropping what exceeds its queue (max_queued_messages 1000), which
+    // in a burst dropped the newest commands, the one that must win. A command sent while we are away is not kept
+    // either way (clean session), and HA re-sends state after its birth.
     client.subscribe(
       [this.topics.setDetection, this.topics.setSensitivity, ...this.topics.haStatus],
-      { qos: 1 },
+      { qos: 0 },
       (error) => {
         if (error) this.options.log.error({ err: error }, "MQTT: could not subscribe to the command topics");
       },
