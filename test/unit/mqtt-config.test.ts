@@ -13,6 +13,12 @@ test("the mqtt slice: defaults, and bad values named", () => {
   assert.equal(c.url, undefined);
   assert.equal(c.baseTopic, "babymon");
   assert.equal(c.discovery.prefix, "homeassistant");
+  assert.equal(c.discovery.mode, "device", "device-based discovery by default (HA ≥ 2024.11)");
+  assert.equal(c.discovery.republishDelaySec, 1);
+  assert.equal(c.levelIntervalSec, 30, "the sound level at most every 30 s");
+  const mode = mqttConfigSchema.safeParse({ discovery: { mode: "legacy" } });
+  assert.equal(mode.success, false);
+  assert.deepEqual(mode.error!.issues[0]!.path, ["discovery", "mode"]);
   assert.equal(c.embeddedBroker.port, 1883);
   const bad = mqttConfigSchema.safeParse({ url: "http://broker" });
   assert.equal(bad.success, false);
