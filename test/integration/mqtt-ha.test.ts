@@ -246,24 +246,20 @@ describe("Home Assistant over a real Mosquitto", {
       3000,
       "capture offline at start",
     );
-    health.publish(snapshot());
-    await sub.waitFor(
-      () => last(`${T}/capture/availability`) === "online" && problem() === false,
-      3000,
-      "online",
-    );
-    health.publish(snapshot({ capture: "offline", faults: ["capture"] }));
-    await sub.waitFor(
-      () => last(`${T}/capture/availability`) === "offline" && problem() === true,
-      3000,
-      "offline",
-    );
-    health.publish(snapshot());
-    await sub.waitFor(
-      () => last(`${T}/capture/availability`) === "online" && problem() === false,
-      3000,
-      "back",
-    );
+    // health as the daemon publishes it → (capture availability, problem) as Home Assistant receives them
+    const steps: Array<[Partial<HealthSnapshot>, "online" | "offline", boolean]> = [
+      [{}, "online", false],
+      [{ capture: "offline", faults: ["capture"] }, "offline", true],
+      [{}, "online", false],
+    ];
+    for (const [health_, capture, isProblem] of steps) {
+      health.publish(snapshot(health_));
+      await sub.waitFor(
+        () => last(`${T}/capture/availability`) === capture && problem() === isProblem,
+        3000,
+        `capture ${capture} and problem ${isProblem} after ${JSON.stringify(health_)}`,
+      );
+    }
     health.publish(snapshot({ faults: ["disk"] }));
     await sub.waitFor(() => problem() === true, 3000, "a disk fault is a problem");
     assert.deepEqual(JSON.parse(last(`${T}/health`)!).faults, ["disk"]);

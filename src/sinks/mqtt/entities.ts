@@ -30,6 +30,22 @@ const EPISODE_ATTRIBUTES =
   "'episode_start': value_json.episode_start, 'last_cry_end': value_json.last_cry_end, " +
   "'last_cry_duration_sec': value_json.last_cry_duration_sec} | tojson }}";
 
+/** A device trigger fired by an `event` message of that `type` (start / end). */
+function cryTrigger(objectId: "cry_started" | "cry_ended", type: "start" | "end"): EntitySpec {
+  return {
+    component: "device_automation",
+    objectId,
+    config: (t) => ({
+      automation_type: "trigger",
+      topic: t.event,
+      value_template: "{{ value_json.type }}",
+      payload: type,
+      type: objectId,
+      subtype: "baby",
+    }),
+  };
+}
+
 export const ENTITIES: readonly EntitySpec[] = [
   {
     component: "binary_sensor",
@@ -210,28 +226,6 @@ export const ENTITIES: readonly EntitySpec[] = [
     }),
   },
   // device triggers, for automations made in HA's editor ("When Baby monitor cry started")
-  {
-    component: "device_automation",
-    objectId: "cry_started",
-    config: (t) => ({
-      automation_type: "trigger",
-      topic: t.event,
-      value_template: "{{ value_json.type }}",
-      payload: "start",
-      type: "cry_started",
-      subtype: "baby",
-    }),
-  },
-  {
-    component: "device_automation",
-    objectId: "cry_ended",
-    config: (t) => ({
-      automation_type: "trigger",
-      topic: t.event,
-      value_template: "{{ value_json.type }}",
-      payload: "end",
-      type: "cry_ended",
-      subtype: "baby",
-    }),
-  },
+  cryTrigger("cry_started", "start"),
+  cryTrigger("cry_ended", "end"),
 ];
