@@ -36,6 +36,8 @@ export interface EpisodeEventPayload {
   peak: number;
   level_dbfs: number;
   models: { yamnet: string; heads: string | null };
+  /** only on the `end` published at the next start for an episode the daemon was killed during */
+  interrupted?: true;
 }
 
 /** The HA `event` entity's message: `event_type` plus attributes, once per episode at its end. */
@@ -61,6 +63,8 @@ export interface HealthPayload {
   sink_failures: Record<string, number>;
   /** the fault board: e.g. "broker", "model", "sink:gpio" (a sink that could not start) */
   faults: string[];
+  /** what an active fault is about (arecord's message, the database that cannot be written) */
+  fault_details: Record<string, string>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -92,6 +96,7 @@ export function episodeEventPayload(event: EpisodeEvent, deviceId: string): Epis
     peak: round(ep.peak),
     level_dbfs: round(ep.levelDbfs, 1),
     models: { yamnet: ep.models.yamnet, heads: ep.models.heads },
+    ...(end?.interrupted ? { interrupted: true as const } : {}),
   };
 }
 
@@ -119,6 +124,7 @@ export function healthPayload(h: HealthSnapshot): HealthPayload {
     model_missing: h.modelMissing,
     sink_failures: h.sinkFailures,
     faults: h.faults,
+    fault_details: h.faultDetails ?? {},
   };
 }
 
