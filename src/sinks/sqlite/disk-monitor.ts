@@ -6,7 +6,8 @@ type Db = Database.Database;
 
 /** SQLite result codes (better-sqlite3's `code`) and errno codes that mean "the disk will not take this write". */
 const DISK_CODES = /^(SQLITE_FULL|SQLITE_IOERR|SQLITE_READONLY|ENOSPC|EDQUOT|EROFS|EIO)/;
-const FULL_CODES = /^(SQLITE_FULL|ENOSPC|EDQUOT)$/;
+/** SHMSIZE: opening a WAL database on a full disk fails to grow its `-shm` file, before any write */
+const FULL_CODES = /^(SQLITE_FULL|SQLITE_IOERR_SHMSIZE|ENOSPC|EDQUOT)$/;
 
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown })?.code;

@@ -36,15 +36,15 @@ export function openDaemonDatabase(path: string, o: DaemonDatabaseOptions): Db |
     if (!isDiskFull(error)) throw error;
     if (!existed) removeEmptyLeftovers(path);
     const cause = ((error as Error).cause ?? error) as Error & { code?: string };
-    const what = `Cannot write the database ${path}: ${cause.message} (${cause.code})`;
+    const what = `Cannot write the database ${path}: ${cause.message} (${cause.code}): the disk is full`;
     o.faults.set(
       "disk",
       true,
-      `${what}; running without the SQLite log (no episode history, settings not kept) until restarted with free space`,
+      `${what}; running without the SQLite log (no episode history; detection settings at their defaults) until restarted with free space`,
     );
     o.logger.error(
       { path, code: cause.code, err: cause.message },
-      `${what}. babymon listens and alerts (MQTT, LEDs) without its SQLite log; free space on ${dirname(path)} and restart it to record episodes again`,
+      `${what}. babymon listens and alerts (MQTT, LEDs) without its SQLite log, with the detection settings at their defaults; free space on ${dirname(path)} and restart it to record episodes again`,
     );
     return null;
   }
