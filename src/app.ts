@@ -154,6 +154,8 @@ export class App {
   /** closing events of episodes a kill left open, handed to the sinks once they run */
   private interrupted: BabymonEvent[] = [];
   private readonly sinkErrors = new RepeatLimiter();
+  /** a microphone or stream, whose going offline is a fault (a replayed file just ends) */
+  private liveCapture = false;
 
   constructor(private readonly o: AppOptions) {
     this.dataDir = resolveDataDir(o.config);
@@ -166,7 +168,8 @@ export class App {
   }
 
   emit = (event: BabymonEvent): void => {
-    if (event.type === "capture") this.faults.set("capture", event.status !== "online", event.detail ?? "");
+    if (event.type === "capture" && this.liveCapture)
+      this.faults.set("capture", event.status !== "online", event.detail ?? "");
     if (event.type === "episode_start" || event.type === "episode_update" || event.type === "episode_end") {
       const { id, reason, peak, confidence } = event.episode;
       const what = { episode_start: "cry started", episode_update: "cry reason", episode_end: "cry ended" }[
@@ -303,6 +306,7 @@ export class App {
   private async listen(analyzer: Analyzer | null): Promise<void> {
     const { config, logger } = this.o;
     const source = this.o.source ?? createAudioSource(config.audio);
+    this.liveCapture = !source.replayClock && !source.lossless;
     this.pipeline = new ListeningPipeline({
       windows: config.windows,
       inference: config.inference,
