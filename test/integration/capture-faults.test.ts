@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { findTool, toolOrSkip } from "../support/tools.js";
-import { Daemon, FifoFeeder, isolatedEnv, type LogLine } from "./daemon-support.js";
+import {
+  alsaFifoDevice,
+  Daemon,
+  FifoFeeder,
+  isolatedEnv,
+  type LogLine,
+  mqttDaemonEnv,
+} from "./daemon-support.js";
 import { MOSQUITTO, MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
 
 /**
@@ -38,17 +44,14 @@ describe("capture that cannot open", { timeout: 120_000 }, () => {
     await broker.start();
     const sub = new RecordingSubscriber(broker.url, ["babymon/nursery/health"]);
     await sub.start();
-    const daemon = new Daemon(["run"], {
-      ...isolatedEnv({}),
-      NOTIFY_SOCKET: "",
-      BABYMON_DATA_DIR: join(work, "wrong-device"),
-      BABYMON_AUDIO__DEVICE: "babymon_no_such_device",
-      BABYMON_AUDIO__RESTART_MIN_SEC: "0.2",
-      BABYMON_AUDIO__RESTART_MAX_SEC: "0.8",
-      BABYMON_MQTT__ENABLED: "true",
-      BABYMON_MQTT__URL: broker.url,
-      BABYMON_MQTT__DEVICE_ID: "nursery",
-    });
+    const daemon = new Daemon(
+      ["run"],
+      mqttDaemonEnv(join(work, "wrong-device"), broker.url, {
+        BABYMON_AUDIO__DEVICE: "babymon_no_such_device",
+        BABYMON_AUDIO__RESTART_MIN_SEC: "0.2",
+        BABYMON_AUDIO__RESTART_MAX_SEC: "0.8",
+      }),
+    );
     try {
       await daemon.waitFor(isOffline, 60_000, 5, "five failed attempts");
       const attempts = daemon.lines.filter(isCapture);
@@ -93,13 +96,7 @@ describe("capture that cannot open", { timeout: 120_000 }, () => {
     if (toolOrSkip(t, "arecord", "mkfifo")) return;
     const bin = join(work, "bin");
     mkdirSync(bin);
-    const fifo = join(work, "mic.fifo");
-    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
-    const asoundrc = join(work, "asoundrc");
-    writeFileSync(
-      asoundrc,
-      `</usr/share/alsa/alsa.conf>\npcm.babymon_test { type file; slave.pcm null; file "/dev/null"; infile "${fifo}"; format "raw" }\n`,
-    );
+    const { fifo, asoundrc } = alsaFifoDevice(work);
     const data = join(work, "no-arecord");
     const feeder = new FifoFeeder(fifo);
     const daemon = new Daemon(["run"], {

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { after, before, describe, type TestContext, test } from "node:test";
 import { encodeWav } from "../../src/audio/wav.js";
 import { prerequisiteOrSkip, requireTools, skipWithoutTools } from "../support/tools.js";
-import { CRY_CLIP, concat, Daemon, isolatedEnv, type LogLine, load16k, quiet } from "./daemon-support.js";
+import { CRY_CLIP, concat, Daemon, type LogLine, load16k, mqttDaemonEnv, quiet } from "./daemon-support.js";
 import { MOSQUITTO, MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
 
 /**
@@ -70,20 +70,12 @@ function daemonEnv(
   broker: MosquittoBroker,
   extra: Record<string, string> = {},
 ): NodeJS.ProcessEnv {
-  // isolatedEnv switches MQTT off: this test is about what reaches the broker, so it goes back on after it
-  return {
-    ...isolatedEnv({}),
-    NOTIFY_SOCKET: "",
-    BABYMON_DATA_DIR: data,
-    BABYMON_MQTT__ENABLED: "true",
-    BABYMON_MQTT__URL: broker.url,
-    BABYMON_MQTT__DEVICE_ID: "nursery",
-    BABYMON_MQTT__RECONNECT_SEC: "0.5",
+  return mqttDaemonEnv(data, broker.url, {
     BABYMON_DETECTION__HOLD_SEC: "1",
     BABYMON_DETECTION__COOLDOWN_SEC: "0.5",
     BABYMON_LOGGING__HEALTH_EVERY_SEC: "1",
     ...extra,
-  };
+  });
 }
 
 interface EventPayload {

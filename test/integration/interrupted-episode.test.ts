@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { encodeWav } from "../../src/audio/wav.js";
 import type { EpisodeRow } from "../../src/sinks/sqlite/database.js";
 import { requireTools, skipWithoutTools } from "../support/tools.js";
-import { CRY_CLIP, concat, Daemon, isolatedEnv, load16k, quiet } from "./daemon-support.js";
+import { CRY_CLIP, concat, Daemon, load16k, mqttDaemonEnv, quiet } from "./daemon-support.js";
 import { MOSQUITTO, MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
 
 /**
@@ -46,15 +46,7 @@ describe("an episode interrupted by kill -9", { timeout: 180_000, skip: skipWith
   test("is closed at the next start: an end event with interrupted: true reaches the broker, the row says interrupted", async () => {
     const cry = await load16k(CRY_CLIP);
     const data = join(work, "data");
-    const env = {
-      ...isolatedEnv({}),
-      NOTIFY_SOCKET: "",
-      BABYMON_DATA_DIR: data,
-      BABYMON_MQTT__ENABLED: "true",
-      BABYMON_MQTT__URL: broker.url,
-      BABYMON_MQTT__DEVICE_ID: "nursery",
-      BABYMON_MQTT__RECONNECT_SEC: "0.5",
-    };
+    const env = mqttDaemonEnv(data, broker.url);
     const crying = join(work, "cry-then-quiet.wav");
     writeFileSync(crying, encodeWav(concat(quiet(2), cry, quiet(30)), 16000));
     const events = () => sub.on(`${T}/event`).map((m) => JSON.parse(m.payload) as EventPayload);
