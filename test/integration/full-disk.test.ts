@@ -216,33 +216,55 @@ describe("a full disk (a real tmpfs) with a real Mosquitto", {
     assert.deepEqual(leftovers, []);
   });
 
-  test("start-up on a full disk: a clear message naming the database, and it still listens and publishes", async (t) => {
-    const data = skipUnlessMounted(t, "256k");
+  test("start-up on a full disk, without and with an existing database: a clear message naming it, and it still listens and publishes", async (t) => {
+    const data = skipUnlessMounted(t, "320k");
     if (!data) return;
-    fill(data);
-    const sub = await subscriber();
+    const db = join(data, "babymon.db");
     const wav = join(work, "one-cry.wav");
     writeFileSync(wav, encodeWav(concat(quiet(2), cry, quiet(5)), 16000));
-    const daemon = new Daemon(["run", "--input", wav], daemonEnv(data, broker));
-    cleanups.push(async () => daemon.child.exitCode === null && daemon.child.kill("SIGKILL"));
-    const exit = await daemon.exited;
-    assert.equal(exit.code, 0, `${daemon.stderr}\n${daemon.tail(30)}`);
-    const said = linesMatching(daemon, /^Cannot write the database /);
-    assert.equal(said.length, 1, daemon.tail(30));
-    assert.match(
-      said[0].msg,
-      new RegExp(
-        `^Cannot write the database ${data}/babymon.db: database or disk is full \\(SQLITE_FULL\\): the disk is full\\. babymon listens and alerts`,
-      ),
-    );
-    assert.ok(daemon.lines.some((l) => l.msg === "listening"));
-    const types = events(sub).map((e) => e.type);
-    assert.equal(types[0], "start", JSON.stringify(types));
-    assert.equal(types.at(-1), "end");
-    assert.ok(
-      healths(sub).some((h) => h.faults.includes("disk")),
-      "the disk fault in health",
-    );
-    assert.ok(!existsSync(join(data, "babymon.db")), "no empty database file left behind");
+    const sub = await subscriber();
+
+    const runOnFullDisk = async (cause: string) => {
+      const seen = events(sub).length;
+      const daemon = new Daemon(["run", "--input", wav], daemonEnv(data, broker));
+      cleanups.push(async () => daemon.child.exitCode === null && daemon.child.kill("SIGKILL"));
+      const exit = await daemon.exited;
+      assert.equal(exit.code, 0, `${daemon.stderr}\n${daemon.tail(30)}`);
+      const said = linesMatching(daemon, /^Cannot write the database /);
+      assert.equal(said.length, 1, daemon.tail(30));
+      assert.match(
+        said[0].msg,
+        new RegExp(
+          `^Cannot write the database ${db}: ${cause}: the disk is full\\. babymon listens and alerts`,
+        ),
+      );
+      assert.ok(daemon.lines.some((l) => l.msg === "listening"));
+      const types = events(sub)
+        .slice(seen)
+        .map((e) => e.type);
+      assert.equal(types[0], "start", JSON.stringify(types));
+      assert.equal(types.at(-1), "end");
+      assert.ok(
+        healths(sub).some((h) => h.faults.includes("disk")),
+        "the disk fault in health",
+      );
+    };
+
+    // a first start (no database yet)
+    const filler = fill(data);
+    await runOnFullDisk("database or disk is full \\(SQLITE_FULL\\)");
+    assert.ok(!existsSync(db), "no empty database file left behind");
+
+    // the database exists (an earlier run), then the disk fills and the daemon restarts
+    rmSync(filler);
+    const quietWav = join(work, "quiet-1s.wav");
+    writeFileSync(quietWav, encodeWav(quiet(1), 16000));
+    const earlier = new Daemon(["run", "--input", quietWav], daemonEnv(data, broker));
+    assert.equal((await earlier.exited).code, 0, earlier.tail(20));
+    assert.ok(existsSync(db));
+    fill(data);
+    // SQLite cannot even grow the WAL index (-shm) it needs to read the file
+    await runOnFullDisk("disk I/O error \\(SQLITE_IOERR_SHMSIZE\\)");
+    assert.ok(existsSync(db), "the existing database is kept");
   });
 });
