@@ -197,8 +197,9 @@ export class App {
             name: "database",
             start: async () => {
               this.database = openDaemonDatabase(path, { faults: this.faults, logger });
-              if (this.database) logger.info({ path }, "database open");
-              if (this.database) this.interrupted = closeInterruptedEpisodes(this.database, logger);
+              if (!this.database) return;
+              logger.info({ path }, "database open");
+              this.interrupted = closeInterruptedEpisodes(this.database, logger);
             },
             stop: async () => {
               this.database?.close();
