@@ -17,15 +17,17 @@ import type { BabymonEvent, HealthSnapshot } from "./events.js";
 import { createAnalyzer, findHeadsDirs } from "./inference/analyzer.js";
 import { HeadsModelError } from "./inference/heads-error.js";
 import type { Analyzer } from "./inference/types.js";
-import type { Logger } from "./logging.js";
+import { type Logger, RepeatLimiter } from "./logging.js";
 import { type RetryPolicy, ServiceRegistry, type Tier } from "./service/registry.js";
 import { clipRecorderFactory } from "./sinks/clips/factory.js";
 import { gpioSinkFactory } from "./sinks/gpio/factory.js";
 import { mqttSinkFactory } from "./sinks/mqtt/factory.js";
 import { QueuedSink } from "./sinks/queued-sink.js";
 import type { Sink, SinkContext, SinkFactory } from "./sinks/sink.js";
-import { type Db, openDatabase, SqliteSettingsStore } from "./sinks/sqlite/database.js";
+import { type Db, SqliteSettingsStore } from "./sinks/sqlite/database.js";
 import { sqliteSinkFactory } from "./sinks/sqlite/factory.js";
+import { closeInterruptedEpisodes } from "./sinks/sqlite/interrupted.js";
+import { openDaemonDatabase } from "./sinks/sqlite/open-daemon-database.js";
 import { systemdWatchdogFactory } from "./sinks/systemd-watchdog.js";
 import { PROJECT_ROOT } from "./version.js";
 
@@ -149,6 +151,11 @@ export class App {
   readonly services: ServiceRegistry;
   private healthTimer: NodeJS.Timeout | null = null;
   private unsubscribe: Array<() => void> = [];
+  /** closing events of episodes a kill left open, handed to the sinks once they run */
+  private interrupted: BabymonEvent[] = [];
+  private readonly sinkErrors = new RepeatLimiter();
+  /** a microphone or stream, whose going offline is a fault (a replayed file just ends) */
+  private liveCapture = false;
 
   constructor(private readonly o: AppOptions) {
     this.dataDir = resolveDataDir(o.config);
@@ -161,6 +168,8 @@ export class App {
   }
 
   emit = (event: BabymonEvent): void => {
+    if (event.type === "capture" && this.liveCapture)
+      this.faults.set("capture", event.status !== "online", event.detail ?? "");
     if (event.type === "episode_start" || event.type === "episode_update" || event.type === "episode_end") {
       const { id, reason, peak, confidence } = event.episode;
       const what = { episode_start: "cry started", episode_update: "cry reason", episode_end: "cry ended" }[
@@ -187,8 +196,10 @@ export class App {
           service: {
             name: "database",
             start: async () => {
-              this.database = openDatabase(path);
+              this.database = openDaemonDatabase(path, { faults: this.faults, logger });
+              if (!this.database) return;
               logger.info({ path }, "database open");
+              this.interrupted = closeInterruptedEpisodes(this.database, logger);
             },
             stop: async () => {
               this.database?.close();
@@ -206,6 +217,7 @@ export class App {
       const since = change && !change.enabled ? new Date(change.atMs).toISOString() : null;
       if (off) logger.warn({ detection: "off", since, by: since ? change?.source : null }, off);
       await this.startSinks();
+      for (const end of this.interrupted.splice(0)) this.emit(end);
       await this.listen(await this.startAnalyzer());
     } catch (err) {
       await this.stop();
@@ -241,11 +253,12 @@ export class App {
 
   private async startSink(sink: Sink): Promise<void> {
     const queued = new QueuedSink(sink, {
-      onError: (err, event) =>
-        this.o.logger.error(
-          { sink: sink.name, event: event.type, err: (err as Error)?.message ?? String(err) },
-          "sink failed",
-        ),
+      onError: (err, event) => {
+        const text = (err as Error)?.message ?? String(err);
+        const logged = this.sinkErrors.pass(`${sink.name}: ${text}`);
+        if (logged)
+          this.o.logger.error({ sink: sink.name, event: event.type, err: text, ...logged }, "sink failed");
+      },
       handOn: (event) => {
         for (const follower of this.sinks) if (follower.sink.after === sink.name) follower.enqueue(event);
       },
@@ -294,6 +307,7 @@ export class App {
   private async listen(analyzer: Analyzer | null): Promise<void> {
     const { config, logger } = this.o;
     const source = this.o.source ?? createAudioSource(config.audio);
+    this.liveCapture = !source.replayClock && !source.lossless;
     this.pipeline = new ListeningPipeline({
       windows: config.windows,
       inference: config.inference,
@@ -363,6 +377,7 @@ export class App {
       ...this.pipeline.health(),
       sinkFailures: this.sinkFailures(),
       faults: this.faults.active(),
+      faultDetails: this.faults.details(),
     };
     this.health.publish(health);
     if (!asEvent) return;

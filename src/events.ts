@@ -38,6 +38,11 @@ export interface EndedEpisodeInfo extends EpisodeInfo {
   endMs: number;
   endSec: number;
   durationSec: number;
+  /**
+   * true when the daemon was killed during the episode: this end is published at the next start, and `endMs` is
+   * the last moment the episode was known to go on (its last write before the kill).
+   */
+  interrupted?: boolean;
 }
 
 export type BabymonEvent =
@@ -72,6 +77,8 @@ export interface HealthSnapshot {
   detectionEnabled: boolean;
   modelMissing: boolean;
   sinkFailures: Record<string, number>;
-  /** Active faults of the daemon's fault board (e.g. "broker", "model", "sink:gpio" for a sink that could not start). */
+  /** Active faults of the daemon's fault board (e.g. "broker", "model", "disk", "sink:gpio" for a sink that could not start). */
   faults: string[];
+  /** What each active fault that says so is about (arecord's message, the unwritable database path and error). */
+  faultDetails?: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { readAudioFile16k } from "../../src/audio/decode.js";
@@ -52,6 +53,41 @@ export function isolatedEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   if ("mqtt" in shape) env.BABYMON_MQTT__ENABLED = "false";
   if ("gpio" in shape) env.BABYMON_GPIO__ENABLED = "false";
   return env;
+}
+
+/** The daemon's env for a test about what reaches a real broker: isolatedEnv with MQTT back on, device `nursery`. */
+export function mqttDaemonEnv(
+  data: string,
+  brokerUrl: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...isolatedEnv({}),
+    NOTIFY_SOCKET: "",
+    BABYMON_DATA_DIR: data,
+    BABYMON_MQTT__ENABLED: "true",
+    BABYMON_MQTT__URL: brokerUrl,
+    BABYMON_MQTT__DEVICE_ID: "nursery",
+    BABYMON_MQTT__RECONNECT_SEC: "0.5",
+    ...extra,
+  };
+}
+
+/**
+ * An ALSA device `babymon_test` (ALSA's `file` plugin) that captures what is written into a FIFO (made here, in
+ * `dir`): set `ALSA_CONFIG_PATH` to `asoundrc` and feed `fifo` with a FifoFeeder.
+ */
+export function alsaFifoDevice(dir: string): { fifo: string; asoundrc: string } {
+  const fifo = join(dir, "mic.fifo");
+  const made = spawnSync("mkfifo", [fifo]);
+  if (made.status !== 0)
+    throw new Error(`mkfifo ${fifo} failed: ${made.stderr?.toString() || made.error?.message}`);
+  const asoundrc = join(dir, "asoundrc");
+  writeFileSync(
+    asoundrc,
+    `</usr/share/alsa/alsa.conf>\npcm.babymon_test { type file; slave.pcm null; file "/dev/null"; infile "${fifo}"; format "raw" }\n`,
+  );
+  return { fifo, asoundrc };
 }
 
 export interface LogLine {

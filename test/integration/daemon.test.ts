@@ -10,6 +10,7 @@ import type { EpisodeRow } from "../../src/sinks/sqlite/database.js";
 import { PROJECT_ROOT } from "../../src/version.js";
 import { requireTools, skipWithoutTools } from "../support/tools.js";
 import {
+  alsaFifoDevice,
   CRY_CLIP,
   concat,
   Daemon,
@@ -49,13 +50,7 @@ describe("babymon run with a real arecord (ALSA file plugin)", {
 }, () => {
   before(() => requireTools(...ARECORD_TOOLS));
   it("raises an episode for a cry and none for a dog, and survives the capture process being killed", async () => {
-    const fifo = join(dir, "mic.fifo");
-    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
-    const asoundrc = join(dir, "asoundrc");
-    writeFileSync(
-      asoundrc,
-      `</usr/share/alsa/alsa.conf>\npcm.babymon_test { type file; slave.pcm null; file "/dev/null"; infile "${fifo}"; format "raw" }\n`,
-    );
+    const { fifo, asoundrc } = alsaFifoDevice(dir);
     const data = join(dir, "arecord");
     const feeder = new FifoFeeder(fifo);
     let dogStart = 0;

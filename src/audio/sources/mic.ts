@@ -1,6 +1,12 @@
 import type { ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
-import { type CaptureProcess, SupervisedCapture, type SupervisionOptions } from "./supervised.js";
+import {
+  type CaptureExit,
+  type CaptureProcess,
+  lastLines,
+  SupervisedCapture,
+  type SupervisionOptions,
+} from "./supervised.js";
 
 const require = createRequire(import.meta.url);
 const recorder = require("node-record-lpcm16") as {
@@ -30,5 +36,18 @@ export class MicSource extends SupervisedCapture {
     // node-record-lpcm16 re-emits a non-zero exit as a stream 'error'; the supervisor handles exits itself
     recording.process.stdout?.on("error", () => {});
     return { child: recording.process };
+  }
+
+  /** arecord's own words, with the device it was given and where to look next. */
+  protected override describeExit(exit: CaptureExit): string {
+    const device = `\`audio.device\` ${JSON.stringify(this.device)}`;
+    if (exit.spawnError?.code === "ENOENT") {
+      return `Expected arecord on PATH to capture from ${device}, found none (PATH=${process.env.PATH ?? ""}); install alsa-utils`;
+    }
+    if (exit.spawnError) return `arecord could not be started for ${device}: ${exit.spawnError.message}`;
+    const stderr = lastLines(exit.stderr);
+    const how = exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`;
+    const hint = exit.code !== 0 && !exit.signal ? " (`babymon devices` lists the capture devices)" : "";
+    return `arecord on ${device} ${how}${stderr ? `: ${stderr}` : " without a message"}${hint}`;
   }
 }

@@ -22,10 +22,32 @@ export interface CaptureProcess {
 /** A process lives this long before its exit counts as a fresh failure rather than part of a crash loop. */
 const HEALTHY_RUN_MS = 10_000;
 
+/** How a capture child ended, for the message that reports it. */
+export interface CaptureExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** the last lines the child wrote to stderr (its own words: arecord's "audio open error: …") */
+  stderr: string;
+  /** set when the child could not be started at all (spawn ENOENT: the program is not on PATH) */
+  spawnError: NodeJS.ErrnoException | null;
+}
+
+/** The last `n` non-empty lines of a stderr tail, joined on one line. */
+export function lastLines(text: string, n = 3): string {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-n)
+    .join("; ");
+}
+
 /**
  * Runs a capture child process (arecord, ffmpeg) and keeps it running: when it exits or stops delivering audio for
  * `stallTimeoutSec`, it is killed and restarted with exponential backoff. Status: `online` while audio flows,
- * `stalled` when it stopped flowing, `offline` while no process runs.
+ * `stalled` when it stopped flowing, `offline` while no process runs. Every failure is reported (status `offline`
+ * with the child's own stderr and the retry delay), also when the status already was offline: a device that never
+ * opens is reported at its first attempt and at each retry, not dropped as "no change".
  */
 export abstract class SupervisedCapture implements AudioSource {
   readonly lossless = false;
@@ -34,7 +56,8 @@ export abstract class SupervisedCapture implements AudioSource {
   readonly done: Promise<void>;
   private resolveDone!: () => void;
   private handlers: SourceHandlers | null = null;
-  private current: CaptureStatus = "offline";
+  /** null until the first status is reported */
+  private current: CaptureStatus | null = null;
   private proc: CaptureProcess | null = null;
   private stopped = false;
   private failures = 0;
@@ -54,12 +77,19 @@ export abstract class SupervisedCapture implements AudioSource {
   /** Spawns the capture child. */
   protected abstract spawn(): CaptureProcess;
 
+  /** What went wrong, in words that name the program and its input; subclasses name their config value. */
+  protected describeExit(exit: CaptureExit): string {
+    if (exit.spawnError) return `capture could not start: ${exit.spawnError.message}`;
+    const stderr = lastLines(exit.stderr);
+    return `capture exited (${exit.signal ?? `code ${exit.code}`})${stderr ? `: ${stderr}` : ""}`;
+  }
+
   get restarts(): number {
     return this.restartCount;
   }
 
   status(): CaptureStatus {
-    return this.current;
+    return this.current ?? "offline";
   }
 
   /** The running child's pid (tests kill it to check the restart). */
@@ -81,20 +111,33 @@ export abstract class SupervisedCapture implements AudioSource {
     this.handlers?.status(status, detail);
   }
 
+  /** A failed or ended attempt: always reported, with the retry delay when there is one. */
+  private reportFailure(why: string, retryInMs: number | null): void {
+    this.current = "offline";
+    const retry = retryInMs === null ? "" : `; retrying in ${Math.round(retryInMs / 100) / 10} s`;
+    this.handlers?.status("offline", `${why}${retry}`);
+  }
+
   private launch(): void {
     if (this.stopped) return;
     let proc: CaptureProcess;
     try {
       proc = this.spawn();
     } catch (err) {
-      this.setStatus("offline", `could not start capture: ${(err as Error).message}`);
-      this.scheduleRestart();
+      const why = this.describeExit({
+        code: null,
+        signal: null,
+        stderr: "",
+        spawnError: err as NodeJS.ErrnoException,
+      });
+      this.reportFailure(why, this.scheduleRestart());
       return;
     }
     this.proc = proc;
     this.startedAt = Date.now();
     this.lastDataAt = Date.now();
     this.stderrTail = "";
+    let spawnError: NodeJS.ErrnoException | null = null;
     const decoder = new S16Decoder();
     const resampler =
       this.options.sampleRate === 16000 ? null : new StreamingResampler(this.options.sampleRate, 16000);
@@ -109,29 +152,29 @@ export abstract class SupervisedCapture implements AudioSource {
     });
     child.stdout?.on("error", () => {});
     child.stderr?.on("data", (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-500);
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-1000);
     });
     child.on("error", (err) => {
-      this.stderrTail = `${this.stderrTail}${err.message}`.slice(-500);
+      spawnError = err as NodeJS.ErrnoException;
     });
     child.on("close", (code, signal) => {
       if (this.proc !== proc) return;
       this.proc = null;
       if (this.stopped) return;
-      const why = `capture exited (${signal ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ""}`;
+      const why = this.describeExit({ code, signal, stderr: this.stderrTail, spawnError });
       if (!this.options.restartOnExit) {
-        this.setStatus("offline", why);
+        this.reportFailure(why, null);
         this.resolveDone();
         return;
       }
       if (Date.now() - this.startedAt >= HEALTHY_RUN_MS) this.failures = 0;
-      this.setStatus("offline", why);
-      this.scheduleRestart();
+      this.reportFailure(why, this.scheduleRestart());
     });
   }
 
-  private scheduleRestart(): void {
-    if (this.stopped || this.restartTimer) return;
+  /** Schedules the next attempt with backoff; returns its delay (ms), or null when none is scheduled. */
+  private scheduleRestart(): number | null {
+    if (this.stopped || this.restartTimer) return null;
     const { restartMinSec, restartMaxSec } = this.options;
     const delay = Math.min(restartMaxSec, restartMinSec * 2 ** this.failures) * 1000;
     this.failures++;
@@ -140,6 +183,7 @@ export abstract class SupervisedCapture implements AudioSource {
       this.restartCount++;
       this.launch();
     }, delay);
+    return delay;
   }
 
   private checkStall(): void {

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SampleRingBuffer } from "../../audio/ring-buffer.js";
 import { encodeWav } from "../../audio/wav.js";
@@ -7,6 +7,7 @@ import type { BabymonEvent } from "../../events.js";
 import type { Logger } from "../../logging.js";
 import type { Sink } from "../sink.js";
 import type { Db } from "../sqlite/database.js";
+import { diskMonitorOf, isDiskError } from "../sqlite/disk-monitor.js";
 
 const RATE = 16000;
 /** Extra audio kept beyond the pre-roll: the onset is reported ~1–2 s after the episode's start. */
@@ -27,6 +28,9 @@ interface OpenClip {
  *
  * A sink `after` SQLite: it sees each episode event only once the SQLite sink has written that episode's row, so
  * linking the clip to the row cannot race it. The audio comes straight from the pipeline (`audio`): it only copies.
+ *
+ * A clip is written to `<id>.wav.part` and renamed once complete, so a full disk never leaves a 0-byte or cut-off
+ * `.wav`: the part file is removed on failure (and any left by a kill is removed at start).
  */
 export class ClipRecorder implements Sink {
   readonly name = "clips";
@@ -47,6 +51,21 @@ export class ClipRecorder implements Sink {
 
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
+    const removed = this.removePartial();
+    if (removed.length > 0) this.logger.warn({ removed }, "removed unfinished episode clips");
+  }
+
+  /** Unfinished clips: part files and empty WAVs (written by an older version or cut off by a kill). */
+  private removePartial(): string[] {
+    const removed: string[] = [];
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      const partial = name.endsWith(".wav.part") || (name.endsWith(".wav") && statSync(path).size <= 44);
+      if (!partial) continue;
+      ClipRecorder.removeFile(path);
+      removed.push(path);
+    }
+    return removed;
   }
 
   audio(samples: Float32Array): void {
@@ -86,7 +105,15 @@ export class ClipRecorder implements Sink {
         at += Math.min(p.length, samples.length - at);
       }
       const path = join(this.dir, `${clip.id}.wav`);
-      writeFileSync(path, encodeWav(samples, RATE));
+      const part = `${path}.part`;
+      try {
+        writeFileSync(part, encodeWav(samples, RATE));
+        renameSync(part, path);
+      } catch (err) {
+        ClipRecorder.removeFile(part);
+        if (isDiskError(err)) diskMonitorOf(this.db).failed("episode clip", err, part);
+        throw err;
+      }
       this.db.prepare("UPDATE episodes SET clip_path = ? WHERE id = ?").run(path, clip.id);
       this.retention();
     } catch (err) {

@@ -31,7 +31,7 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
   let database = ctx.database;
   if (!database) {
     log.warn(
-      "MQTT: storage is disabled, so the outbox is in memory: events queued while the broker is away are lost on restart",
+      "MQTT: no database (storage disabled, or its disk full at start), so the outbox is in memory: events queued while the broker is away are lost on restart",
     );
     database = new Database(":memory:");
     migrate(database);

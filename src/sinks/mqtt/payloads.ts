@@ -74,6 +74,8 @@ export interface EpisodeEventPayload {
   peak: number;
   level_dbfs: number;
   models: { yamnet: string; heads: string | null };
+  /** only on the `end` published at the next start for an episode the daemon was killed during */
+  interrupted?: true;
 }
 
 /** The HA `event` entity's message: `event_type` plus attributes, once per episode at its end. */
@@ -103,6 +105,8 @@ export interface HealthPayload {
   faults: string[];
   /** HA's "Problem" binary sensor: capture not online, the model missing, or any fault but "broker" */
   problem: boolean;
+  /** what an active fault is about (arecord's message, the database that cannot be written) */
+  fault_details: Record<string, string>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -134,6 +138,7 @@ export function episodeEventPayload(event: EpisodeEvent, deviceId: string): Epis
     peak: round(ep.peak),
     level_dbfs: round(ep.levelDbfs, 1),
     models: { yamnet: ep.models.yamnet, heads: ep.models.heads },
+    ...(end?.interrupted ? { interrupted: true as const } : {}),
   };
 }
 
@@ -171,6 +176,7 @@ export function healthPayload(h: HealthSnapshot, startedMs: number): HealthPaylo
     sink_failures: h.sinkFailures,
     faults: h.faults,
     problem: hasProblem(h),
+    fault_details: h.faultDetails ?? {},
   };
 }
 

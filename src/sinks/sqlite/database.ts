@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { whyFileNotWritable, whyNotWritable } from "../../util/writable-dir.js";
+import { diskMonitorOf, isDiskError } from "./disk-monitor.js";
 
 export type Db = Database.Database;
 
@@ -72,15 +73,20 @@ export function openDatabase(path: string): Db {
     mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
   } catch (err) {
-    throw new Error(`Cannot open the database ${path}: ${(err as Error).message}`);
+    throw new Error(`Cannot open the database ${path}: ${(err as Error).message}`, { cause: err });
   }
-  // auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention give space back.
-  if ((db.pragma("user_version", { simple: true }) as number) === 0) db.pragma("auto_vacuum = INCREMENTAL");
-  db.pragma("journal_mode = WAL");
-  // WAL + NORMAL: a committed transaction survives a crash of the process (kill -9); fsync at checkpoints.
-  db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 5000");
-  migrate(db);
+  try {
+    // auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention give space back.
+    if ((db.pragma("user_version", { simple: true }) as number) === 0) db.pragma("auto_vacuum = INCREMENTAL");
+    db.pragma("journal_mode = WAL");
+    // WAL + NORMAL: a committed transaction survives a crash of the process (kill -9); fsync at checkpoints.
+    db.pragma("synchronous = NORMAL");
+    db.pragma("busy_timeout = 5000");
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw new Error(`Cannot open the database ${path}: ${(err as Error).message}`, { cause: err });
+  }
   return db;
 }
 
@@ -100,12 +106,17 @@ export function migrate(db: Db): number {
   return MIGRATIONS.length;
 }
 
-/** Key/value settings (detection switch, sensitivity) persisted in the database. */
+/**
+ * Key/value settings (detection switch, sensitivity) persisted in the database. A value the disk will not take is
+ * kept in memory (and reported as the `disk` fault) and written with the next change once it can: a command from
+ * Home Assistant still takes effect on a full disk.
+ */
 export class SqliteSettingsStore {
   private readonly getStmt;
   private readonly setStmt;
+  private readonly unwritten = new Map<string, string>();
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.getStmt = db.prepare<[string], { value: string }>("SELECT value FROM settings WHERE key = ?");
     this.setStmt = db.prepare(
       "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -113,11 +124,22 @@ export class SqliteSettingsStore {
   }
 
   get(key: string): string | undefined {
-    return this.getStmt.get(key)?.value;
+    return this.unwritten.get(key) ?? this.getStmt.get(key)?.value;
   }
 
   set(key: string, value: string): void {
-    this.setStmt.run(key, value);
+    this.unwritten.set(key, value);
+    try {
+      for (const [k, v] of this.unwritten) {
+        this.setStmt.run(k, v);
+        this.unwritten.delete(k);
+      }
+    } catch (error) {
+      if (!isDiskError(error)) throw error;
+      diskMonitorOf(this.db).failed("settings", error);
+      return;
+    }
+    diskMonitorOf(this.db).succeeded();
   }
 }
 

@@ -3,6 +3,7 @@ import type { BabymonEvent, EpisodeInfo } from "../../events.js";
 import type { Logger } from "../../logging.js";
 import type { Sink } from "../sink.js";
 import { type Db, usedBytes } from "./database.js";
+import { diskMonitorOf, diskWrite, isDiskError } from "./disk-monitor.js";
 
 const DAY_MS = 86_400_000;
 const RETENTION_EVERY_MS = 3_600_000;
@@ -20,6 +21,8 @@ export interface SqliteSinkOptions {
  * Writes episodes (inserted at start, updated with the provisional reason and at the end), capture status changes,
  * health snapshots, daemon start/stop and (optionally) a sampled window log. Each event is one committed
  * transaction, so a crash loses nothing that was handled. Retention by age and by size runs at start and hourly.
+ * A write the disk refuses (full, read-only) is reported to the database's DiskMonitor (the `disk` fault) and
+ * counted as the sink's failure; at start and stop it does not stop the daemon: it listens and alerts without a log.
  */
 export class SqliteSink implements Sink {
   readonly name = "sqlite";
@@ -64,18 +67,47 @@ export class SqliteSink implements Sink {
         "INSERT INTO windows (at_ms, time_sec, level_dbfs, cry, gated) VALUES (?, ?, ?, ?, ?)",
       ),
       interrupted: db.prepare("UPDATE episodes SET status = 'interrupted' WHERE status = 'open'"),
+      // the closing event of an episode a kill interrupted (src/sinks/sqlite/interrupted.ts): it stays interrupted
+      endInterrupted: db.prepare(
+        `UPDATE episodes SET end_ms = @end_ms, end_sec = @end_sec, duration_sec = @duration_sec,
+           status = 'interrupted', updated_ms = @updated_ms
+         WHERE id = @id`,
+      ),
     };
   }
 
   async start(): Promise<void> {
-    const interrupted = this.stmts.interrupted.run().changes;
-    if (interrupted > 0)
-      this.o.logger.warn({ interrupted }, "episodes left open by an unclean stop marked interrupted");
-    this.stmts.health.run(this.now(), "daemon_start", null, null, null, null);
-    this.retention();
+    this.#tolerateDisk("start", () => {
+      const interrupted = this.stmts.interrupted.run().changes;
+      if (interrupted > 0)
+        this.o.logger.warn({ interrupted }, "episodes left open by an unclean stop marked interrupted");
+      this.stmts.health.run(this.now(), "daemon_start", null, null, null, null);
+      this.retention();
+    });
+  }
+
+  /** At start and stop a disk that refuses writes is a fault (reported), not a reason to stop the daemon. */
+  #tolerateDisk(what: string, write: () => void): void {
+    try {
+      diskWrite(this.db, what, write);
+    } catch (error) {
+      if (!isDiskError(error)) throw error;
+    }
   }
 
   async handle(event: BabymonEvent): Promise<void> {
+    const monitor = diskMonitorOf(this.db);
+    try {
+      if (this.write(event)) monitor.succeeded();
+    } catch (error) {
+      if (isDiskError(error)) monitor.failed(event.type, error);
+      throw error;
+    }
+  }
+
+  /** Returns whether anything was written (most window events are not). */
+  private write(event: BabymonEvent): boolean {
+    let wrote = event.type !== "window";
     switch (event.type) {
       case "episode_start":
         this.stmts.insertEpisode.run(this.episodeParams(event.episode));
@@ -85,7 +117,8 @@ export class SqliteSink implements Sink {
         break;
       case "episode_end": {
         const e = event.episode;
-        this.stmts.endEpisode.run({
+        const statement = e.interrupted ? this.stmts.endInterrupted : this.stmts.endEpisode;
+        statement.run({
           ...this.episodeParams(e),
           end_ms: e.endMs,
           end_sec: e.endSec,
@@ -109,10 +142,15 @@ export class SqliteSink implements Sink {
       case "window":
         if (this.o.config.windowLog.enabled && this.windowCount++ % this.o.config.windowLog.every === 0) {
           this.stmts.window.run(event.at, event.timeSec, event.levelDbfs, event.cry, event.gated ? 1 : 0);
+          wrote = true;
         }
         break;
     }
-    if (this.now() - this.lastRetention >= RETENTION_EVERY_MS) this.retention();
+    if (this.now() - this.lastRetention >= RETENTION_EVERY_MS) {
+      this.retention();
+      wrote = true;
+    }
+    return wrote;
   }
 
   private episodeParams(e: EpisodeInfo) {
@@ -181,6 +219,10 @@ export class SqliteSink implements Sink {
   }
 
   async stop(): Promise<void> {
-    this.stmts.health.run(this.now(), "daemon_stop", null, null, null, null);
+    this.#tolerateDisk("stop", () =>
+      this.stmts.health.run(this.now(), "daemon_stop", null, null, null, null),
+    );
+    if (diskMonitorOf(this.db).failing)
+      this.o.logger.warn({ path: this.db.name }, "stopping with a database that cannot be written");
   }
 }
