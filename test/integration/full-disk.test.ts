@@ -21,7 +21,7 @@ import { CRY_CLIP, concat, Daemon, type LogLine, load16k, mqttDaemonEnv, quiet }
 import { MOSQUITTO, MosquittoBroker, RecordingSubscriber } from "./mqtt-support.js";
 
 /**
- * A full disk, for real: the data directory is a small tmpfs (mounted by the test, which needs root), filled up
+ * A full disk, for real: the data directory is a small tmpfs (mounted by the test, as root or through sudo -n), filled up
  * with a filler file. The daemon is the real one replaying a WAV in real time; the broker a real Mosquitto (its
  * own files outside the tmpfs). What must hold: every MQTT alert still arrives, the `disk` fault shows in the
  * health topic, the log says it once (not on every failed write), no unfinished clip stays behind.
@@ -30,18 +30,30 @@ const T = "babymon/nursery";
 const work = mkdtempSync(join(tmpdir(), "babymon-full-disk-"));
 const mounts: string[] = [];
 
+/** Runs a command as root: directly when we are root, else through passwordless sudo (a CI runner). */
+function asRoot(args: string[]): ReturnType<typeof spawnSync> {
+  const [command, ...rest] = process.getuid?.() === 0 ? args : ["sudo", "-n", ...args];
+  return spawnSync(command as string, rest, { encoding: "utf8" });
+}
+
 /** Mounts a tmpfs of `size` at a new folder; null (with the reason in `problem`) when this machine will not. */
 function mountTmpfs(size: string): { dir: string | null; problem: string | null } {
   const dir = join(work, `fs-${mounts.length}`);
   mkdirSync(dir);
-  if (process.getuid?.() !== 0) {
-    return {
-      dir: null,
-      problem: `mounting a tmpfs for the full-disk test needs root (uid ${process.getuid?.()})`,
-    };
+  const uid = process.getuid?.() ?? 0;
+  const r = asRoot([
+    "mount",
+    "-t",
+    "tmpfs",
+    "-o",
+    `size=${size},uid=${uid},gid=${process.getgid?.() ?? 0}`,
+    "tmpfs",
+    dir,
+  ]);
+  if (r.status !== 0) {
+    const how = uid === 0 ? "" : ` (uid ${uid}, through sudo -n)`;
+    return { dir: null, problem: `mount -t tmpfs failed${how}: ${r.stderr || r.error?.message}` };
   }
-  const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { encoding: "utf8" });
-  if (r.status !== 0) return { dir: null, problem: `mount -t tmpfs failed: ${r.stderr || r.error?.message}` };
   mounts.push(dir);
   return { dir, problem: null };
 }
@@ -120,7 +132,7 @@ describe("a full disk (a real tmpfs) with a real Mosquitto", {
   after(async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     await broker?.stop();
-    for (const dir of mounts) spawnSync("umount", [dir]);
+    for (const dir of mounts) asRoot(["umount", dir]);
     rmSync(work, { recursive: true, force: true });
   });
 

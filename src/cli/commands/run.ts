@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { App } from "../../app.js";
+import type { HealthSnapshot } from "../../events.js";
 import { createLogger } from "../../logging.js";
 import { SystemdNotifier } from "../../service/systemd-notify.js";
 import { loadConfigOrExit, printConfig, SHOW_SECRETS_FLAG, withConfigOption } from "../config-options.js";
@@ -64,10 +65,28 @@ export function register(program: Command): void {
       process.exit(1);
     }
     logger.info({ dataDir: app.dataDir, sinks: app.sinks.map((s) => s.name) }, "running");
-    await systemd.ready(`listening (${app.sinks.map((s) => s.name).join(", ")})`);
+    const sinkNames = app.sinks.map((s) => s.name).join(", ");
+    const status = (h: HealthSnapshot | null) => systemdStatus(h, sinkNames);
+    let lastStatus = status(app.health.latest);
+    await systemd.ready(lastStatus);
+    // `systemctl status` says what the parents' page says: not "listening" while the microphone is down
+    app.health.subscribe((h) => {
+      const next = status(h);
+      if (next === lastStatus) return;
+      lastStatus = next;
+      void systemd.notify(`STATUS=${next}`);
+    });
     // file and stdin inputs end; live sources run until a signal
     void app.pipeline.finished.then(() =>
       app.pipeline.inputError ? shutdown("input failed", 1) : shutdown("end of input", 0),
     );
   });
+}
+
+/** The unit's STATUS= line: listening only while capture is online, and the active faults. */
+export function systemdStatus(health: HealthSnapshot | null, sinks: string): string {
+  const capture = health?.capture ?? "starting";
+  const head = capture === "online" ? `listening (${sinks})` : `NOT listening: capture ${capture}`;
+  const faults = health?.faults.filter((f) => f !== "capture") ?? [];
+  return faults.length > 0 ? `${head}; faults: ${faults.join(", ")}` : head;
 }

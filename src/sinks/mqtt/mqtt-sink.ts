@@ -205,9 +205,12 @@ export class MqttSink implements Sink {
     const drained = await this.drain(3000);
     this.#stopping = true;
     if (!drained) {
+      const { outbox } = this.options;
       this.options.log.warn(
-        { pending: this.options.outbox.size() },
-        "MQTT: stopping with undelivered episode messages; they stay in the outbox for the next start",
+        { pending: outbox.size(), lostInMemory: outbox.inMemory },
+        outbox.inMemory > 0
+          ? "MQTT: stopping with undelivered episode messages; those held in memory (the database could not be written) are lost, the others stay in the outbox for the next start"
+          : "MQTT: stopping with undelivered episode messages; they stay in the outbox for the next start",
       );
     }
     if (this.#connected) {
