@@ -7,7 +7,9 @@ export function parseSince(value: string, now = Date.now(), what = "`--since`"):
   }
   const t = Date.parse(value);
   if (Number.isNaN(t)) {
-    throw new RangeError(`Expected ${what} to be a duration like 24h, 7d, 90m or a date, got ${JSON.stringify(value)}`);
+    throw new RangeError(
+      `Expected ${what} to be a duration like 24h, 7d, 90m or a date, got ${JSON.stringify(value)}`,
+    );
   }
   return t;
 }

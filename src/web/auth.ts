@@ -51,6 +51,10 @@ export function tokenCheck(token: string) {
     reply.header("www-authenticate", 'Bearer realm="babymon"');
     const wantsPage = request.method === "GET" && (request.url === "/" || request.url.startsWith("/?"));
     if (wantsPage) await reply.code(401).type("text/html; charset=utf-8").send(LOGIN_PAGE);
-    else await reply.code(401).send({ error: "Expected the token of `web.token` (Authorization: Bearer, ?token= or the page's cookie), got none or a wrong one" });
+    else
+      await reply.code(401).send({
+        error:
+          "Expected the token of `web.token` (Authorization: Bearer, ?token= or the page's cookie), got none or a wrong one",
+      });
   };
 }

@@ -23,14 +23,19 @@ export const webConfigSchema = z
     listen: z.boolean().default(false),
   })
   .strict()
-  .refine((w) => !w.enabled || isLoopbackHost(w.host) || w.token !== undefined, {
-    message:
-      "a secret (at least one character) when `web.host` is not a loopback address (set `web.token` or BABYMON_WEB__TOKEN, or bind `web.host` to 127.0.0.1)",
-    path: ["token"],
-  })
-  .refine((w) => !w.enabled || !w.listen || w.token !== undefined, {
-    message: "a secret (at least one character) when `web.listen` is true: live audio is only sent with a token",
-    path: ["token"],
+  .superRefine((w, ctx) => {
+    if (!w.enabled || w.token !== undefined) return;
+    const why = !isLoopbackHost(w.host)
+      ? `\`web.host\` (${JSON.stringify(w.host)}) is not a loopback address (set \`web.token\` or BABYMON_WEB__TOKEN, or bind \`web.host\` to 127.0.0.1)`
+      : w.listen
+        ? "`web.listen` is true: live audio is only sent with a token (set `web.token` or BABYMON_WEB__TOKEN)"
+        : null;
+    if (why)
+      ctx.addIssue({
+        code: "custom",
+        path: ["token"],
+        message: `a secret (at least one character) when ${why}`,
+      });
   });
 
 export type WebConfig = z.infer<typeof webConfigSchema>;

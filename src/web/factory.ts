@@ -15,7 +15,10 @@ export const webSinkFactory: SinkFactory = (ctx) => {
   try {
     classNames = loadClassMap(undefined, inference.yamnetDir ?? undefined).names;
   } catch (err) {
-    ctx.logger.warn({ err: (err as Error).message }, "web: YAMNet's class names not found; classes shown by number");
+    ctx.logger.warn(
+      { err: (err as Error).message },
+      "web: YAMNet's class names not found; classes shown by number",
+    );
   }
   return new WebSink({
     config: web,

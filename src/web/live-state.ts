@@ -42,10 +42,14 @@ export class LiveState {
   #capture: CaptureStatus | null = null;
   /** inference ms per window, smoothed like the pipeline's own figure (the health snapshot is only periodic) */
   #inferenceMs = 0;
+  /** windows seen, and since when: live figures between the periodic health snapshots */
+  #processed = 0;
+  readonly #startedMs: number;
   readonly #now: () => number;
 
   constructor(private readonly o: LiveStateOptions) {
     this.#now = o.now ?? Date.now;
+    this.#startedMs = this.#now();
   }
 
   /** Applies one event; returns the live point it added (a window), else null. */
@@ -53,13 +57,15 @@ export class LiveState {
     switch (event.type) {
       case "window": {
         const point = { atMs: event.at, levelDbfs: event.levelDbfs, cry: event.cry };
+        this.#processed++;
         this.#points.push(point);
         const oldest = event.at - LIVE_SPAN_MS;
         let drop = 0;
         while (drop < this.#points.length && this.#points[drop].atMs < oldest) drop++;
         if (drop > 0) this.#points.splice(0, drop);
         const ms = event.inferenceMs;
-        if (ms !== undefined) this.#inferenceMs = this.#inferenceMs === 0 ? ms : this.#inferenceMs * 0.9 + ms * 0.1;
+        if (ms !== undefined)
+          this.#inferenceMs = this.#inferenceMs === 0 ? ms : this.#inferenceMs * 0.9 + ms * 0.1;
         this.#lastClasses = (event.topClasses ?? []).map((c) => ({
           name: this.o.classNames[c.index] ?? `class ${c.index}`,
           score: c.score,
@@ -102,10 +108,11 @@ export class LiveState {
       episode: this.#episode,
       detection: this.o.control.get(),
       capture: this.#capture ?? health?.capture ?? "offline",
-      inferenceMsPerWindow: Math.round((this.#inferenceMs || (health?.inferenceMsPerWindow ?? 0)) * 100) / 100,
+      inferenceMsPerWindow:
+        Math.round((this.#inferenceMs || (health?.inferenceMsPerWindow ?? 0)) * 100) / 100,
       droppedWindows: health?.droppedWindows ?? 0,
-      processedWindows: health?.processedWindows ?? 0,
-      uptimeSec: health?.uptimeSec ?? 0,
+      processedWindows: Math.max(this.#processed, health?.processedWindows ?? 0),
+      uptimeSec: Math.round((this.#now() - this.#startedMs) / 1000),
       modelMissing: health?.modelMissing ?? false,
       mqtt: {
         enabled: this.o.mqttEnabled,

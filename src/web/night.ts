@@ -43,7 +43,9 @@ export function nightTimeline(db: Db, fromMs: number, toMs: number): NightTimeli
        FROM windows WHERE at_ms >= ? AND at_ms < ? GROUP BY at_ms / ${bucketMs} ORDER BY atMs`,
     )
     .all(fromMs, toMs);
-  const anyLogged = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM (SELECT 1 FROM windows LIMIT 1)").get();
+  const anyLogged = db
+    .prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM (SELECT 1 FROM windows LIMIT 1)")
+    .get();
   return {
     fromMs,
     toMs,

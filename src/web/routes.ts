@@ -27,7 +27,8 @@ class BadRequest extends Error {
 /** A query value as epoch ms: a duration ago (12h), a date, or epoch ms; `key` names it in the error. */
 function when(value: unknown, fallback: number, key: string, now: number): number {
   if (value === undefined || value === "") return fallback;
-  if (typeof value !== "string") throw new BadRequest(`Expected \`${key}\` once, got ${JSON.stringify(value)}`);
+  if (typeof value !== "string")
+    throw new BadRequest(`Expected \`${key}\` once, got ${JSON.stringify(value)}`);
   if (/^\d{10,}$/.test(value)) return Number(value);
   try {
     return parseSince(value, now, `the query parameter \`${key}\``);

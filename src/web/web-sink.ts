@@ -76,7 +76,11 @@ export class WebSink implements Sink {
     );
     replaying = false;
     logger.info(
-      { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${this.address?.port}/`, token: config.token !== undefined, listen: config.listen },
+      {
+        url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${this.address?.port}/`,
+        token: config.token !== undefined,
+        listen: config.listen,
+      },
       "web page listening",
     );
   }
