@@ -51,7 +51,10 @@ function keepSized(plot, el, height) {
 /** The live graph: points are {atMs, levelDbfs, cry}; `add` appends one and keeps the last `spanMs`. */
 export function liveGraph(el, spanMs) {
   const data = [[], [], []];
-  const plot = new uPlot(options(el, 260), data, el);
+  // the x axis always spans the last `spanMs`, however few points there are yet
+  const span = (_u, _min, max) => [(max ?? Date.now() / 1000) - spanMs / 1000, max ?? Date.now() / 1000];
+  const scales = { x: { time: true, range: span }, db: { range: [-100, 0] }, p: { range: [0, 1] } };
+  const plot = new uPlot(options(el, 260, { scales }), data, el);
   keepSized(plot, el, 260);
   const push = (p) => {
     data[0].push(p.atMs / 1000);
