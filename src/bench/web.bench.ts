@@ -11,9 +11,10 @@ import { procStat } from "./proc-stat.js";
 
 /**
  * What the web page costs the daemon: CPU (% of one core) and RSS of `run` replaying the seeded evaluation mix at
- * real time, in one run: (a) `web.enabled: false`, (b) the page served but no page open, (c) one page open in
- * Debian's chromium (its own CPU is not the daemon's and is not counted). Ratios b/a and c/b.
- * Options: --web-seconds 60 (each phase), --chromium /usr/bin/chromium
+ * real time. Two daemons run side by side over the same seconds, so the load of a shared machine falls on both
+ * alike: (a) with `web.enabled: false`, (b) with the page served. Three periods: no page open, one page open on
+ * (b) in Debian's chromium (the browser's own CPU is not counted), no page again. Each period prints both and the
+ * ratio b/a. Options: --web-seconds 45 (each period), --chromium /usr/bin/chromium
  */
 const CLI = join(PROJECT_ROOT, "dist", "cli", "main.js");
 
@@ -55,23 +56,27 @@ async function startDaemon(wav: string, env: Record<string, string>, msg: string
   return child;
 }
 
-/** CPU and mean RSS of `pid` over `seconds`. */
-async function measure(pid: number, seconds: number): Promise<Figures> {
-  const start = procStat(pid);
+/** CPU and mean RSS of each pid over the same `seconds`. */
+async function measure(pids: number[], seconds: number): Promise<Figures[]> {
+  const start = pids.map(procStat);
   const t0 = performance.now();
-  const rss: number[] = [];
+  const rss: number[][] = pids.map(() => []);
   while (performance.now() - t0 < seconds * 1000) {
     await new Promise((r) => setTimeout(r, 2000));
-    const s = procStat(pid);
-    if (s) rss.push(s.rssMb);
+    pids.forEach((pid, i) => {
+      const s = procStat(pid);
+      if (s) rss[i].push(s.rssMb);
+    });
   }
-  const stop = procStat(pid);
-  if (!start || !stop) throw new Error(`the daemon (pid ${pid}) ended during the measurement`);
   const wall = (performance.now() - t0) / 1000;
-  return {
-    cpu: ((stop.cpuSec - start.cpuSec) / wall) * 100,
-    rssMb: rss.reduce((a, b) => a + b, 0) / rss.length,
-  };
+  return pids.map((pid, i) => {
+    const [a, b] = [start[i], procStat(pid)];
+    if (!a || !b) throw new Error(`a daemon (pid ${pid}) ended during the measurement`);
+    return {
+      cpu: ((b.cpuSec - a.cpuSec) / wall) * 100,
+      rssMb: rss[i].reduce((x, y) => x + y, 0) / rss[i].length,
+    };
+  });
 }
 
 async function stopDaemon(child: ChildProcess): Promise<void> {
@@ -81,14 +86,20 @@ async function stopDaemon(child: ChildProcess): Promise<void> {
   await done;
 }
 
-const show = (what: string, f: Figures) =>
-  console.log(`${what}: CPU ${f.cpu.toFixed(2)} % of one core, RSS ${f.rssMb.toFixed(0)} MB`);
+const figures = (f: Figures) => `CPU ${f.cpu.toFixed(2)} % of one core, RSS ${f.rssMb.toFixed(0)} MB`;
+
+function show(period: string, [a, b]: Figures[]): void {
+  console.log(
+    `${period}: (a) web off ${figures(a)}; (b) web on ${figures(b)}; ` +
+      `b/a CPU ${(b.cpu / a.cpu).toFixed(2)}, RSS ${(b.rssMb / a.rssMb).toFixed(2)}`,
+  );
+}
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      "web-seconds": { type: "string", default: "60" },
+      "web-seconds": { type: "string", default: "45" },
       chromium: { type: "string", default: "/usr/bin/chromium" },
     },
     strict: false,
@@ -97,62 +108,55 @@ export async function run(args: string[]): Promise<void> {
   const seconds = Number(values["web-seconds"]);
   const chromium = String(values.chromium);
   const dir = mkdtempSync(join(tmpdir(), "babymon-bench-web-"));
+  const daemons: ChildProcess[] = [];
   try {
-    const mix = await buildMix({ ...DEFAULT_MIX, seed: 7, minutes: Math.ceil((seconds * 2 + 40) / 60) });
+    const mix = await buildMix({ ...DEFAULT_MIX, seed: 7, minutes: Math.ceil((seconds * 3 + 60) / 60) });
     const wav = join(dir, "mix.wav");
     writeFileSync(wav, encodeWav(mix.samples, 16000));
     console.log(
-      `input: seeded evaluation mix at real time; each figure over ${seconds} s, after the model loaded`,
+      `input: seeded evaluation mix at real time, two daemons side by side; each period ${seconds} s`,
     );
-
-    const off = await startDaemon(
-      wav,
-      { BABYMON_DATA_DIR: join(dir, "off"), BABYMON_WEB__ENABLED: "false" },
-      "listening",
-    );
-    const a = await measure(off.pid!, seconds).finally(() => stopDaemon(off));
-    show("(a) web.enabled false", a);
-
     const port = await freePort();
-    const on = await startDaemon(
-      wav,
-      { BABYMON_DATA_DIR: join(dir, "on"), BABYMON_WEB__PORT: String(port) },
-      "web page listening",
-    );
+    const [off, on] = await Promise.all([
+      startDaemon(wav, { BABYMON_DATA_DIR: join(dir, "off"), BABYMON_WEB__ENABLED: "false" }, "listening"),
+      startDaemon(
+        wav,
+        { BABYMON_DATA_DIR: join(dir, "on"), BABYMON_WEB__PORT: String(port) },
+        "web page listening",
+      ),
+    ]);
+    daemons.push(off, on);
+    const pids = [off.pid!, on.pid!];
+    show("no page open", await measure(pids, seconds));
     try {
-      const b = await measure(on.pid!, seconds);
-      show("(b) page served, none open", b);
-      try {
-        accessSync(chromium, constants.X_OK);
-      } catch {
-        console.log(`(c) skipped: no chromium at ${chromium} (apt-get install chromium, or --chromium PATH)`);
-        console.log(`ratio b/a: CPU ${(b.cpu / a.cpu).toFixed(2)}, RSS ${(b.rssMb / a.rssMb).toFixed(2)}`);
-        return;
-      }
-      const { default: puppeteer } = await import("puppeteer-core");
-      const browser = await puppeteer.launch({
-        executablePath: chromium,
-        headless: true,
-        args: ["--no-sandbox"],
-      });
-      try {
-        const page = await browser.newPage();
-        await page.goto(`http://127.0.0.1:${port}/#now`);
-        await page.waitForFunction("Number(document.body.dataset.points ?? 0) > 0", { timeout: 30_000 });
-        const c = await measure(on.pid!, seconds);
-        const points = await page.evaluate("Number(document.body.dataset.points)");
-        show(`(c) one page open (${points} points on its live graph)`, c);
-        console.log(
-          `ratios: b/a CPU ${(b.cpu / a.cpu).toFixed(2)}, RSS ${(b.rssMb / a.rssMb).toFixed(2)}; ` +
-            `c/b CPU ${(c.cpu / b.cpu).toFixed(2)}, RSS ${(c.rssMb / b.rssMb).toFixed(2)}`,
-        );
-      } finally {
-        await browser.close();
-      }
-    } finally {
-      await stopDaemon(on);
+      accessSync(chromium, constants.X_OK);
+    } catch {
+      console.log(
+        `one page open: skipped, no chromium at ${chromium} (apt-get install chromium, or --chromium PATH)`,
+      );
+      return;
     }
+    const { default: puppeteer } = await import("puppeteer-core");
+    const browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      args: ["--no-sandbox"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/#now`);
+      await page.waitForFunction("Number(document.body.dataset.points ?? 0) > 0", { timeout: 30_000 });
+      const open = await measure(pids, seconds);
+      show(
+        `one page open (${await page.evaluate("document.body.dataset.points")} points on its graph)`,
+        open,
+      );
+    } finally {
+      await browser.close();
+    }
+    show("no page open again", await measure(pids, seconds));
   } finally {
+    await Promise.all(daemons.map(stopDaemon));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -73,7 +73,16 @@ export function registerApi(app: FastifyInstance, p: ApiParts): void {
   });
 
   app.post("/api/detection", async (req) => {
-    const body = (req.body ?? {}) as { enabled?: unknown; sensitivity?: unknown };
+    // JSON only: a cross-site form or text/plain POST (no CORS preflight) must not switch detection off
+    if (
+      !req.headers["content-type"]?.startsWith("application/json") ||
+      typeof req.body !== "object" ||
+      !req.body
+    )
+      throw new BadRequest(
+        `Expected a JSON object such as {"enabled": false} with content-type application/json, got ${req.headers["content-type"] ?? "no content-type"}`,
+      );
+    const body = req.body as { enabled?: unknown; sensitivity?: unknown };
     if (body.enabled !== undefined && typeof body.enabled !== "boolean")
       throw new BadRequest(`Expected \`enabled\` to be true or false, got ${JSON.stringify(body.enabled)}`);
     if (body.sensitivity !== undefined) {

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { PROJECT_ROOT } from "../version.js";
 import { tokenCheck } from "./auth.js";
+import { isLoopbackHost } from "./config.js";
 import { type ApiParts, registerApi } from "./routes.js";
 
 /** The page's own files (plain ES modules, HTML, CSS: no build step), served from the package. */
@@ -36,10 +37,23 @@ function staticFiles(): Map<string, { body: Buffer; type: string }> {
   );
 }
 
+/**
+ * Without a token the page is bound to loopback: a request must also name a loopback host, so a web page elsewhere
+ * that re-points its own name at 127.0.0.1 (DNS rebinding) cannot read it through the parent's browser.
+ */
+async function loopbackHostCheck(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const host = (request.headers.host ?? "").replace(/:\d+$/, "");
+  if (isLoopbackHost(host)) return;
+  await reply
+    .code(421)
+    .send({ error: `Expected a loopback host (127.0.0.1, localhost) in Host, got ${JSON.stringify(host)}` });
+}
+
 /** The fastify app of the page: the token check (when a token is set), the static files, the API. */
 export function buildWebServer(parts: ApiParts, token: string | undefined): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true });
   if (token !== undefined) app.addHook("onRequest", tokenCheck(token));
+  else app.addHook("onRequest", loopbackHostCheck);
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const code = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     void reply.code(code).send({ error: err.message });

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -199,5 +200,29 @@ describe("the web page in chromium against babymon run", {
     assert.equal(value("babymon_outbox_messages"), 0);
     assert.ok(value("process_resident_memory_bytes") > 50e6, "default process metrics");
     assert.ok(value("process_cpu_seconds_total") > 0);
+  });
+
+  test("without a token (loopback): another Host is refused (DNS rebinding), a non-JSON POST changes nothing", async () => {
+    const { port } = new URL(base);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({
+        host: "127.0.0.1",
+        port,
+        path: "/api/status",
+        headers: { host: `evil.example:${port}` },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(status, 421);
+    const post = await fetch(`${base}/api/detection`, { method: "POST", body: '{"enabled":false}' });
+    assert.equal(post.status, 400);
+    assert.match(((await post.json()) as { error: string }).error, /^Expected a JSON object/);
+    const now = (await (await fetch(`${base}/api/status`)).json()) as { detection: { enabled: boolean } };
+    assert.equal(now.detection.enabled, true);
   });
 });
