@@ -61,7 +61,7 @@ test("bound to a non-loopback address without a token, run refuses to start, nam
     assert.equal(r.status, 2, r.stderr);
     assert.match(
       r.stderr,
-      /Expected `web\.token` to be a secret \(at least one character\) when `web\.(host` is not a loopback|listen` is true)/,
+      /Expected `web\.token` to be a secret \(at least one character\) when `web\.(host` \("0\.0\.0\.0"\) is not a loopback|listen` is true)/,
     );
     assert.match(r.stderr, /got nothing/);
   }

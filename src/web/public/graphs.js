@@ -6,6 +6,12 @@ const LEVEL = "#6aa9ff";
 const CRY = "#ffb347";
 const EPISODE_FILL = "rgba(217, 68, 58, 0.35)";
 
+function clockLabel(sec) {
+  const d = new Date(sec * 1000);
+  const opts = { hour: "2-digit", minute: "2-digit" };
+  return d.toLocaleTimeString([], d.getSeconds() === 0 ? opts : { ...opts, second: "2-digit" });
+}
+
 function sizeOf(el, height) {
   return { width: Math.max(280, el.clientWidth), height };
 }
@@ -36,7 +42,8 @@ function options(el, height, extra = {}) {
       },
     ],
     axes: [
-      { ...AXIS },
+      // clock times only (uPlot's default adds the date to the first label, which then runs into the next)
+      { ...AXIS, space: 90, values: (_u, splits) => splits.map(clockLabel) },
       { ...AXIS, scale: "db", label: "dBFS", labelSize: 20, size: 50 },
       { ...AXIS, scale: "p", side: 1, label: "cry", labelSize: 20, size: 45, grid: { show: false } },
     ],

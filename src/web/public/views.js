@@ -110,7 +110,6 @@ export function renderEpisodes(episodes, append) {
         weekday: "short",
         hour: "2-digit",
         minute: "2-digit",
-        second: "2-digit",
       }),
       duration(e.durationSec),
       e.peak.toFixed(2),
