@@ -4,9 +4,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { encodeWav } from "../../src/audio/wav.js";
 import { PROJECT_ROOT } from "../../src/version.js";
 import { envWithoutBabymon } from "../support/env.js";
-import { concat, Daemon, quiet, toS16 } from "./daemon-support.js";
+import { Daemon, quiet } from "./daemon-support.js";
 import { freePort } from "./mqtt-support.js";
 
 /**
@@ -16,24 +17,6 @@ import { freePort } from "./mqtt-support.js";
 const work = mkdtempSync(join(tmpdir(), "babymon-web-token-"));
 const CLI = join(PROJECT_ROOT, "src", "cli", "main.ts");
 const TOKEN = "night-owl-7f3a";
-
-function wav(path: string, samples: Float32Array): void {
-  const pcm = toS16(samples);
-  const h = Buffer.alloc(44);
-  h.write("RIFF", 0, "ascii");
-  h.writeUInt32LE(36 + pcm.length, 4);
-  h.write("WAVEfmt ", 8, "ascii");
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(16000, 24);
-  h.writeUInt32LE(32000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write("data", 36, "ascii");
-  h.writeUInt32LE(pcm.length, 40);
-  writeFileSync(path, Buffer.concat([h, pcm]));
-}
 
 function env(extra: Record<string, string>): NodeJS.ProcessEnv {
   return envWithoutBabymon({
@@ -72,7 +55,7 @@ describe("with web.host 0.0.0.0 and a token", { timeout: 90_000 }, () => {
   let base: string;
   before(async () => {
     const input = join(work, "quiet.wav");
-    wav(input, concat(quiet(60)));
+    writeFileSync(input, encodeWav(quiet(60), 16000));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     daemon = new Daemon(
