@@ -30,6 +30,7 @@ import { closeInterruptedEpisodes } from "./sinks/sqlite/interrupted.js";
 import { openDaemonDatabase } from "./sinks/sqlite/open-daemon-database.js";
 import { systemdWatchdogFactory } from "./sinks/systemd-watchdog.js";
 import { PROJECT_ROOT } from "./version.js";
+import { webSinkFactory } from "./web/factory.js";
 
 /**
  * Every sink of the daemon. Add a sink: write its factory (src/sinks/<name>/factory.ts) and append it here. Each
@@ -41,6 +42,7 @@ export const SINK_FACTORIES: SinkFactory[] = [
   mqttSinkFactory,
   gpioSinkFactory,
   systemdWatchdogFactory,
+  webSinkFactory,
 ];
 
 /** How long a sink's queue may take to drain at stop before the sink itself stops (within the sinks' deadline). */

@@ -61,10 +61,20 @@ export type BabymonEvent =
       yamnetCry: number;
       /** true when the volume gate skipped inference for this window */
       gated: boolean;
+      /** YAMNet's 5 highest AudioSet classes (index into its class map, score), best first; absent when gated */
+      topClasses?: ClassScore[];
+      /** inference time per window of the batch this window was analysed in (ms); absent when gated */
+      inferenceMs?: number;
     }
   | { type: "health"; at: number; health: HealthSnapshot }
   /** The capture source changed status (online / stalled / offline); `restarts` counts capture restarts. */
   | { type: "capture"; at: number; status: CaptureStatus; restarts: number; detail: string | null };
+
+/** One AudioSet class of YAMNet's output and its score. */
+export interface ClassScore {
+  index: number;
+  score: number;
+}
 
 export type CaptureStatus = "online" | "stalled" | "offline";
 

@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeWav } from "../audio/wav.js";
 import { buildMix, DEFAULT_MIX } from "../dev/mix.js";
 import { PROJECT_ROOT } from "../version.js";
+import { procStat } from "./proc-stat.js";
 
 /**
  * The listening pipeline's costs, measured on the seeded evaluation mix (src/dev/mix.ts):
@@ -15,21 +16,6 @@ import { PROJECT_ROOT } from "../version.js";
  * Options: --detect-minutes 30 --realtime-minutes 10 --accelerated-hours 2
  */
 const CLI = join(PROJECT_ROOT, "dist", "cli", "main.js");
-const TICKS = 100; // USER_HZ on Linux
-
-function procStat(pid: number): { cpuSec: number; rssMb: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const cpuSec = (Number(fields[11]) + Number(fields[12])) / TICKS;
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuSec, rssMb: rssKb / 1024 };
-  } catch {
-    return null;
-  }
-}
-
 function env(dataDir: string): NodeJS.ProcessEnv {
   return {
     ...process.env,

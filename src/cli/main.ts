@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   detect: () => import("./commands/detect.js"),
   calibrate: () => import("./commands/calibrate.js"),
   history: () => import("./commands/history.js"),
+  report: () => import("./commands/report.js"),
   "check-config": () => import("./commands/check-config.js"),
   devices: () => import("./commands/devices.js"),
   leds: () => import("./commands/leds.js"),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { gpioConfigSchema } from "../sinks/gpio/config.js";
 import { mqttConfigSchema } from "../sinks/mqtt/config.js";
+import { webConfigSchema } from "../web/config.js";
 
 /**
  * The one schema of the daemon's configuration: types, defaults and ranges. Every module receives only its
@@ -163,6 +164,7 @@ export const configSchema = z
     logging: loggingConfigSchema.prefault({}),
     mqtt: mqttConfigSchema.prefault({}),
     gpio: gpioConfigSchema.prefault({}),
+    web: webConfigSchema.prefault({}),
   })
   .strict();
 

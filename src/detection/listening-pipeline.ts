@@ -1,7 +1,7 @@
 import type { AudioSource } from "../audio/sources/source.js";
 import type { InferenceConfig, WindowsConfig } from "../config/schema.js";
 import { type DetectionControl, thresholdForSensitivity } from "../control/detection-control.js";
-import type { BabymonEvent, CaptureStatus, HealthSnapshot, ModelVersions } from "../events.js";
+import type { BabymonEvent, CaptureStatus, ClassScore, HealthSnapshot, ModelVersions } from "../events.js";
 import type { Analyzer, WindowScores } from "../inference/types.js";
 import type { Logger } from "../logging.js";
 import { EpisodeTracker, type ResolvedDetection } from "./episodes.js";
@@ -35,6 +35,29 @@ interface QueuedWindow {
 const NO_MODELS: ModelVersions = { yamnet: "missing", heads: null };
 /** What the episode logic reads of a window the volume gate skipped. */
 const GATED: WindowScores = { cry: 0, yamnetCry: 0, reasons: null };
+/** How many of YAMNet's classes each window event names (the page shows them). */
+const TOP_CLASSES = 5;
+
+/** The `n` highest scores, best first: one pass over the 521 classes, no sort of them all. */
+export function topClasses(scores: Float32Array, n = TOP_CLASSES): ClassScore[] {
+  const top: ClassScore[] = [];
+  for (let index = 0; index < scores.length; index++) {
+    const score = scores[index];
+    if (top.length === n && score <= top[n - 1].score) continue;
+    let at = top.length < n ? top.length : n - 1;
+    while (at > 0 && top[at - 1].score < score) at--;
+    top.splice(at, 0, { index, score });
+    if (top.length > n) top.pop();
+  }
+  return top;
+}
+
+/** What a window's event adds to its scores: YAMNet's best classes and the inference time. */
+interface Analysed {
+  scores: WindowScores;
+  topClasses: ClassScore[];
+  inferenceMs: number;
+}
 
 /** What the pipeline knows of the daemon's health; the composition root adds the sinks' part and publishes it. */
 export type ListeningHealth = Omit<HealthSnapshot, "sinkFailures" | "faults">;
@@ -156,13 +179,15 @@ export class ListeningPipeline {
           toAnalyse.push(item);
       }
       this.releaseWaiters();
-      const scored = new Map<QueuedWindow, WindowScores>();
+      const scored = new Map<QueuedWindow, Analysed>();
       if (toAnalyse.length > 0 && this.o.analyzer) {
         const t0 = performance.now();
         try {
           const results = await this.o.analyzer.analyze(toAnalyse.map((q) => q.window.samples));
+          const inferenceMs = (performance.now() - t0) / toAnalyse.length;
           results.forEach((r, i) => {
-            scored.set(toAnalyse[i], vetoedScores(r, this.o.detection.laughterVeto));
+            const scores = vetoedScores(r, this.o.detection.laughterVeto);
+            scored.set(toAnalyse[i], { scores, topClasses: topClasses(r.scores), inferenceMs });
           });
         } catch (err) {
           this.inferenceFailures++;
@@ -176,10 +201,10 @@ export class ListeningPipeline {
   }
 
   /** `analysed` is null when the volume gate skipped the window (or inference failed). */
-  private finishWindow(item: QueuedWindow, analysed: WindowScores | null): void {
+  private finishWindow(item: QueuedWindow, analysed: Analysed | null): void {
     const { window, atMs } = item;
     this.processed++;
-    const scores = analysed ?? GATED;
+    const scores = analysed?.scores ?? GATED;
     if (!analysed || scores.cry < this.tracker.getThreshold() / 2)
       this.gate.observeBackground(window.levelDbfs);
     this.o.emit({
@@ -190,6 +215,7 @@ export class ListeningPipeline {
       cry: scores.cry,
       yamnetCry: scores.yamnetCry,
       gated: analysed === null,
+      ...(analysed && { topClasses: analysed.topClasses, inferenceMs: analysed.inferenceMs }),
     });
     if (!this.detectionEnabled) return;
     const events = this.tracker.push({

@@ -44,7 +44,7 @@ export function toS16(samples: Float32Array): Buffer {
   return b;
 }
 
-/** Env that switches off the sinks of other slices (MQTT, GPIO) when the schema has them: this test is about SQLite. */
+/** Env that switches off the sinks of other slices (MQTT, GPIO, the web page) when the schema has them: this test is about SQLite. */
 export function isolatedEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = envWithoutBabymon(extra);
   const shape = (configSchema as unknown as { shape: Record<string, unknown> }).shape;
@@ -52,6 +52,7 @@ export function isolatedEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   env.BABYMON_INFERENCE__SCORE_SOURCE ??= "yamnet";
   if ("mqtt" in shape) env.BABYMON_MQTT__ENABLED = "false";
   if ("gpio" in shape) env.BABYMON_GPIO__ENABLED = "false";
+  if ("web" in shape) env.BABYMON_WEB__ENABLED = "false";
   return env;
 }
 

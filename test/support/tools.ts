@@ -12,6 +12,7 @@ export const IN_CI = /^(true|1)$/i.test(process.env.CI ?? "");
 /** The Debian 12 package that provides each tool a test runs; `.ci/run` installs all of them. */
 const DEBIAN_PACKAGE: Record<string, string> = {
   arecord: "alsa-utils",
+  chromium: "chromium",
   ffmpeg: "ffmpeg",
   mkfifo: "coreutils",
   mosquitto: "mosquitto",

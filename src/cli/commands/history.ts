@@ -5,23 +5,8 @@ import type { Command } from "commander";
 import { databasePath } from "../../app.js";
 import { resolveDataDir } from "../../config/load.js";
 import { listEpisodes } from "../../sinks/sqlite/database.js";
+import { parseSince } from "../../util/since.js";
 import { loadConfigOrExit, withConfigOption } from "../config-options.js";
-
-/** "24h", "7d", "90m", or an ISO date/time → epoch ms. */
-export function parseSince(value: string, now = Date.now()): number {
-  const rel = /^(\d+(?:\.\d+)?)\s*(m|h|d|w)$/.exec(value.trim());
-  if (rel) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[2] as "m" | "h" | "d" | "w"];
-    return now - Number(rel[1]) * unit;
-  }
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) {
-    throw new RangeError(
-      `Expected \`--since\` to be a duration like 24h, 7d, 90m or a date, got ${JSON.stringify(value)}`,
-    );
-  }
-  return t;
-}
 
 export function register(program: Command): void {
   withConfigOption(
