@@ -120,9 +120,9 @@ export const storageConfigSchema = z
     maxSizeMb: z.number().min(1).max(100000).default(200),
     windowLog: z
       .object({
-        /** A per-window log (time, level, cry probability) — off by default. */
-        enabled: z.boolean().default(false),
-        /** Store one window in every `every`. */
+        /** The window log (time, level, cry probability) behind the page's night timeline and `babymon report`. */
+        enabled: z.boolean().default(true),
+        /** One row for every `every` windows: the first one's time, the loudest level, the highest cry probability. */
         every: z.number().int().min(1).max(10000).default(10),
         retentionDays: z.number().min(0.01).max(3650).default(7),
       })

@@ -30,7 +30,7 @@ describe("config", () => {
     assert.equal(config.windows.hopSec, 0.48);
     assert.equal(config.windows.gate.enabled, false);
     assert.equal(config.storage.clips.enabled, false, "no audio stored by default");
-    assert.equal(config.storage.windowLog.enabled, false);
+    assert.equal(config.storage.windowLog.enabled, true);
   });
 
   it("maps BABYMON_A__B_C to a.bC", () => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { readPackageVersion } from "../../version.js";
+import { webPageUrl } from "../../web/url.js";
 import type { SinkFactory } from "../sink.js";
 import { migrate, SqliteSettingsStore } from "../sqlite/database.js";
 import { insecureTlsWarning } from "./connection.js";
@@ -60,6 +61,7 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
     }),
     swVersion: readPackageVersion(),
     hwVersion: boardModel(),
+    configurationUrl: webPageUrl(ctx.config.web) ?? undefined,
     outbox: new MqttOutbox(database, config.outboxMaxRows),
     settings,
     control: ctx.control,

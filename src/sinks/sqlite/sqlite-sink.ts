@@ -4,6 +4,7 @@ import type { Logger } from "../../logging.js";
 import type { Sink } from "../sink.js";
 import { type Db, usedBytes } from "./database.js";
 import { diskMonitorOf, diskWrite, isDiskError } from "./disk-monitor.js";
+import { WindowSummary } from "./window-summary.js";
 
 const DAY_MS = 86_400_000;
 const RETENTION_EVERY_MS = 3_600_000;
@@ -29,7 +30,7 @@ export class SqliteSink implements Sink {
   /** the record of every episode: the daemon does not run without it */
   readonly critical = true;
   private readonly stmts;
-  private windowCount = 0;
+  private readonly windowSummary = new WindowSummary();
   private lastRetention = 0;
   private readonly now: () => number;
 
@@ -139,12 +140,15 @@ export class SqliteSink implements Sink {
           JSON.stringify(event.health),
         );
         break;
-      case "window":
-        if (this.o.config.windowLog.enabled && this.windowCount++ % this.o.config.windowLog.every === 0) {
-          this.stmts.window.run(event.at, event.timeSec, event.levelDbfs, event.cry, event.gated ? 1 : 0);
+      case "window": {
+        if (!this.o.config.windowLog.enabled) break;
+        const row = this.windowSummary.add(event, this.o.config.windowLog.every);
+        if (row) {
+          this.stmts.window.run(row.atMs, row.timeSec, row.levelDbfs, row.cry, row.gated ? 1 : 0);
           wrote = true;
         }
         break;
+      }
     }
     if (this.now() - this.lastRetention >= RETENTION_EVERY_MS) {
       this.retention();
