@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { readPackageVersion } from "../../version.js";
 import type { SinkFactory } from "../sink.js";
 import { migrate, SqliteSettingsStore } from "../sqlite/database.js";
+import { brokerCredentialsPath } from "./broker-credentials.js";
 import { insecureTlsWarning } from "./connection.js";
 import { EmbeddedBroker } from "./embedded-broker.js";
 import { MqttSink } from "./mqtt-sink.js";
@@ -42,7 +43,7 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
       log.info("MQTT: no broker configured (mqtt.url) and the embedded broker is off; MQTT is off");
       return null;
     }
-    embeddedBroker = new EmbeddedBroker(config.embeddedBroker.port, log);
+    embeddedBroker = new EmbeddedBroker(config.embeddedBroker.port, log, brokerCredentialsPath(ctx.dataDir));
   }
   const insecure = insecureTlsWarning(config, ctx.configOrigins["mqtt.tls.rejectUnauthorized"]);
   if (insecure) log.warn({ key: "mqtt.tls.rejectUnauthorized", value: false }, insecure);
