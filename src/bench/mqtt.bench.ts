@@ -24,7 +24,7 @@ export async function run(): Promise<void> {
   const db = openDatabase(join(dir, "bench.db"));
   const config = mqttConfigSchema.parse({
     url: broker.url,
-    ...broker.clientCredentials,
+    username: broker.clientCredentials?.username,
     deviceId: "bench",
     discovery: { enabled: false },
   });
@@ -32,6 +32,7 @@ export async function run(): Promise<void> {
   const sink = new MqttSink({
     config,
     url: broker.url,
+    password: broker.clientCredentials?.password,
     deviceId: "bench",
     swVersion: "bench",
     outbox,
@@ -91,6 +92,7 @@ export async function run(): Promise<void> {
   const second = new MqttSink({
     config,
     url: broker.url,
+    password: broker.clientCredentials?.password,
     deviceId: "bench",
     swVersion: "bench",
     outbox,
