@@ -242,7 +242,7 @@ describe("a credentials file babymon cannot trust is refused, named, and left as
     };
     assert.deepEqual(show({}), {
       status: 1,
-      stderr: `babymon: the embedded MQTT broker's credentials file ${brokerCredentialsPath(join(dir, "none"))} does not exist yet: the embedded broker generates it at its first start (\`babymon run\`, or systemctl start babymon)`,
+      stderr: `babymon: the embedded MQTT broker's credentials file ${brokerCredentialsPath(join(dir, "none"))} does not exist yet: the embedded broker generates it at its first start (\`babymon run\`, or systemctl start babymon); this looked in dataDir from BABYMON_DATA_DIR: for the service's, run this as its user with its config (sudo -u babymon babymon check-config -c /etc/babymon/babymon.yaml …)`,
     });
     assert.deepEqual(show({ BABYMON_MQTT__URL: "mqtt://ha:secret@192.0.2.1:1883" }), {
       status: 1,

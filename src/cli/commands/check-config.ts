@@ -72,8 +72,13 @@ function showMqttCredentials(loaded: LoadedConfig): void {
   try {
     login = readBrokerCredentials(path);
   } catch (error) {
+    // run as another user than the service's, the data directory is that user's: say which one was looked at
+    const dataDir = loaded.origins.dataDir ? `dataDir from ${loaded.origins.dataDir}` : "the default dataDir";
     const hint =
-      error instanceof NoBrokerCredentialsError ? " (`babymon run`, or systemctl start babymon)" : "";
+      error instanceof NoBrokerCredentialsError
+        ? ` (\`babymon run\`, or systemctl start babymon); this looked in ${dataDir}: for the service's, ` +
+          "run this as its user with its config (sudo -u babymon babymon check-config -c /etc/babymon/babymon.yaml …)"
+        : "";
     fail(`${(error as Error).message}${hint}`);
   }
   if (!login) return;
