@@ -197,7 +197,8 @@ dataDir: $DATA_DIR
 audio:
   device: default          # the ALSA capture device: 'arecord -L' or 'babymon devices', e.g. plughw:CARD=Device,DEV=0
 mqtt:
-  # url: mqtt://homeassistant.local:1883   # without a url an embedded broker listens on 127.0.0.1 only
+  # url: mqtt://homeassistant.local:1883   # without a url an embedded broker listens on 127.0.0.1 only, with a
+  #                                         # generated login: babymon check-config --show-mqtt-credentials
   # username: babymon                       # the password goes into $CONFIG_DIR/babymon.env
   deviceName: Baby monitor
 gpio:
@@ -229,3 +230,5 @@ else
 fi
 
 say "done. Logs: journalctl -u babymon -f   Status: systemctl status babymon   First-boot checklist: $PREFIX/hardware.md"
+# The embedded broker (no mqtt.url) generates its login at the first start, as the service user, in the data dir.
+say "MQTT login of the embedded broker (after the first start), e.g. for Home Assistant: sudo -u $SERVICE_USER $NODE_BIN $PREFIX/dist/cli/main.js check-config -c $CONFIG_DIR/babymon.yaml --show-mqtt-credentials"

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import pino from "pino";
 import type { BabymonEvent } from "../events.js";
+import { brokerCredentialsPath } from "../sinks/mqtt/broker-credentials.js";
 import { mqttConfigSchema } from "../sinks/mqtt/config.js";
 import { EmbeddedBroker } from "../sinks/mqtt/embedded-broker.js";
 import { MqttSink } from "../sinks/mqtt/mqtt-sink.js";
@@ -17,12 +18,13 @@ import { openDatabase, SqliteSettingsStore } from "../sinks/sqlite/database.js";
  */
 export async function run(): Promise<void> {
   const log = pino({ level: "silent" });
-  const broker = new EmbeddedBroker(0, log);
-  await broker.start();
   const dir = mkdtempSync(join(tmpdir(), "babymon-bench-mqtt-"));
+  const broker = new EmbeddedBroker(0, log, brokerCredentialsPath(dir));
+  await broker.start();
   const db = openDatabase(join(dir, "bench.db"));
   const config = mqttConfigSchema.parse({
     url: broker.url,
+    username: broker.clientCredentials?.username,
     deviceId: "bench",
     discovery: { enabled: false },
   });
@@ -30,13 +32,14 @@ export async function run(): Promise<void> {
   const sink = new MqttSink({
     config,
     url: broker.url,
+    password: broker.clientCredentials?.password,
     deviceId: "bench",
     swVersion: "bench",
     outbox,
     settings: new SqliteSettingsStore(db),
     log,
   });
-  const sub = await mqtt.connectAsync(broker.url, { clientId: "bench-sub" });
+  const sub = await mqtt.connectAsync(broker.url, { clientId: "bench-sub", ...broker.clientCredentials });
   await sub.subscribeAsync("babymon/bench/event", { qos: 1 });
   let received = 0;
   let onMessage: (() => void) | null = null;
@@ -89,6 +92,7 @@ export async function run(): Promise<void> {
   const second = new MqttSink({
     config,
     url: broker.url,
+    password: broker.clientCredentials?.password,
     deviceId: "bench",
     swVersion: "bench",
     outbox,

@@ -6,6 +6,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
+import { brokerCredentialsPath, readBrokerCredentials } from "../../src/sinks/mqtt/broker-credentials.js";
 import { PROJECT_ROOT } from "../../src/version.js";
 import { envWithoutBabymon } from "../support/env.js";
 import { checkDiscoveryMessage } from "../support/ha-discovery-rules.js";
@@ -385,7 +386,9 @@ describe("babymon run with MQTT against a real Mosquitto", {
     const dir = mkdtempSync(join(work, "embedded-"));
     const daemon = start(writeConfig(dir, {}, `  embeddedBroker:\n    port: ${port}`), CRY, false);
     await daemon.waitLog((l) => l.msg.includes("started the embedded broker"), 15_000, "the embedded broker");
-    const sub = new RecordingSubscriber(`mqtt://127.0.0.1:${port}`, [`${T}/#`, "homeassistant/#"]);
+    // the login it generated in the data directory (anonymous clients are refused: embedded-broker-auth.test.ts)
+    const login = readBrokerCredentials(brokerCredentialsPath(join(dir, "data")));
+    const sub = new RecordingSubscriber(`mqtt://127.0.0.1:${port}`, [`${T}/#`, "homeassistant/#"], login);
     await sub.start();
     cleanups.push(() => sub.stop());
     await sub.waitFor(

@@ -4,6 +4,7 @@ import { readPackageVersion } from "../../version.js";
 import { webPageUrl } from "../../web/url.js";
 import type { SinkFactory } from "../sink.js";
 import { migrate, SqliteSettingsStore } from "../sqlite/database.js";
+import { brokerCredentialsPath } from "./broker-credentials.js";
 import { insecureTlsWarning } from "./connection.js";
 import { resolveDeviceId } from "./device-id.js";
 import { rememberedDiscoveryTopics } from "./discovery-publisher.js";
@@ -44,7 +45,7 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
       log.info("MQTT: no broker configured (mqtt.url) and the embedded broker is off; MQTT is off");
       return null;
     }
-    embeddedBroker = new EmbeddedBroker(config.embeddedBroker.port, log);
+    embeddedBroker = new EmbeddedBroker(config.embeddedBroker.port, log, brokerCredentialsPath(ctx.dataDir));
   }
   const insecure = insecureTlsWarning(config, ctx.configOrigins["mqtt.tls.rejectUnauthorized"]);
   if (insecure) log.warn({ key: "mqtt.tls.rejectUnauthorized", value: false }, insecure);

@@ -110,6 +110,7 @@ export class MqttSink implements Sink {
       willTopic: this.topics.availability,
     });
     await embeddedBroker?.start();
+    Object.assign(options, embeddedBroker?.clientCredentials); // its generated login, when it is ours
     this.#url = embeddedBroker?.url ?? this.options.url ?? "";
     if (!this.#url) throw new Error("Expected `mqtt.url` or an embedded broker, got neither");
     const control = this.options.control?.onChange((settings) => {
