@@ -23,7 +23,8 @@ const dir = mkdtempSync(join(tmpdir(), "babymon-broker-auth-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const silent = pino({ level: "silent" });
 const T = "babymon/nursery";
-const CRYING_CONFIG = "homeassistant/binary_sensor/nursery/crying/config";
+/** HA device-based discovery: one retained config for the whole device, the crying sensor among its components */
+const CRYING_CONFIG = "homeassistant/device/nursery/config";
 
 const wav = join(dir, "quiet.wav");
 writeFileSync(wav, encodeWav(quiet(90), 16000)); // keeps the daemon running (real time) while the test looks
