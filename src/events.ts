@@ -56,6 +56,8 @@ export type BabymonEvent =
       yamnetCry: number;
       /** true when the volume gate skipped inference for this window */
       gated: boolean;
+      /** YAMNet's 1024-d embedding (absent when gated): what src/learning keeps around episodes */
+      embedding?: Float32Array;
     }
   | { type: "health"; at: number; health: HealthSnapshot }
   /** The capture source changed status (online / stalled / offline); `restarts` counts capture restarts. */

@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   detect: () => import("./commands/detect.js"),
   calibrate: () => import("./commands/calibrate.js"),
   history: () => import("./commands/history.js"),
+  feedback: () => import("./commands/feedback.js"),
+  forget: () => import("./commands/forget.js"),
   "check-config": () => import("./commands/check-config.js"),
   devices: () => import("./commands/devices.js"),
   leds: () => import("./commands/leds.js"),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { learningConfigSchema } from "../learning/config.js";
 import { gpioConfigSchema } from "../sinks/gpio/config.js";
 import { mqttConfigSchema } from "../sinks/mqtt/config.js";
 
@@ -163,6 +164,7 @@ export const configSchema = z
     logging: loggingConfigSchema.prefault({}),
     mqtt: mqttConfigSchema.prefault({}),
     gpio: gpioConfigSchema.prefault({}),
+    learning: learningConfigSchema.prefault({}),
   })
   .strict();
 

@@ -25,11 +25,14 @@ export interface ListeningPipelineOptions {
   replayEpochMs?: number;
   /** Receives every 16 kHz chunk, synchronously (the sinks' audio taps: episode clips); must only copy. */
   onAudio?: (samples: Float32Array) => void;
+  /** True when a window's embedding is one the home marked "not a cry" (src/learning/veto.ts): it does not count. */
+  windowVeto?: (embedding: Float32Array) => boolean;
 }
 
 interface QueuedWindow {
   window: AudioWindow;
   atMs: number;
+  embedding?: Float32Array;
 }
 
 const NO_MODELS: ModelVersions = { yamnet: "missing", heads: null };
@@ -162,7 +165,10 @@ export class ListeningPipeline {
         try {
           const results = await this.o.analyzer.analyze(toAnalyse.map((q) => q.window.samples));
           results.forEach((r, i) => {
-            scored.set(toAnalyse[i], vetoedScores(r, this.o.detection.laughterVeto));
+            const scores = vetoedScores(r, this.o.detection.laughterVeto);
+            if (this.o.windowVeto?.(r.embedding)) scores.cry = 0;
+            toAnalyse[i].embedding = r.embedding;
+            scored.set(toAnalyse[i], scores);
           });
         } catch (err) {
           this.inferenceFailures++;
@@ -190,6 +196,7 @@ export class ListeningPipeline {
       cry: scores.cry,
       yamnetCry: scores.yamnetCry,
       gated: analysed === null,
+      embedding: item.embedding,
     });
     if (!this.detectionEnabled) return;
     const events = this.tracker.push({

@@ -11,9 +11,15 @@ import type { MqttTopics } from "./topics.js";
 export function applyCommand(
   topic: string,
   payload: Buffer,
-  o: { topics: MqttTopics; control: DetectionControl | undefined; log: Logger },
+  o: {
+    topics: MqttTopics;
+    control: DetectionControl | undefined;
+    log: Logger;
+    feedback?: (payload: Buffer) => "applied" | "invalid";
+  },
 ): "applied" | "invalid" | "ignored" {
   const { topics, control, log } = o;
+  if (topic === topics.setFeedback) return o.feedback ? o.feedback(payload) : "ignored";
   const which =
     topic === topics.setDetection ? "detection" : topic === topics.setSensitivity ? "sensitivity" : null;
   if (!which) return "ignored";

@@ -1,4 +1,5 @@
 import { REASONS } from "../../events.js";
+import { learningEntities } from "../../learning/mqtt-entities.js";
 import type { MqttTopics } from "./topics.js";
 
 /**
@@ -53,6 +54,9 @@ export function buildDiscoveryMessages(ctx: DiscoveryContext): DiscoveryMessage[
   });
   const diagnostic = { entity_category: "diagnostic", state_topic: topics.health };
 
+  const learning = learningEntities(topics.setFeedback).map((e) =>
+    entity(e.component, e.objectId, e.name, e.config),
+  );
   return [
     entity("binary_sensor", "crying", "Crying", {
       device_class: "sound",
@@ -138,5 +142,6 @@ export function buildDiscoveryMessages(ctx: DiscoveryContext): DiscoveryMessage[
       value_template: "{{ value_json.uptime_sec | round(0) }}",
       icon: "mdi:clock-outline",
     }),
+    ...learning,
   ];
 }

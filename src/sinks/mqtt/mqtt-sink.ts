@@ -34,6 +34,8 @@ export interface MqttSinkOptions {
   /** Remembers which discovery topics were published, so entities that no longer exist get removed. */
   settings?: SettingsStore;
   control?: DetectionControl;
+  /** Applies a `set/feedback` message (src/learning/feedback-command.ts); absent: feedback is off. */
+  feedback?: (payload: Buffer) => "applied" | "invalid";
   log: Logger;
   /** The health the daemon publishes: sent on the health topic (the HA diagnostics) whenever it changes. */
   health?: HealthState;
@@ -240,7 +242,7 @@ export class MqttSink implements Sink {
       "MQTT: connected",
     );
     client.subscribe(
-      [this.topics.setDetection, this.topics.setSensitivity, this.topics.haStatus],
+      [this.topics.setDetection, this.topics.setSensitivity, this.topics.setFeedback, this.topics.haStatus],
       { qos: 1 },
       (error) => {
         if (error) this.options.log.error({ err: error }, "MQTT: could not subscribe to the command topics");
@@ -268,7 +270,14 @@ export class MqttSink implements Sink {
   #onMessage(topic: string, payload: Buffer): void {
     const { log, control } = this.options;
     if (topic !== this.topics.haStatus) {
-      if (applyCommand(topic, payload, { topics: this.topics, control, log }) === "invalid")
+      if (
+        applyCommand(topic, payload, {
+          topics: this.topics,
+          control,
+          log,
+          feedback: this.options.feedback,
+        }) === "invalid"
+      )
         this.stats.invalidCommands++;
       return;
     }

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { feedbackTopic } from "../../learning/mqtt-entities.js";
 
 /** Lower-case, [a-z0-9_-] only, at most 64 characters: safe as an MQTT topic level and an HA object id. */
 export function sanitiseDeviceId(raw: string): string {
@@ -25,6 +26,8 @@ export interface MqttTopics {
   readonly health: string;
   readonly setDetection: string;
   readonly setSensitivity: string;
+  /** feedback on an episode (src/learning/feedback-command.ts) */
+  readonly setFeedback: string;
   readonly haStatus: string;
   discovery(component: string, objectId: string): string;
 }
@@ -41,6 +44,7 @@ export function buildTopics(baseTopic: string, deviceId: string, discoveryPrefix
     health: `${root}/health`,
     setDetection: `${root}/set/detection`,
     setSensitivity: `${root}/set/sensitivity`,
+    setFeedback: feedbackTopic(root),
     haStatus: `${discoveryPrefix}/status`,
     discovery: (component, objectId) => `${discoveryPrefix}/${component}/${deviceId}/${objectId}/config`,
   };
