@@ -185,12 +185,8 @@ describe("learning store and feedback", () => {
       ];
       results[handle(Buffer.from(payloads[i % 4]))]++;
     }
-    assert.equal(
-      results.applied,
-      1,
-      "only the first good one; repeats are unchanged, the rest over the rate limit",
-    );
-    assert.equal(results.invalid, 999);
+    // within the 20 a second: 5 good ones (the first recorded, 4 repeats unchanged), 15 bad; the rest over the limit
+    assert.deepEqual(results, { applied: 5, invalid: 995 });
     assert.deepEqual(
       store.feedback().map((f) => f.label),
       ["hungry", "tired"],
