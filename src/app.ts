@@ -370,6 +370,7 @@ export class App {
       ...this.pipeline.health(),
       sinkFailures: this.sinkFailures(),
       faults: this.faults.active(),
+      ...(this.learning ? { learning: this.learning.statusLine() } : {}),
     };
     this.health.publish(health);
     if (!asEvent) return;

@@ -76,4 +76,6 @@ export interface HealthSnapshot {
   sinkFailures: Record<string, number>;
   /** Active faults of the daemon's fault board (e.g. "broker", "model", "sink:gpio" for a sink that could not start). */
   faults: string[];
+  /** src/learning's diagnostics line ("reason model: …; not a cry: …"), when learning is on */
+  learning?: string;
 }

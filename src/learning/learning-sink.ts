@@ -69,6 +69,12 @@ export class LearningSink implements Sink {
     return this.status;
   }
 
+  /** The diagnostics line: the reason model's self-evaluation and what the veto holds. */
+  statusLine(): string {
+    const veto = this.veto ? `${this.veto.size} marked windows` : "nothing marked";
+    return `${this.status?.line ?? "reason model: not loaded"}; not a cry: ${veto}`;
+  }
+
   /** Re-learns from the database when a label was added or something forgotten since the last look. */
   refresh(): void {
     const revision = this.o.store.revision();

@@ -4,7 +4,7 @@ import { FEEDBACK_LABELS } from "./labels.js";
 export const feedbackTopic = (root: string) => `${root}/set/feedback`;
 
 export interface LearningEntity {
-  component: "button" | "select";
+  component: "button" | "select" | "sensor";
   objectId: string;
   name: string;
   config: Record<string, unknown>;
@@ -16,7 +16,7 @@ export interface LearningEntity {
  * a notification action gives a specific episode with `{"episode_id": "…", "label": "…"}` on the same topic
  * (the `cry` event carries `episode_id`).
  */
-export function learningEntities(setFeedback: string): LearningEntity[] {
+export function learningEntities(setFeedback: string, health: string): LearningEntity[] {
   return [
     {
       component: "button",
@@ -38,6 +38,17 @@ export function learningEntities(setFeedback: string): LearningEntity[] {
         options: [...FEEDBACK_LABELS],
         optimistic: true,
         icon: "mdi:comment-question-outline",
+      },
+    },
+    {
+      component: "sensor",
+      objectId: "learning",
+      name: "Learning",
+      config: {
+        entity_category: "diagnostic",
+        state_topic: health,
+        value_template: "{{ value_json.learning if value_json.learning is defined else 'off' }}",
+        icon: "mdi:school-outline",
       },
     },
   ];

@@ -33,7 +33,7 @@ test("every discovery config: unique id, one device block, origin, availability,
   for (const { topic, payload } of messages) {
     assert.match(
       topic,
-      /^homeassistant\/(binary_sensor|sensor|event|switch|number)\/nursery\/[a-z_]+\/config$/,
+      /^homeassistant\/(binary_sensor|sensor|event|switch|number|button|select)\/nursery\/[a-z_]+\/config$/,
     );
     const p = payload as Record<string, Json>;
     assert.ok(!ids.has(p.unique_id), `duplicate unique_id ${p.unique_id}`);
@@ -44,9 +44,9 @@ test("every discovery config: unique id, one device block, origin, availability,
     assert.equal(p.origin.name, "babymon");
     assert.deepEqual(p.availability, [{ topic: "babymon/nursery/availability" }]);
     assert.equal(p.qos, 1);
-    assert.ok(p.state_topic?.startsWith("babymon/nursery/"));
+    assert.ok((p.state_topic ?? p.command_topic)?.startsWith("babymon/nursery/"));
   }
-  assert.equal(messages.length, 11);
+  assert.equal(messages.length, 14);
 });
 
 test("entity details follow Home Assistant's schema", () => {

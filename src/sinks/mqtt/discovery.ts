@@ -54,7 +54,7 @@ export function buildDiscoveryMessages(ctx: DiscoveryContext): DiscoveryMessage[
   });
   const diagnostic = { entity_category: "diagnostic", state_topic: topics.health };
 
-  const learning = learningEntities(topics.setFeedback).map((e) =>
+  const learning = learningEntities(topics.setFeedback, topics.health).map((e) =>
     entity(e.component, e.objectId, e.name, e.config),
   );
   return [

@@ -61,6 +61,7 @@ export interface HealthPayload {
   sink_failures: Record<string, number>;
   /** the fault board: e.g. "broker", "model", "sink:gpio" (a sink that could not start) */
   faults: string[];
+  learning?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -119,6 +120,7 @@ export function healthPayload(h: HealthSnapshot): HealthPayload {
     model_missing: h.modelMissing,
     sink_failures: h.sinkFailures,
     faults: h.faults,
+    ...(h.learning !== undefined ? { learning: h.learning } : {}),
   };
 }
 
