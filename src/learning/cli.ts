@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { databasePath } from "../app.js";
+import { parseSince } from "../cli/commands/history.js";
 import { loadConfigOrExit, withConfigOption } from "../cli/config-options.js";
 import { resolveDataDir } from "../config/load.js";
 import { type Db, openDatabase } from "../sinks/sqlite/database.js";
 import type { LearningConfig } from "./config.js";
-import { applyFeedback, LABEL_LIST } from "./feedback.js";
+import { applyFeedback, LABEL_LIST, missedCry } from "./feedback.js";
 import { type FeedbackLabel, isFeedbackLabel } from "./labels.js";
 import { LearningStore } from "./store.js";
 
@@ -26,6 +27,7 @@ interface FeedbackOptions {
   config?: string;
   last?: boolean;
   episode?: string;
+  at?: string;
   notCry?: boolean;
   cry?: boolean;
   reason?: string;
@@ -49,15 +51,31 @@ export function registerFeedback(program: Command): void {
       .description("say what an episode was: not a cry, a cry, or its reason (babymon learns from it)")
       .option("--last", "the current or most recent episode")
       .option("--episode <id>", "the episode with this id (`babymon history` lists them)")
+      .option("--at <when>", "a cry babymon missed: when (a date, or 10m / 2h ago), with --cry or --reason")
       .option("--not-cry", "it was not crying (the cat, the TV): fewer alarms from that sound")
       .option("--cry", "it was crying, reason unknown")
       .option("--reason <reason>", `what it was: ${LABEL_LIST}`),
   ).action((o: FeedbackOptions) => {
-    if (Boolean(o.last) === (o.episode !== undefined))
-      fail(2, "Expected exactly one of --last, --episode ID");
+    if ([o.last, o.episode !== undefined, o.at !== undefined].filter(Boolean).length !== 1)
+      fail(2, "Expected exactly one of --last, --episode ID, --at TIME");
     const label = labelOf(o);
     if (!isFeedbackLabel(label)) return fail(2, label);
+    if (o.at !== undefined && label === "not_cry")
+      fail(2, "`--at` is for a cry babymon missed: use --cry or --reason");
+    let atMs = 0;
+    try {
+      if (o.at !== undefined) atMs = parseSince(o.at);
+    } catch {
+      fail(2, `Expected \`--at\` to be a date or a duration ago like 10m, 2h, got ${JSON.stringify(o.at)}`);
+    }
     const { db, learning } = openLearning(o.config);
+    if (o.at !== undefined) {
+      const missed = missedCry(new LearningStore(db), atMs, label);
+      db.close();
+      if (!missed.ok) fail(1, `warning: ${missed.warning}; nothing changed`);
+      process.stdout.write(`a missed cry at ${new Date(atMs).toISOString()} recorded (${label})\n`);
+      return;
+    }
     try {
       const result = applyFeedback(
         new LearningStore(db),

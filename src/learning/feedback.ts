@@ -46,4 +46,22 @@ export function applyFeedback(
   return { ok: true, episodeId: episode.id, label: request.label, unchanged: false };
 }
 
+/** "It cried and you missed it": a cry at a time without an episode, kept and counted in the diagnostics. */
+export function missedCry(
+  store: LearningStore,
+  atMs: number,
+  label: FeedbackLabel,
+  now = Date.now(),
+): { ok: true } | { ok: false; warning: string } {
+  if (atMs > now) return { ok: false, warning: `${new Date(atMs).toISOString()} is in the future` };
+  const during = store.episodeAt(atMs);
+  if (during)
+    return {
+      ok: false,
+      warning: `episode ${during} covers that time: give feedback with --episode ${during}`,
+    };
+  store.addFeedback({ episodeId: null, atMs, label, source: "cli", now });
+  return { ok: true };
+}
+
 export const LABEL_LIST = FEEDBACK_LABELS.join(", ");

@@ -39,6 +39,7 @@ export class LearningSink implements Sink {
   private timer: NodeJS.Timeout | null = null;
   private lastRetention = 0;
   private status: ReasonModelStatus | null = null;
+  private missed = 0;
   private readonly now: () => number;
 
   constructor(private readonly o: LearningSinkOptions) {
@@ -72,7 +73,7 @@ export class LearningSink implements Sink {
   /** The diagnostics line: the reason model's self-evaluation and what the veto holds. */
   statusLine(): string {
     const veto = this.veto ? `${this.veto.size} marked windows` : "nothing marked";
-    return `${this.status?.line ?? "reason model: not loaded"}; not a cry: ${veto}`;
+    return `${this.status?.line ?? "reason model: not loaded"}; not a cry: ${veto}; missed cries reported: ${this.missed}`;
   }
 
   /** Re-learns from the database when a label was added or something forgotten since the last look. */
@@ -89,6 +90,7 @@ export class LearningSink implements Sink {
     }
     this.veto = marked.length > 0 ? CryVeto.train(marked, this.prototypes, this.o.veto) : null;
     this.status = reasonModelStatus(this.o.store);
+    this.missed = this.o.store.missedCries();
     this.o.logger.info(
       {
         marked: marked.length,

@@ -148,6 +148,25 @@ export class LearningStore {
     };
   }
 
+  /** The episode going on at this time (between its start and end, or still open), if any. */
+  episodeAt(atMs: number): string | null {
+    const row = this.db
+      .prepare<[number, number], { id: string }>(
+        "SELECT id FROM episodes WHERE start_ms <= ? AND coalesce(end_ms, start_ms + 600000) >= ? LIMIT 1",
+      )
+      .get(atMs, atMs);
+    return row?.id ?? null;
+  }
+
+  /** Cries the parents say babymon missed (labels at a time, not on an episode). */
+  missedCries(): number {
+    return (
+      this.db
+        .prepare<[], { n: number }>("SELECT count(*) AS n FROM learning_feedback WHERE episode_id IS NULL")
+        .get()?.n ?? 0
+    );
+  }
+
   hasWindows(episodeId: string): boolean {
     return (
       this.db.prepare("SELECT 1 FROM learning_windows WHERE episode_id = ? LIMIT 1").get(episodeId) !==
