@@ -113,6 +113,13 @@ class LiveDaemon {
   }
 }
 
+function readSettings(path: string): unknown[] {
+  const db = new Database(path, { readonly: true });
+  const rows = db.prepare("SELECT key, value FROM settings WHERE key NOT LIKE 'mqtt.%' ORDER BY key").all();
+  db.close();
+  return rows;
+}
+
 function cli(configFile: string, ...args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", CLI, ...args, "--config", configFile], {
     cwd: PROJECT_ROOT,
@@ -179,6 +186,19 @@ describe("learning end to end: not a cry, over MQTT and the CLI", { skip, timeou
         30_000,
         "the veto learned",
       );
+      // a flood: 1000 messages within about a second, bad ones and repeats of the good label
+      const settingsBefore = readSettings(dbPath);
+      const flood = [
+        "{",
+        '{"episode_id":"nope","label":"tired"}',
+        '{"label":"meow"}',
+        JSON.stringify({ episode_id: id, label: "not_cry" }),
+      ];
+      for (let i = 0; i < 1000; i++) client.publish("babymon/nursery/set/feedback", flood[i % 4], { qos: 0 });
+      await client.publishAsync("babymon/nursery/set/detection", "maybe", { qos: 1 });
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(daemon.child.exitCode, null, "the daemon survives the flood");
+      assert.deepEqual(readSettings(dbPath), settingsBefore, "no setting changed");
       const episodesBefore = daemon.count("cry started");
       daemon.write(concat(quiet(2, 5), scaled(sound, 0.6), quiet(12, 6)));
       await daemon.analysed();
