@@ -118,9 +118,9 @@ describe("MQTT sink against a real Mosquitto", { timeout: 60_000, skip: skipWith
     await sub.waitFor((m) => m.some((x) => x.topic.endsWith("/uptime/config")), 5000, "discovery");
     const late = new RecordingSubscriber(broker.url, ["homeassistant/#"]);
     await late.start();
-    await late.waitFor((m) => m.length >= 11, 3000, "retained discovery");
+    await late.waitFor((m) => m.length >= 14, 3000, "retained discovery");
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal(late.messages.length, 11, "the old entity is gone from the broker");
+    assert.equal(late.messages.length, 14, "the old entity is gone from the broker");
     await late.stop();
     const configs = sub.messages.filter(
       (m) => m.topic.startsWith("homeassistant/") && m.topic.endsWith("/config") && m.payload !== "",
