@@ -59,7 +59,7 @@ export interface SelfEvaluation {
   labels: number;
   /** leave-one-episode-out accuracy of the model */
   looAccuracy: number;
-  /** leave-one-out accuracy of always answering the most frequent label of the other episodes */
+  /** accuracy of always answering the most frequent label (its share; or, if higher, leave-one-out) */
   baselineAccuracy: number;
   /** the most frequent label of all (what "always" answers) */
   mostFrequent: Reason | null;
@@ -96,7 +96,8 @@ export function selfEvaluate(examples: readonly ReasonExample[], p = DEFAULT_REA
   });
   const counts = REASONS.map((r) => examples.filter((x) => x.label === r).length);
   const looAccuracy = n > 0 ? model / n : 0;
-  const baselineAccuracy = n > 0 ? base / n : 0;
+  // the stricter of always the most frequent label of all (in-sample) and of the others (leave-one-out)
+  const baselineAccuracy = n > 0 ? Math.max(base, Math.max(...counts)) / n : 0;
   const margin = requiredMargin(baselineAccuracy, n);
   return {
     labels: n,

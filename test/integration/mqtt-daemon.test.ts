@@ -292,7 +292,7 @@ describe("babymon run with MQTT against a real Mosquitto", {
     const seen = sub.messages.length;
     sub.client!.publish("homeassistant/status", "online", { qos: 1 });
     await sub.waitFor(
-      (m) => m.slice(seen).filter((x) => x.topic.endsWith("/config")).length === 11,
+      (m) => m.slice(seen).filter((x) => x.topic.endsWith("/config")).length === 14,
       5000,
       "all discovery configs again",
     );

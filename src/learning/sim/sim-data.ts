@@ -179,6 +179,12 @@ export async function analyseStretch(
   return out;
 }
 
+/** A copy: Buffer.from may hand out a slice of its shared pool, whose `.buffer` holds other data. */
+function int8FromBase64(text: string): Int8Array {
+  const b = Buffer.from(text, "base64");
+  return new Int8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
 interface CachedWindow extends Omit<SimWindow, "embedding"> {
   emb: string;
   scale: number;
@@ -204,7 +210,7 @@ export async function simulationEvents(
       ...e,
       windows: e.windows.map(({ emb, scale, ...w }) => ({
         ...w,
-        embedding: { data: new Int8Array(Buffer.from(emb, "base64").buffer.slice(0)), scale },
+        embedding: { data: int8FromBase64(emb), scale },
       })),
     }));
   }

@@ -51,10 +51,11 @@ const markedWindows = (e: SimEvent, ep: Episode) =>
 
 /** Cry prototypes from the crying windows of some cry events (k-means centres, unit vectors). */
 export function buildPrototypes(cries: readonly SimEvent[], k: number, seed = 1): Float32Array[] {
-  const points = cries.flatMap((e) =>
-    e.windows.filter((w) => w.cry >= 0.9).map((w) => unitVector(dequantizeEmbedding(w.embedding))),
-  );
-  return kMeans(points, k, mulberry32(seed));
+  const crying = cries.flatMap((e) => e.windows.filter((w) => w.cry >= 0.9));
+  // every n-th crying window, at most 2000: k-means over all would cost minutes and change little
+  const step = Math.max(1, Math.ceil(crying.length / 2000));
+  const points = crying.filter((_, i) => i % step === 0).map((w) => unitVector(dequantizeEmbedding(w.embedding)));
+  return kMeans(points, k, mulberry32(seed), 8);
 }
 
 /** Cries split by family (install) into two halves: prototypes from one half score the cries of the other. */
