@@ -71,10 +71,12 @@ const grid: VetoParams[] = [0.6, 0.7, 0.8].flatMap((minSimilarity) =>
 let best: { params: VetoParams; score: number } | null = null;
 for (const p of grid) {
   const s = summariseVeto(simulateVeto(events, params, p, halves), 3);
+  const fewer = 1 - s.after / Math.max(1, s.before);
+  // within the recall goal: most sources meeting the goal, then the largest fall; else the smallest recall drop
   const score =
     s.worstRecallDrop <= 1
-      ? s.meetingGoal / Math.max(1, s.sources) + (1 - s.after / Math.max(1, s.before))
-      : -1;
+      ? 10 + s.meetingGoal / Math.max(1, s.sources) + fewer
+      : -s.worstRecallDrop + 0.1 * fewer;
   log(
     `grid ${JSON.stringify(p)}: ${s.meetingGoal}/${s.sources} ≥ 80 %, ${s.before} → ${s.after}, worst recall drop ${s.worstRecallDrop.toFixed(1)} pt`,
   );
