@@ -29,7 +29,11 @@ export class CryVeto {
   ) {}
 
   /** From the marked windows' embeddings and the cry prototypes (unit vectors). */
-  static train(marked: readonly Float32Array[], prototypes: readonly Float32Array[], params = DEFAULT_VETO): CryVeto {
+  static train(
+    marked: readonly Float32Array[],
+    prototypes: readonly Float32Array[],
+    params = DEFAULT_VETO,
+  ): CryVeto {
     const dim = prototypes[0]?.length ?? marked[0]?.length ?? 0;
     const centre = new Float32Array(dim);
     for (const p of prototypes) for (let i = 0; i < dim; i++) centre[i] += p[i] / prototypes.length;

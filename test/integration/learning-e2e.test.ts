@@ -22,7 +22,6 @@ const CLI = join(PROJECT_ROOT, "src", "cli", "main.ts");
 /** Household clips the shipped heads take for crying (false episodes in scripts/sim-feedback.ts). */
 const NOT_CRY_MQTT = join(SHARED, "data", "household", "sheep", "4-250864-A.wav");
 const NOT_CRY_CLI = join(SHARED, "data", "household", "cat", "4-133047-A.wav");
-const RATE = 16000;
 const windowsIn = (samples: number) => (samples < 15600 ? 0 : Math.floor((samples - 15600) / 7680) + 1);
 const scaled = (x: Float32Array, g: number) => x.map((v) => v * g);
 

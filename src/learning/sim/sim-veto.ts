@@ -54,7 +54,9 @@ export function buildPrototypes(cries: readonly SimEvent[], k: number, seed = 1)
   const crying = cries.flatMap((e) => e.windows.filter((w) => w.cry >= 0.9));
   // every n-th crying window, at most 2000: k-means over all would cost minutes and change little
   const step = Math.max(1, Math.ceil(crying.length / 2000));
-  const points = crying.filter((_, i) => i % step === 0).map((w) => unitVector(dequantizeEmbedding(w.embedding)));
+  const points = crying
+    .filter((_, i) => i % step === 0)
+    .map((w) => unitVector(dequantizeEmbedding(w.embedding)));
   return kMeans(points, k, mulberry32(seed), 8);
 }
 
@@ -104,7 +106,7 @@ export function simulateVeto(
   const results: SourceResult[] = [];
   for (const [source, list] of [...bySource].sort(([a], [b]) => a.localeCompare(b))) {
     const eps = list.map((e) => episodesOf(e.windows, params));
-    const falseList = list.flatMap((e, i) => eps[i].map((ep) => ({ i, ep })));
+    const falseList = list.flatMap((_e, i) => eps[i].map((ep) => ({ i, ep })));
     const hoursOf = (from: number) =>
       list.slice(from).reduce((s, e) => s + e.durationSec + GAP_SEC, 0) / 3600;
     const result: SourceResult = { source, falseEpisodes: falseList.length, hours: hoursOf(0), byMarks: [] };
