@@ -7,8 +7,6 @@ import { type ReasonModelStatus, reasonModelStatus } from "./reason-status.js";
 import type { LearningStore, StoredWindow } from "./store.js";
 import { CryVeto, type VetoParams } from "./veto.js";
 
-/** Window length in ms: a window event's `at` is its end. */
-const WINDOW_MS = 975;
 const RETENTION_EVERY_MS = 3_600_000;
 
 export interface LearningSinkOptions {
@@ -31,8 +29,9 @@ type Kept = Omit<StoredWindow, "episodeId" | "inEpisode">;
 export class LearningSink implements Sink {
   readonly name = "learning";
   private ring: Kept[] = [];
-  private open: { id: string; startMs: number } | null = null;
-  private ended: Array<{ id: string; endMs: number }> = [];
+  /** times in seconds of the input (the window's and the episode's own clock: wall clock can jump, replays run fast) */
+  private open: { id: string; startSec: number } | null = null;
+  private ended: Array<{ id: string; endSec: number }> = [];
   private veto: CryVeto | null = null;
   private prototypes: Float32Array[] = [];
   private revision = "";
@@ -109,21 +108,21 @@ export class LearningSink implements Sink {
           this.window(event.at, event.timeSec, event.levelDbfs, event.cry, event.yamnetCry, event.embedding);
         break;
       case "episode_start": {
-        const { id, startMs } = event.episode;
-        this.open = { id, startMs };
-        const from = startMs - this.o.config.contextSec * 1000;
+        const { id, startSec } = event.episode;
+        this.open = { id, startSec };
+        const from = startSec - this.o.config.contextSec;
         this.save(
-          this.ring.filter((w) => w.atMs - WINDOW_MS >= from),
+          this.ring.filter((w) => w.timeSec >= from - 0.001),
           id,
-          (w) => w.atMs - WINDOW_MS >= startMs - 1,
+          (w) => w.timeSec >= startSec - 0.001,
         );
         break;
       }
       case "episode_end": {
-        const { id, endMs } = event.episode;
-        this.o.store.closeEpisode(id, endMs, WINDOW_MS);
+        const { id, endSec } = event.episode;
+        this.o.store.closeEpisode(id, endSec);
         if (this.open?.id === id) this.open = null;
-        this.ended.push({ id, endMs });
+        this.ended.push({ id, endSec });
         break;
       }
     }
@@ -139,12 +138,14 @@ export class LearningSink implements Sink {
     e: Float32Array,
   ) {
     const w: Kept = { atMs, timeSec, levelDbfs, cry, yamnetCry, embedding: quantizeEmbedding(e) };
-    const contextMs = this.o.config.contextSec * 1000;
+    const context = this.o.config.contextSec;
+    // a new input (a restart of the source's clock) starts afresh
+    if (this.ring.length > 0 && timeSec < this.ring[this.ring.length - 1].timeSec) this.ring = [];
     this.ring.push(w);
-    // the onset (up to 20 windows) and the context before it
-    while (this.ring.length > 0 && this.ring[0].atMs < atMs - contextMs - 12_000) this.ring.shift();
+    // the onset (up to 20 windows, ~10 s) and the context before it
+    while (this.ring.length > 0 && this.ring[0].timeSec < timeSec - context - 12) this.ring.shift();
     if (this.open) this.save([w], this.open.id, () => true);
-    this.ended = this.ended.filter((a) => atMs - WINDOW_MS <= a.endMs + contextMs);
+    this.ended = this.ended.filter((a) => timeSec <= a.endSec + context + 0.001);
     for (const a of this.ended) this.save([w], a.id, () => false);
   }
 

@@ -106,11 +106,14 @@ export class LearningStore {
     })();
   }
 
-  /** Marks the windows of an episode that start after its end as context (they were counted while it was open). */
-  closeEpisode(episodeId: string, endMs: number, windowMs: number): void {
+  /**
+   * Marks the windows of an episode that start after its end (seconds of the input, as the episode's endSec) as
+   * context: they were counted in while it was open.
+   */
+  closeEpisode(episodeId: string, endSec: number): void {
     this.db
-      .prepare("UPDATE learning_windows SET in_episode = 0 WHERE episode_id = ? AND at_ms - ? > ?")
-      .run(episodeId, windowMs, endMs);
+      .prepare("UPDATE learning_windows SET in_episode = 0 WHERE episode_id = ? AND time_sec > ?")
+      .run(episodeId, endSec + 0.001);
   }
 
   windowsOf(episodeId: string): StoredWindow[] {

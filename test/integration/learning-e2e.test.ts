@@ -20,10 +20,16 @@ import { MOSQUITTO, MosquittoBroker } from "./mqtt-support.js";
  */
 const CLI = join(PROJECT_ROOT, "src", "cli", "main.ts");
 /** Household clips the shipped heads take for crying (false episodes in scripts/sim-feedback.ts). */
-const NOT_CRY_MQTT = join(SHARED, "data", "household", "sheep", "4-250864-A.wav");
-const NOT_CRY_CLI = join(SHARED, "data", "household", "cat", "4-133047-A.wav");
+const NOT_CRY_MQTT = join(SHARED, "data", "household", "frog", "4-130584-A.wav");
+const NOT_CRY_CLI = join(SHARED, "data", "household", "cat", "4-149940-A.wav");
 const windowsIn = (samples: number) => (samples < 15600 ? 0 : Math.floor((samples - 15600) / 7680) + 1);
 const scaled = (x: Float32Array, g: number) => x.map((v) => v * g);
+const HOP = 7680;
+/** Quiet before the sound's next play: it starts 60 ms off the window grid from its first play (at 3 s). */
+const leadFor = (written: number) => {
+  const want = (3 * 16000 + 960) % HOP;
+  return (2 * 16000 + ((want - ((written + 2 * 16000) % HOP) + HOP) % HOP)) / 16000;
+};
 
 interface Line {
   msg: string;
@@ -80,7 +86,8 @@ class LiveDaemon {
       if (Date.now() > deadline)
         throw new Error(
           `timed out waiting for ${what}\n${this.lines
-            .slice(-10)
+            .filter((l) => l.msg !== "health")
+            .slice(-12)
             .map((l) => JSON.stringify(l))
             .join("\n")}`,
         );
@@ -199,7 +206,7 @@ describe("learning end to end: not a cry, over MQTT and the CLI", { skip, timeou
       assert.equal(daemon.child.exitCode, null, "the daemon survives the flood");
       assert.deepEqual(readSettings(dbPath), settingsBefore, "no setting changed");
       const episodesBefore = daemon.count("cry started");
-      daemon.write(concat(quiet(2, 5), scaled(sound, 0.6), quiet(12, 6)));
+      daemon.write(concat(quiet(leadFor(daemon.written), 5), scaled(sound, 0.7), quiet(12, 6)));
       await daemon.analysed();
       assert.equal(
         daemon.count("cry started"),
@@ -241,7 +248,7 @@ describe("learning end to end: not a cry, over MQTT and the CLI", { skip, timeou
     daemon = new LiveDaemon(config);
     try {
       await daemon.waitFor(() => daemon.count("listening") > 0, 120_000, "listening");
-      daemon.write(concat(quiet(2, 3), scaled(sound, 0.7), quiet(12, 4)));
+      daemon.write(concat(quiet(leadFor(daemon.written), 3), scaled(sound, 0.7), quiet(12, 4)));
       await daemon.analysed();
       assert.equal(
         daemon.count("cry started"),

@@ -67,7 +67,7 @@ async function daemonDatabase(t0: number, emb = embedding(100)): Promise<{ db: D
     await send({
       type: "window",
       at,
-      timeSec: t / 1000,
+      timeSec: (t - 975) / 1000,
       levelDbfs: -30,
       cry: 0.99,
       yamnetCry: 0.5,
