@@ -19,9 +19,8 @@ import { MOSQUITTO, MosquittoBroker } from "./mqtt-support.js";
  * stopped); the same sound at another moment raises none, a cry still does; `babymon forget --all` leaves nothing.
  */
 const CLI = join(PROJECT_ROOT, "src", "cli", "main.ts");
-/** Household clips the shipped heads take for crying (false episodes in scripts/sim-feedback.ts). */
-const NOT_CRY_MQTT = join(SHARED, "data", "household", "frog", "4-130584-A.wav");
-const NOT_CRY_CLI = join(SHARED, "data", "household", "cat", "4-149940-A.wav");
+/** A cat the shipped heads take for crying (a false episode in scripts/sim-feedback.ts). */
+const NOT_CRY = join(SHARED, "data", "household", "cat", "4-149940-A.wav");
 const windowsIn = (samples: number) => (samples < 15600 ? 0 : Math.floor((samples - 15600) / 7680) + 1);
 const scaled = (x: Float32Array, g: number) => x.map((v) => v * g);
 const HOP = 7680;
@@ -139,27 +138,34 @@ const skip = skipWithoutTools(MOSQUITTO);
 describe("learning end to end: not a cry, over MQTT and the CLI", { skip, timeout: 900_000 }, () => {
   const broker = new MosquittoBroker();
   const dir = mkdtempSync(join(tmpdir(), "babymon-learn-e2e-"));
+  // one home each: the CLI test must not start with the veto the MQTT test taught
   const config = join(dir, "babymon.yaml");
   const dbPath = join(dir, "data", "babymon.db");
+  const config2 = join(dir, "babymon2.yaml");
+  const dbPath2 = join(dir, "data2", "babymon.db");
 
   before(async () => {
     requireTools(MOSQUITTO);
     await broker.start();
-    writeFileSync(
-      config,
-      [
-        `dataDir: ${dir}/data`,
-        "gpio: { driver: simulated }",
-        `mqtt: { url: "${broker.url}", deviceId: nursery, reconnectSec: 0.5 }`,
-        "logging: { level: debug, healthEverySec: 1 }",
-        "learning: { pollSec: 0.5 }",
-      ].join("\n"),
-    );
+    for (const [file, data] of [
+      [config, "data"],
+      [config2, "data2"],
+    ])
+      writeFileSync(
+        file,
+        [
+          `dataDir: ${dir}/${data}`,
+          "gpio: { driver: simulated }",
+          `mqtt: { url: "${broker.url}", deviceId: nursery, reconnectSec: 0.5 }`,
+          "logging: { level: debug, healthEverySec: 1 }",
+          "learning: { pollSec: 0.5 }",
+        ].join("\n"),
+      );
   });
   after(() => broker.stop());
 
   test("marked over MQTT: the same sound raises no episode, a cry still does", async () => {
-    const sound = await load16k(NOT_CRY_MQTT);
+    const sound = await load16k(NOT_CRY);
     const cry = await load16k(CRY_CLIP);
     const client = await mqtt.connectAsync(broker.url);
     const cries: Array<{ episode_id: string }> = [];
@@ -226,9 +232,9 @@ describe("learning end to end: not a cry, over MQTT and the CLI", { skip, timeou
   });
 
   test("marked through the CLI with the daemon stopped; history shows it; forget --all leaves nothing", async () => {
-    const sound = await load16k(NOT_CRY_CLI);
+    const sound = await load16k(NOT_CRY);
     const cry = await load16k(CRY_CLIP);
-    let daemon = new LiveDaemon(config);
+    let daemon = new LiveDaemon(config2);
     try {
       await daemon.waitFor(() => daemon.count("listening") > 0, 120_000, "listening");
       daemon.write(concat(quiet(3), sound, quiet(12)));
@@ -236,16 +242,16 @@ describe("learning end to end: not a cry, over MQTT and the CLI", { skip, timeou
     } finally {
       await daemon.stop();
     }
-    const unknown = cli(config, "feedback", "--episode", "no-such-id", "--not-cry");
+    const unknown = cli(config2, "feedback", "--episode", "no-such-id", "--not-cry");
     assert.equal(unknown.status, 1);
     assert.match(unknown.stderr, /unknown episode id "no-such-id"/);
-    const marked = cli(config, "feedback", "--last", "--not-cry");
+    const marked = cli(config2, "feedback", "--last", "--not-cry");
     assert.equal(marked.status, 0, marked.stderr);
     const id = /^episode (\S+): not_cry recorded/.exec(marked.stdout)?.[1];
     assert.ok(id, marked.stdout);
-    const history = cli(config, "history");
+    const history = cli(config2, "history");
     assert.match(history.stdout, new RegExp(`${id}.*not_cry`));
-    daemon = new LiveDaemon(config);
+    daemon = new LiveDaemon(config2);
     try {
       await daemon.waitFor(() => daemon.count("listening") > 0, 120_000, "listening");
       daemon.write(concat(quiet(leadFor(daemon.written), 3), scaled(sound, 0.7), quiet(12, 4)));
@@ -260,9 +266,9 @@ describe("learning end to end: not a cry, over MQTT and the CLI", { skip, timeou
     } finally {
       await daemon.stop();
     }
-    const forgot = cli(config, "forget", "--all");
+    const forgot = cli(config2, "forget", "--all");
     assert.equal(forgot.status, 0, forgot.stderr);
-    const db = new Database(dbPath, { readonly: true });
+    const db = new Database(dbPath2, { readonly: true });
     const left = db
       .prepare(
         "SELECT (SELECT count(*) FROM learning_windows) AS windows, (SELECT count(*) FROM learning_feedback) AS labels",
