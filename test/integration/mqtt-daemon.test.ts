@@ -193,7 +193,7 @@ describe("babymon run with MQTT against a real Mosquitto", {
     const configs = sub.messages.filter(
       (m) => m.topic.startsWith("homeassistant/") && m.topic.endsWith("/config"),
     );
-    assert.equal(new Set(configs.map((m) => m.topic)).size, 11);
+    assert.equal(new Set(configs.map((m) => m.topic)).size, 14);
     // retained: a subscriber arriving later (Home Assistant starting) still gets every config and the state
     const late = new RecordingSubscriber(broker.url, ["homeassistant/#", `${T}/state`]);
     await late.start();
