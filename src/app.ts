@@ -17,6 +17,8 @@ import type { BabymonEvent, HealthSnapshot } from "./events.js";
 import { createAnalyzer, findHeadsDirs } from "./inference/analyzer.js";
 import { HeadsModelError } from "./inference/heads-error.js";
 import type { Analyzer } from "./inference/types.js";
+import { learningSinkFactory } from "./learning/factory.js";
+import { LearningSink } from "./learning/learning-sink.js";
 import { type Logger, RepeatLimiter } from "./logging.js";
 import { type RetryPolicy, ServiceRegistry, type Tier } from "./service/registry.js";
 import { clipRecorderFactory } from "./sinks/clips/factory.js";
@@ -43,6 +45,7 @@ export const SINK_FACTORIES: SinkFactory[] = [
   gpioSinkFactory,
   systemdWatchdogFactory,
   webSinkFactory,
+  learningSinkFactory,
 ];
 
 /** How long a sink's queue may take to drain at stop before the sink itself stops (within the sinks' deadline). */
@@ -146,6 +149,8 @@ export class App {
   pipeline!: ListeningPipeline;
   database: Db | null = null;
   control!: DetectionControl;
+  /** the home's "not a cry" veto and reason model (src/learning), when on */
+  learning: LearningSink | null = null;
   readonly faults = new FaultBoard();
   /** The health the app publishes: the pipeline's figures, the sinks' failures and the active faults. */
   readonly health = new HealthState();
@@ -243,6 +248,7 @@ export class App {
       const sink = await factory(context);
       if (sink) built.push(sink);
     }
+    this.learning = built.find((s): s is LearningSink => s instanceof LearningSink) ?? null;
     for (const sink of built) {
       if (sink.after && !built.some((s) => s.name === sink.after))
         this.o.logger.warn({ sink: sink.name }, `sink ${sink.name} follows ${sink.after}, which is off`);
@@ -323,6 +329,7 @@ export class App {
       onAudio: (samples) => {
         for (const sink of this.sinks) sink.audio(samples);
       },
+      windowVeto: (embedding) => this.learning?.vetoes(embedding) ?? false,
     });
     logger.info(
       { source: source.description, backend: analyzer?.backend, models: analyzer?.models },
@@ -380,6 +387,7 @@ export class App {
       sinkFailures: this.sinkFailures(),
       faults: this.faults.active(),
       faultDetails: this.faults.details(),
+      ...(this.learning ? { learning: this.learning.statusLine() } : {}),
     };
     this.health.publish(health);
     if (!asEvent) return;

@@ -65,6 +65,8 @@ export type BabymonEvent =
       topClasses?: ClassScore[];
       /** inference time per window of the batch this window was analysed in (ms); absent when gated */
       inferenceMs?: number;
+      /** YAMNet's 1024-d embedding (absent when gated): what src/learning keeps around episodes */
+      embedding?: Float32Array;
     }
   | { type: "health"; at: number; health: HealthSnapshot }
   /** The capture source changed status (online / stalled / offline); `restarts` counts capture restarts. */
@@ -91,4 +93,6 @@ export interface HealthSnapshot {
   faults: string[];
   /** What each active fault that says so is about (arecord's message, the unwritable database path and error). */
   faultDetails?: Record<string, string>;
+  /** src/learning's diagnostics line ("reason model: …; not a cry: …"), when learning is on */
+  learning?: string;
 }

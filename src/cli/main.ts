@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   calibrate: () => import("./commands/calibrate.js"),
   history: () => import("./commands/history.js"),
   report: () => import("./commands/report.js"),
+  feedback: () => import("./commands/feedback.js"),
+  forget: () => import("./commands/forget.js"),
   "check-config": () => import("./commands/check-config.js"),
   devices: () => import("./commands/devices.js"),
   leds: () => import("./commands/leds.js"),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { learningConfigSchema } from "../learning/config.js";
 import { gpioConfigSchema } from "../sinks/gpio/config.js";
 import { mqttConfigSchema } from "../sinks/mqtt/config.js";
 import { webConfigSchema } from "../web/config.js";
@@ -165,6 +166,7 @@ export const configSchema = z
     mqtt: mqttConfigSchema.prefault({}),
     gpio: gpioConfigSchema.prefault({}),
     web: webConfigSchema.prefault({}),
+    learning: learningConfigSchema.prefault({}),
   })
   .strict();
 

@@ -25,11 +25,14 @@ export interface ListeningPipelineOptions {
   replayEpochMs?: number;
   /** Receives every 16 kHz chunk, synchronously (the sinks' audio taps: episode clips); must only copy. */
   onAudio?: (samples: Float32Array) => void;
+  /** True when a window's embedding is one the home marked "not a cry" (src/learning/veto.ts): it does not count. */
+  windowVeto?: (embedding: Float32Array) => boolean;
 }
 
 interface QueuedWindow {
   window: AudioWindow;
   atMs: number;
+  embedding?: Float32Array;
 }
 
 const NO_MODELS: ModelVersions = { yamnet: "missing", heads: null };
@@ -187,6 +190,8 @@ export class ListeningPipeline {
           const inferenceMs = (performance.now() - t0) / toAnalyse.length;
           results.forEach((r, i) => {
             const scores = vetoedScores(r, this.o.detection.laughterVeto);
+            if (this.o.windowVeto?.(r.embedding)) scores.cry = 0;
+            toAnalyse[i].embedding = r.embedding;
             scored.set(toAnalyse[i], { scores, topClasses: topClasses(r.scores), inferenceMs });
           });
         } catch (err) {
@@ -216,6 +221,7 @@ export class ListeningPipeline {
       yamnetCry: scores.yamnetCry,
       gated: analysed === null,
       ...(analysed && { topClasses: analysed.topClasses, inferenceMs: analysed.inferenceMs }),
+      embedding: item.embedding,
     });
     if (!this.detectionEnabled) return;
     const events = this.tracker.push({

@@ -4,6 +4,7 @@ import Table from "cli-table3";
 import type { Command } from "commander";
 import { databasePath } from "../../app.js";
 import { resolveDataDir } from "../../config/load.js";
+import { episodeFeedback } from "../../learning/history.js";
 import { listEpisodes } from "../../sinks/sqlite/database.js";
 import { parseSince } from "../../util/since.js";
 import { loadConfigOrExit, withConfigOption } from "../config-options.js";
@@ -41,6 +42,7 @@ export function register(program: Command): void {
     }
     const db = new Database(path, { readonly: true, fileMustExist: true });
     const rows = listEpisodes(db, { sinceMs, limit });
+    const learned = episodeFeedback(db);
     db.close();
     if (opts.json) {
       for (const r of rows) {
@@ -57,6 +59,7 @@ export function register(program: Command): void {
           status: r.status,
           models: { yamnet: r.yamnet_model, heads: r.heads_model },
           clip: r.clip_path,
+          feedback: learned.labels.get(r.id) ?? null,
         };
         process.stdout.write(`${JSON.stringify(line)}\n`);
       }
@@ -67,11 +70,12 @@ export function register(program: Command): void {
       return;
     }
     const table = new Table({
-      head: ["start", "duration", "reason", "confidence", "peak", "level", "status"],
+      head: ["id", "start", "duration", "reason", "confidence", "peak", "level", "status", "feedback"],
       ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }),
     });
     for (const r of rows) {
       table.push([
+        r.id,
         new Date(r.start_ms).toLocaleString(),
         r.duration_sec === null ? "…" : `${r.duration_sec.toFixed(1)} s`,
         r.reason,
@@ -79,8 +83,10 @@ export function register(program: Command): void {
         r.peak.toFixed(2),
         `${r.level_dbfs.toFixed(0)} dBFS`,
         r.status,
+        learned.labels.get(r.id) ?? "",
       ]);
     }
     process.stdout.write(`${table.toString()}\n`);
+    if (learned.line) process.stdout.write(`${learned.line}\n`);
   });
 }

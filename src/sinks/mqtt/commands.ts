@@ -24,12 +24,22 @@ export class CommandApplier {
   #suppressed = 0;
 
   constructor(
-    private readonly o: { topics: MqttTopics; control: DetectionControl | undefined; log: Logger },
+    private readonly o: {
+      topics: MqttTopics;
+      control: DetectionControl | undefined;
+      log: Logger;
+      /** src/learning's feedback handler (it validates, rate-limits and logs on its own) */
+      feedback?: (payload: Buffer) => "applied" | "invalid";
+    },
   ) {}
 
   /** True when `topic` is a command topic (the message is taken), false for anything else. */
   offer(topic: string, payload: Buffer): boolean {
     const { topics } = this.o;
+    if (topic === topics.setFeedback) {
+      this.o.feedback?.(payload);
+      return this.o.feedback !== undefined;
+    }
     const which =
       topic === topics.setDetection ? "detection" : topic === topics.setSensitivity ? "sensitivity" : null;
     if (!which) return false;

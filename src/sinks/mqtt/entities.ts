@@ -1,4 +1,5 @@
 import { REASONS } from "../../events.js";
+import { LEARNING_ENTITIES } from "../../learning/mqtt-entities.js";
 import type { MqttTopics } from "./topics.js";
 
 export const CRY_EVENT_TYPES = [...REASONS, "unsure"] as const;
@@ -228,4 +229,6 @@ export const ENTITIES: readonly EntitySpec[] = [
   // device triggers, for automations made in HA's editor ("When Baby monitor cry started")
   cryTrigger("cry_started", "start"),
   cryTrigger("cry_ended", "end"),
+  // src/learning: "Not a cry", "What was it?" and the Learning diagnostic
+  ...LEARNING_ENTITIES,
 ];

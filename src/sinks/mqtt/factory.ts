@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
+import { feedbackHandlerFor } from "../../learning/feedback-command.js";
 import { readPackageVersion } from "../../version.js";
 import { webPageUrl } from "../../web/url.js";
 import type { SinkFactory } from "../sink.js";
@@ -66,6 +67,7 @@ export const mqttSinkFactory: SinkFactory = (ctx) => {
     outbox: new MqttOutbox(database, config.outboxMaxRows),
     settings,
     control: ctx.control,
+    feedback: feedbackHandlerFor(ctx),
     health: ctx.health,
     log,
     onConnectionChange: (connected) => ctx.faults.set("broker", !connected),

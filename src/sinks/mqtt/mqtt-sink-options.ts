@@ -20,6 +20,8 @@ export interface MqttSinkOptions {
   /** Remembers which discovery topics were published, so entities that no longer exist get removed. */
   settings?: SettingsStore;
   control?: DetectionControl;
+  /** Applies a `set/feedback` message (src/learning/feedback-command.ts); absent: feedback is off. */
+  feedback?: (payload: Buffer) => "applied" | "invalid";
   log: Logger;
   /** The health the daemon publishes: sent on the health topic (the HA diagnostics) whenever it changes. */
   health?: HealthState;

@@ -60,7 +60,12 @@ export class MqttSink implements Sink {
     const { config, deviceId } = options;
     this.topics = buildTopics(config.baseTopic, deviceId, config.discovery.prefix);
     this.#startedMs = options.startedMs ?? Math.round(performance.timeOrigin);
-    this.#commands = new CommandApplier({ topics: this.topics, control: options.control, log: options.log });
+    this.#commands = new CommandApplier({
+      topics: this.topics,
+      control: options.control,
+      log: options.log,
+      feedback: options.feedback,
+    });
     this.#discovery = new DiscoveryPublisher({
       settings: options.settings,
       log: options.log,
@@ -261,7 +266,12 @@ export class MqttSink implements Sink {
     // in a burst dropped the newest commands, the one that must win. A command sent while we are away is not kept
     // either way (clean session), and HA re-sends state after its birth.
     client.subscribe(
-      [this.topics.setDetection, this.topics.setSensitivity, ...this.topics.haStatus],
+      [
+        this.topics.setDetection,
+        this.topics.setSensitivity,
+        this.topics.setFeedback,
+        ...this.topics.haStatus,
+      ],
       { qos: 0 },
       (error) => {
         if (error) this.options.log.error({ err: error }, "MQTT: could not subscribe to the command topics");

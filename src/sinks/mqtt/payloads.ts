@@ -107,6 +107,7 @@ export interface HealthPayload {
   problem: boolean;
   /** what an active fault is about (arecord's message, the database that cannot be written) */
   fault_details: Record<string, string>;
+  learning?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -177,6 +178,7 @@ export function healthPayload(h: HealthSnapshot, startedMs: number): HealthPaylo
     faults: h.faults,
     problem: hasProblem(h),
     fault_details: h.faultDetails ?? {},
+    ...(h.learning !== undefined ? { learning: h.learning } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { feedbackTopic } from "../../learning/mqtt-entities.js";
 
 /** Lower-case, [a-z0-9_-] only, at most 64 characters: safe as an MQTT topic level and an HA object id. */
 export function sanitiseDeviceId(raw: string): string {
@@ -31,6 +32,8 @@ export interface MqttTopics {
   readonly health: string;
   readonly setDetection: string;
   readonly setSensitivity: string;
+  /** feedback on an episode (src/learning/feedback-command.ts) */
+  readonly setFeedback: string;
   /** Where Home Assistant announces itself: the fixed birth topic, and `<prefix>/status` when the prefix differs. */
   readonly haStatus: readonly string[];
   /** The device-based discovery topic (Home Assistant ≥ 2024.11). */
@@ -53,6 +56,7 @@ export function buildTopics(baseTopic: string, deviceId: string, discoveryPrefix
     health: `${root}/health`,
     setDetection: `${root}/set/detection`,
     setSensitivity: `${root}/set/sensitivity`,
+    setFeedback: feedbackTopic(root),
     haStatus: prefixStatus === HA_BIRTH_TOPIC ? [HA_BIRTH_TOPIC] : [HA_BIRTH_TOPIC, prefixStatus],
     deviceDiscovery: `${discoveryPrefix}/device/${deviceId}/config`,
     discovery: (component, objectId) => `${discoveryPrefix}/${component}/${deviceId}/${objectId}/config`,

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { LEARNING_MIGRATION } from "../../learning/schema.js";
 import { whyFileNotWritable, whyNotWritable } from "../../util/writable-dir.js";
 import { diskMonitorOf, isDiskError } from "./disk-monitor.js";
 
@@ -58,6 +59,8 @@ export const MIGRATIONS: readonly string[] = [
      payload TEXT NOT NULL,
      created_ms INTEGER NOT NULL
    );`,
+  // 3: feedback labels and the episodes' window embeddings (src/learning/schema.ts)
+  LEARNING_MIGRATION,
 ];
 
 /** Why the database file at `path` could not be opened for writing (its folder, or the file itself); null if it can. */
