@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { after, before, describe, test } from "node:test";
 import { HealthState } from "../../src/control/health.js";
 import type { HealthSnapshot } from "../../src/events.js";
+import { ENTITIES } from "../../src/sinks/mqtt/entities.js";
 import { SqliteSettingsStore } from "../../src/sinks/sqlite/database.js";
 import { checkDiscoveryMessage } from "../support/ha-discovery-rules.js";
 import { requireTools, skipWithoutTools } from "../support/tools.js";
@@ -98,15 +99,16 @@ describe("Home Assistant over a real Mosquitto", {
   }
 
   test("migration from per-entity to device discovery and back, in HA's documented order", async () => {
+    const N = ENTITIES.length; // one per-entity config each (device triggers included)
     const { broker, sub, dbFile } = await setup(["homeassistant/#"]);
     // the previous version: per-entity topics, and an "uptime" entity this version no longer has
     const old = await started(makeSink(dbFile, broker.url, { discovery: { mode: "entity" } }));
-    await sub.waitFor((m) => m.filter((x) => x.payload !== "").length >= 16, 5000, "per-entity discovery");
+    await sub.waitFor((m) => m.filter((x) => x.payload !== "").length >= N, 5000, "per-entity discovery");
     const UPTIME = "homeassistant/sensor/nursery/uptime/config";
     await sub.client!.publishAsync(UPTIME, JSON.stringify({ name: "Uptime" }), { qos: 1, retain: true });
     const store = new SqliteSettingsStore(old.db);
     const perEntity = JSON.parse(store.get("mqtt.discovery.topics")!) as string[];
-    assert.equal(perEntity.length, 16);
+    assert.equal(perEntity.length, N);
     store.set("mqtt.discovery.topics", JSON.stringify([...perEntity, UPTIME]));
     await old.sink.stop();
     old.db.close();
@@ -115,7 +117,7 @@ describe("Home Assistant over a real Mosquitto", {
     const mark = sub.messages.length;
     const now = await started(makeSink(dbFile, broker.url));
     await sub.waitFor(
-      (m) => m.slice(mark).filter((x) => x.payload === "").length === 17,
+      (m) => m.slice(mark).filter((x) => x.payload === "").length === N + 1,
       5000,
       "the old topics cleared",
     );
@@ -138,7 +140,7 @@ describe("Home Assistant over a real Mosquitto", {
     );
     assert.ok(seq.some((m) => m.topic === UPTIME && m.payload === ""));
     assert.deepEqual([...(await retained(broker.url, ["homeassistant/#"])).keys()], [DEVICE]);
-    assert.equal(now.sink.stats.discovery.migrated, 16);
+    assert.equal(now.sink.stats.discovery.migrated, N);
 
     // and back, for an older HA: the device topic is migrated, per-entity configs, then the device topic cleared
     await now.sink.stop();
@@ -154,8 +156,8 @@ describe("Home Assistant over a real Mosquitto", {
     const seq2 = sub.messages.slice(back);
     assert.equal(seq2[0]!.topic, DEVICE);
     assert.equal(seq2[0]!.payload, '{"migrate_discovery":true}');
-    assert.equal(seq2.filter((m) => m.topic !== DEVICE).length, 16);
-    assert.equal((await retained(broker.url, ["homeassistant/#"])).size, 16);
+    assert.equal(seq2.filter((m) => m.topic !== DEVICE).length, N);
+    assert.equal((await retained(broker.url, ["homeassistant/#"])).size, N);
   });
 
   test("HA's birth on homeassistant/status is heard with a custom discovery prefix", async () => {
