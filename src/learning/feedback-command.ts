@@ -99,13 +99,24 @@ export function feedbackCommandHandler(
   };
 }
 
+/** Where feedback is kept: the daemon's learning store, or why there is none (learning off, no database). */
+export type FeedbackTarget = { store: LearningStore; retentionDays: number } | { off: string };
+
+export function feedbackTargetFor(ctx: SinkContext): FeedbackTarget {
+  if (!ctx.config.learning.enabled) return { off: "learning is off (`learning.enabled: false`)" };
+  if (!ctx.database)
+    return { off: "storage is off (`storage.enabled: false`): there is no database to keep labels in" };
+  return { store: new LearningStore(ctx.database), retentionDays: ctx.config.learning.retentionDays };
+}
+
 /** The MQTT sink's feedback handler, or undefined when learning is off or there is no database to keep labels in. */
 export function feedbackHandlerFor(
   ctx: SinkContext,
 ): ((payload: Buffer) => "applied" | "invalid") | undefined {
-  if (!ctx.config.learning.enabled || !ctx.database) return undefined;
-  return feedbackCommandHandler(new LearningStore(ctx.database), {
+  const target = feedbackTargetFor(ctx);
+  if ("off" in target) return undefined;
+  return feedbackCommandHandler(target.store, {
     log: ctx.logger.child({ sink: "mqtt" }),
-    retentionDays: ctx.config.learning.retentionDays,
+    retentionDays: target.retentionDays,
   });
 }

@@ -11,7 +11,8 @@ export interface FeedbackRequest {
 
 export type FeedbackResult =
   | { ok: true; episodeId: string; label: FeedbackLabel; unchanged: boolean }
-  | { ok: false; warning: string };
+  /** `expired`: the episode is known but what babymon kept of it is gone (else it is unknown) */
+  | { ok: false; warning: string; expired?: true };
 
 /**
  * Records one label, after checking that the episode is known and that what babymon kept of it (its windows'
@@ -37,6 +38,7 @@ export function applyFeedback(
   if (episode.startMs < now - o.retentionDays * DAY_MS || !store.hasWindows(episode.id)) {
     return {
       ok: false,
+      expired: true,
       warning: `episode ${episode.id} has expired: what babymon kept of it is gone (learning.retentionDays ${o.retentionDays}, or \`babymon forget\`)`,
     };
   }

@@ -1,4 +1,5 @@
 import { loadClassMap } from "../inference/class-map.js";
+import { feedbackTargetFor } from "../learning/feedback-command.js";
 import type { SinkFactory } from "../sinks/sink.js";
 import { readPackageVersion } from "../version.js";
 import { LiveState } from "./live-state.js";
@@ -35,6 +36,7 @@ export const webSinkFactory: SinkFactory = (ctx) => {
     control: ctx.control,
     faults: ctx.faults,
     database: ctx.database,
+    feedback: feedbackTargetFor(ctx),
     logger: ctx.logger.child({ sink: "web" }),
   });
 };

@@ -1,12 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import type { DetectionControl } from "../control/detection-control.js";
+import type { FeedbackTarget } from "../learning/feedback-command.js";
+import { LearningStore } from "../learning/store.js";
+import type { Logger } from "../logging.js";
 import type { Db } from "../sinks/sqlite/database.js";
 import { parseSince } from "../util/since.js";
+import { feedbackInfo, registerFeedbackApi } from "./feedback.js";
 import type { ListenHub } from "./listen.js";
 import type { LiveState } from "./live-state.js";
 import type { WebMetrics } from "./metrics.js";
 import { episodesBetween, nightTimeline } from "./night.js";
 import type { SseHub } from "./sse.js";
+import type { ListedEpisode } from "./types.js";
 
 export interface ApiParts {
   state: LiveState;
@@ -16,6 +21,9 @@ export interface ApiParts {
   listen: ListenHub | null;
   control: DetectionControl;
   database: Db | null;
+  /** where the page's feedback goes (the learning store), or why it cannot */
+  feedback: FeedbackTarget;
+  logger: Logger;
 }
 
 const HOUR_MS = 3_600_000;
@@ -61,8 +69,16 @@ export function registerApi(app: FastifyInstance, p: ApiParts): void {
     const now = Date.now();
     const since = when(q.since, now - 24 * HOUR_MS, "since", now);
     const before = when(q.before, now + 1, "before", now);
-    return { since, episodes: episodesBetween(needDatabase(p.database), since, before, limitOf(q.limit)) };
+    const db = needDatabase(p.database);
+    const labels = new LearningStore(db).latestLabels();
+    const episodes: ListedEpisode[] = episodesBetween(db, since, before, limitOf(q.limit)).map((e) => ({
+      ...e,
+      feedback: labels.get(e.id) ?? null,
+    }));
+    return { since, episodes, feedback: feedbackInfo(p.feedback) };
   });
+
+  registerFeedbackApi(app, p.feedback, p.logger);
 
   app.get("/api/night", async (req) => {
     const q = req.query as Record<string, unknown>;

@@ -1,4 +1,5 @@
 import type { CaptureStatus, ReasonOrUnsure } from "../events.js";
+import type { FeedbackLabel } from "../learning/labels.js";
 
 /** The shapes the page's API returns (README "Web page and API" documents them). */
 
@@ -48,7 +49,7 @@ export interface WebStatus {
   listen: boolean;
 }
 
-/** One row of GET /api/episodes. */
+/** An episode as the API returns it. */
 export interface WebEpisode {
   id: string;
   startMs: number;
@@ -60,6 +61,11 @@ export interface WebEpisode {
   confidence: number;
   levelDbfs: number;
   status: "open" | "closed" | "interrupted";
+}
+
+/** One row of GET /api/episodes: with the parents' latest label of it (src/learning), if any. */
+export interface ListedEpisode extends WebEpisode {
+  feedback: FeedbackLabel | null;
 }
 
 /** GET /api/night: the timeline of a night from the database. */

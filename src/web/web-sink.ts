@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { DetectionControl } from "../control/detection-control.js";
 import type { FaultBoard } from "../control/faults.js";
 import type { BabymonEvent } from "../events.js";
+import type { FeedbackTarget } from "../learning/feedback-command.js";
 import type { Logger } from "../logging.js";
 import { PermanentStartError } from "../service/service.js";
 import type { Sink } from "../sinks/sink.js";
@@ -20,6 +21,7 @@ export interface WebSinkOptions {
   control: DetectionControl;
   faults: FaultBoard;
   database: Db | null;
+  feedback: FeedbackTarget;
   logger: Logger;
 }
 
@@ -50,6 +52,8 @@ export class WebSink implements Sink {
         listen: this.listen,
         control: this.o.control,
         database: this.o.database,
+        feedback: this.o.feedback,
+        logger,
       },
       config.token,
     );

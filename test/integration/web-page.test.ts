@@ -6,6 +6,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import Database from "better-sqlite3";
 import type { Browser, Page } from "puppeteer-core";
 import { envWithoutBabymon } from "../support/env.js";
 import { requireTools, skipWithoutTools } from "../support/tools.js";
@@ -16,8 +17,9 @@ import { launchChromium, parsePrometheus, testOutputDir } from "./web-support.js
 /**
  * The page in a real browser (Debian's chromium through puppeteer-core) against the real daemon replaying a cry
  * at real time, with a real Mosquitto: the live graph grows, the indicator says crying, the episode is listed with
- * its reason, the page's switch turns detection off and the MQTT state says so (and back from MQTT). A screenshot
- * of each view goes to test-output/web-page/.
+ * its reason, "Not a cry" on its row is recorded (the row says so, the SQLite file has it), the page's switch turns
+ * detection off and the MQTT state says so (and back from MQTT). A screenshot of each view goes to
+ * test-output/web-page/.
  */
 const TOOLS = ["chromium", MOSQUITTO, "ffmpeg"];
 const work = mkdtempSync(join(tmpdir(), "babymon-web-"));
@@ -137,6 +139,51 @@ describe("the web page in chromium against babymon run", {
     assert.equal(rows[0].id, ended.episode);
     assert.equal(rows[0].reason, ended.reason, "the reason the daemon logged");
     await page.screenshot({ path: join(shots, "episodes.png"), fullPage: true });
+  });
+
+  test('"Not a cry" on the episode\'s row is recorded: the row shows it, the database has it, a reload too', async () => {
+    const id = await page.$eval("#episode-rows tr", (tr) => tr.getAttribute("data-episode"));
+    assert.ok(id);
+    const row = `#episode-rows tr[data-episode="${id}"]`;
+    assert.equal(await page.$eval(row, (tr) => tr.getAttribute("data-feedback")), "", "no label yet");
+    const options = await page.$$eval(`${row} select.what option`, (os) =>
+      os.map((o) => (o as HTMLOptionElement).value),
+    );
+    assert.deepEqual(options, [
+      "",
+      "hungry",
+      "belly_pain",
+      "burping",
+      "discomfort",
+      "tired",
+      "not_cry",
+      "cry_unknown_reason",
+    ]);
+    await page.click(`${row} button.not-cry`);
+    await page.waitForSelector(`${row}[data-feedback="not_cry"]`, { timeout: 5000 });
+    assert.equal(await page.$eval(`${row} .said`, (e) => e.textContent), "You said: not a cry");
+    assert.equal(await page.$eval(`${row} button.not-cry`, (e) => e.getAttribute("aria-pressed")), "true");
+    assert.equal(await page.$eval(`${row} select.what`, (e) => (e as HTMLSelectElement).value), "not_cry");
+    assert.equal(await page.$eval(`${row} .feedback-error`, (e) => e.textContent), "");
+
+    const db = new Database(join(work, "data", "babymon.db"), { readonly: true });
+    const rows = db.prepare("SELECT episode_id, label, source FROM learning_feedback").all();
+    db.close();
+    assert.deepEqual(rows, [{ episode_id: id, label: "not_cry", source: "web" }]);
+    const listed = (await (await fetch(`${base}/api/episodes`)).json()) as {
+      episodes: Array<{ id: string; feedback: string | null }>;
+    };
+    assert.deepEqual(
+      listed.episodes.map((e) => [e.id, e.feedback]),
+      [[id, "not_cry"]],
+    );
+
+    await page.reload();
+    await page.waitForSelector(`${row}[data-feedback="not_cry"]`, { timeout: 10_000 });
+    await page.screenshot({ path: join(shots, "episodes-not-a-cry.png"), fullPage: true });
+    await page.setViewport({ width: 1000, height: 700, deviceScaleFactor: 1 });
+    await page.screenshot({ path: join(shots, "episodes-not-a-cry-wide.png"), fullPage: true });
+    await page.setViewport({ width: 430, height: 1100, deviceScaleFactor: 1 });
   });
 
   test("tonight's timeline shows the window log and the episode", async () => {

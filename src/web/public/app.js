@@ -57,8 +57,8 @@ async function loadEpisodes(older) {
     params.set("before", String(oldestEpisodeMs));
     params.set("since", String(oldestEpisodeMs - 30 * 24 * HOUR_MS));
   }
-  const { episodes } = await api(`/api/episodes?${params}`);
-  renderEpisodes(episodes, older);
+  const { episodes, feedback } = await api(`/api/episodes?${params}`);
+  renderEpisodes(episodes, older, feedback, giveFeedback);
   if (episodes.length > 0) oldestEpisodeMs = episodes.at(-1).startMs;
   $("episodes-older").hidden = episodes.length < 50;
 }
@@ -123,6 +123,19 @@ function controls() {
     void loadNight("");
   });
   $("episodes-older").addEventListener("click", () => void loadEpisodes(true));
+}
+
+/** "Not a cry" / "What was it?" on a row: the daemon's answer `{ episodeId, label }`, or its error as thrown. */
+async function giveFeedback(episodeId, label) {
+  const res = await fetch("/api/feedback", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ episode_id: episodeId, label }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error ?? `${res.status} ${res.statusText}`);
+  return body;
 }
 
 function setDetection(body) {

@@ -9,6 +9,13 @@ const REASON_TEXT = {
   unsure: "unsure",
 };
 
+/** The parents' labels (src/learning/labels.ts; the API lists which are offered), as the page says them. */
+const LABEL_TEXT = {
+  ...REASON_TEXT,
+  not_cry: "not a cry",
+  cry_unknown_reason: "a cry, reason unknown",
+};
+
 export const $ = (id) => document.getElementById(id);
 
 const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -24,6 +31,10 @@ function duration(sec) {
 
 export function reasonText(reason) {
   return REASON_TEXT[reason] ?? reason;
+}
+
+export function labelText(label) {
+  return LABEL_TEXT[label] ?? label.replaceAll("_", " ");
 }
 
 /** The big crying/quiet indicator and the current episode's line. */
@@ -96,8 +107,11 @@ export function renderControls(status) {
   $("listen").hidden = !status.listen;
 }
 
-/** Rows of the episode list; `append` adds older ones below (paging). */
-export function renderEpisodes(episodes, append) {
+/**
+ * Rows of the episode list; `append` adds older ones below (paging). `feedback` is the API's `{ labels, off }`:
+ * with labels, each row gets "Not a cry" and "What was it?", which call `give(episodeId, label)`.
+ */
+export function renderEpisodes(episodes, append, feedback, give) {
   const body = $("episode-rows");
   if (!append) body.replaceChildren();
   for (const e of episodes) {
@@ -121,13 +135,60 @@ export function renderEpisodes(episodes, append) {
       tr.append(td);
     }
     tr.children[3].className = "reason";
-    // The feedback buttons of the learning issue ("Not a cry", "What was it?") go in this cell once its API exists.
-    const feedback = document.createElement("td");
-    feedback.className = "feedback";
-    tr.append(feedback);
+    feedbackCell(tr, e, feedback, give);
     body.append(tr);
   }
   $("episodes-empty").hidden = body.children.length > 0;
+}
+
+/** The row's last cell: what the parents said of the episode (also `data-feedback` of the row), the controls. */
+function feedbackCell(tr, e, feedback, give) {
+  const td = document.createElement("td");
+  td.className = "feedback";
+  tr.append(td);
+  const said = document.createElement("div");
+  said.className = "said";
+  const error = document.createElement("div");
+  error.className = "feedback-error";
+  error.setAttribute("role", "alert");
+  const show = (label) => {
+    tr.dataset.feedback = label ?? "";
+    said.textContent = label ? `You said: ${labelText(label)}` : "";
+    notCry.setAttribute("aria-pressed", String(label === "not_cry"));
+    select.value = label ?? "";
+  };
+  const notCry = document.createElement("button");
+  notCry.type = "button";
+  notCry.className = "not-cry";
+  notCry.textContent = "Not a cry";
+  const select = document.createElement("select");
+  select.className = "what";
+  select.setAttribute("aria-label", "What was it?");
+  const prompt = new Option("What was it?", "");
+  prompt.disabled = true;
+  select.append(prompt, ...feedback.labels.map((l) => new Option(labelText(l), l)));
+  const send = async (label) => {
+    error.textContent = "";
+    notCry.disabled = select.disabled = true;
+    try {
+      show((await give(e.id, label)).label);
+    } catch (err) {
+      error.textContent = err.message;
+      show(tr.dataset.feedback || null);
+    } finally {
+      notCry.disabled = select.disabled = false;
+    }
+  };
+  notCry.addEventListener("click", () => void send("not_cry"));
+  select.addEventListener("change", () => void send(select.value));
+  if (feedback.labels.length > 0) {
+    const controls = document.createElement("div");
+    controls.className = "feedback-controls";
+    controls.append(notCry, select);
+    td.append(said, controls, error);
+  } else td.append(said);
+  td.title = feedback.off ?? "";
+  show(e.feedback);
 }
 
 export function nightTitle(fromMs, toMs) {
