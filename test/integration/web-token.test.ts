@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import Database from "better-sqlite3";
 import { encodeWav } from "../../src/audio/wav.js";
 import { PROJECT_ROOT } from "../../src/version.js";
 import { envWithoutBabymon } from "../support/env.js";
@@ -12,7 +13,8 @@ import { freePort } from "./mqtt-support.js";
 
 /**
  * The page off loopback: without `web.token` start-up is refused naming it; with it, every request and stream
- * without the token gets 401 and no data, and with it (header, ?token=, the cookie that sets) the data.
+ * without the token gets 401 and no data, and with it (header, ?token=, the cookie that sets) the data. POST
+ * /api/feedback refuses what is not a good label on a known episode, each with its message, and writes nothing.
  */
 const work = mkdtempSync(join(tmpdir(), "babymon-web-token-"));
 const CLI = join(PROJECT_ROOT, "src", "cli", "main.ts");
@@ -151,5 +153,90 @@ describe("with web.host 0.0.0.0 and a token", { timeout: 90_000 }, () => {
     await audio.cancel();
     assert.equal(bytes.subarray(0, 4).toString("ascii"), "RIFF");
     assert.equal(bytes.readUInt32LE(24), 16000, "16 kHz");
+  });
+});
+
+describe("POST /api/feedback on the running daemon (a token set, no episode yet)", {
+  timeout: 90_000,
+}, () => {
+  let daemon: Daemon;
+  let base: string;
+  const data = join(work, "data-feedback");
+  before(async () => {
+    const input = join(work, "quiet-feedback.wav");
+    writeFileSync(input, encodeWav(quiet(60), 16000));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    daemon = new Daemon(
+      ["run", "--input", input],
+      env({
+        BABYMON_DATA_DIR: data,
+        BABYMON_WEB__HOST: "0.0.0.0",
+        BABYMON_WEB__PORT: String(port),
+        BABYMON_WEB__TOKEN: TOKEN,
+      }),
+    );
+    await daemon.waitFor((l) => l.msg === "web page listening", 60_000, 1, "the web page");
+  });
+  after(async () => {
+    daemon.child.kill("SIGTERM");
+    await daemon.exited;
+  });
+
+  const post = async (headers: Record<string, string>, body: string) => {
+    const res = await fetch(`${base}/api/feedback`, { method: "POST", headers, body });
+    return { status: res.status, error: ((await res.json()) as { error?: string }).error ?? "" };
+  };
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const json = { ...auth, "content-type": "application/json" };
+
+  test("each bad request is refused with its message, and nothing is written", async () => {
+    const good = JSON.stringify({ episode_id: "last", label: "not_cry" });
+    const cases: Array<[string, Record<string, string>, string, number, RegExp]> = [
+      ["no token", { "content-type": "application/json" }, good, 401, /^Expected the token of `web\.token`/],
+      ["a wrong token", { ...json, authorization: "Bearer wrong" }, good, 401, /^Expected the token/],
+      [
+        "a cross-site form",
+        { ...auth, "content-type": "application/x-www-form-urlencoded" },
+        "episode_id=last&label=not_cry",
+        415,
+        /^Expected a JSON object \{"episode_id": "<id>" \| "last", "label": "<label>"\} with content-type application\/json, got application\/x-www-form-urlencoded$/,
+      ],
+      ["text/plain", { ...auth, "content-type": "text/plain" }, good, 415, /got text\/plain$/],
+      ["bad JSON", json, '{"episode_id": "last", label', 400, /^feedback is not JSON: "\{\\"episode_id/],
+      ["not an object", json, "[1]", 400, /^expected a JSON object \{"episode_id", "label"\}, got \[1\]$/],
+      [
+        "an unknown label",
+        json,
+        JSON.stringify({ episode_id: "last", label: "the cat" }),
+        400,
+        /^expected `label` to be one of hungry, belly_pain, burping, discomfort, tired, not_cry, cry_unknown_reason, got "the cat"$/,
+      ],
+      [
+        "an unknown episode id",
+        json,
+        JSON.stringify({ episode_id: "no-such-episode", label: "tired" }),
+        404,
+        /^unknown episode id "no-such-episode" \(`babymon history` lists the ids\)$/,
+      ],
+      ["no episode yet", json, good, 404, /^no episode yet to give feedback on$/],
+      [
+        "2 KB",
+        json,
+        JSON.stringify({ episode_id: "x".repeat(2000), label: "tired" }),
+        413,
+        /^Expected a JSON object .* under 1024 bytes, got 2\d{3} bytes$/,
+      ],
+    ];
+    for (const [what, headers, body, status, error] of cases) {
+      const r = await post(headers, body);
+      assert.equal(r.status, status, `${what}: ${r.error}`);
+      assert.match(r.error, error, what);
+    }
+    const db = new Database(join(data, "babymon.db"), { readonly: true });
+    const labels = db.prepare("SELECT count(*) AS n FROM learning_feedback").get() as { n: number };
+    db.close();
+    assert.equal(labels.n, 0, "nothing written");
+    assert.equal(daemon.child.exitCode, null, "the daemon still runs");
   });
 });
