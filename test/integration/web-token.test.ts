@@ -52,24 +52,32 @@ test("bound to a non-loopback address without a token, run refuses to start, nam
   }
 });
 
+/** `babymon run` on a minute of quiet, the page on 0.0.0.0 with the token; its base URL once it listens. */
+async function tokenDaemon(
+  name: string,
+  extra: Record<string, string>,
+): Promise<{ daemon: Daemon; base: string }> {
+  const input = join(work, `${name}.wav`);
+  writeFileSync(input, encodeWav(quiet(60), 16000));
+  const port = await freePort();
+  const daemon = new Daemon(
+    ["run", "--input", input],
+    env({
+      BABYMON_WEB__HOST: "0.0.0.0",
+      BABYMON_WEB__PORT: String(port),
+      BABYMON_WEB__TOKEN: TOKEN,
+      ...extra,
+    }),
+  );
+  await daemon.waitFor((l) => l.msg === "web page listening", 60_000, 1, "the web page");
+  return { daemon, base: `http://127.0.0.1:${port}` };
+}
+
 describe("with web.host 0.0.0.0 and a token", { timeout: 90_000 }, () => {
   let daemon: Daemon;
   let base: string;
   before(async () => {
-    const input = join(work, "quiet.wav");
-    writeFileSync(input, encodeWav(quiet(60), 16000));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    daemon = new Daemon(
-      ["run", "--input", input],
-      env({
-        BABYMON_WEB__HOST: "0.0.0.0",
-        BABYMON_WEB__PORT: String(port),
-        BABYMON_WEB__TOKEN: TOKEN,
-        BABYMON_WEB__LISTEN: "true",
-      }),
-    );
-    await daemon.waitFor((l) => l.msg === "web page listening", 60_000, 1, "the web page");
+    ({ daemon, base } = await tokenDaemon("quiet", { BABYMON_WEB__LISTEN: "true" }));
   });
   after(async () => {
     daemon.child.kill("SIGTERM");
@@ -163,20 +171,7 @@ describe("POST /api/feedback on the running daemon (a token set, no episode yet)
   let base: string;
   const data = join(work, "data-feedback");
   before(async () => {
-    const input = join(work, "quiet-feedback.wav");
-    writeFileSync(input, encodeWav(quiet(60), 16000));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    daemon = new Daemon(
-      ["run", "--input", input],
-      env({
-        BABYMON_DATA_DIR: data,
-        BABYMON_WEB__HOST: "0.0.0.0",
-        BABYMON_WEB__PORT: String(port),
-        BABYMON_WEB__TOKEN: TOKEN,
-      }),
-    );
-    await daemon.waitFor((l) => l.msg === "web page listening", 60_000, 1, "the web page");
+    ({ daemon, base } = await tokenDaemon("quiet-feedback", { BABYMON_DATA_DIR: data }));
   });
   after(async () => {
     daemon.child.kill("SIGTERM");
