@@ -1,0 +1,97 @@
+import {
+  EMBEDDING_DIM,
+  type EvidenceHeadOptions,
+  type EvidenceHeadWeights,
+  evidenceLogits,
+  fitEvidenceHead,
+  type TrainingSet,
+  type YamnetClassifier,
+} from "../../train/evidence-head.js";
+import type { FoldFeatures } from "./features.js";
+import { CRY, LEFT_OUT, windowLabels } from "./labels.js";
+
+/**
+ * A candidate head trained per fold on the other folds' streams only, so every window it scores comes from sources
+ * it never heard. `bands` says which copies of each training window it learns from: the full band (16 kHz, and the
+ * 8 kHz cries without an original, already band-limited) and/or the 4 kHz band-limited copy.
+ */
+export interface CandidateSpec {
+  name: string;
+  bands: ReadonlyArray<"full" | "limited">;
+  head: EvidenceHeadOptions;
+  /** keep every n-th background-only window (they are the bulk and the easiest) */
+  backgroundEvery: number;
+}
+
+/** Share of the loss weight per group: crying, background alone, and the negative categories together. */
+const WEIGHT_CRY = 0.5;
+const WEIGHT_BACKGROUND = 0.1;
+
+/** The training windows of `folds` in the candidate's bands, with group-balanced loss weights. */
+export function trainingSet(folds: readonly FoldFeatures[], spec: CandidateSpec): TrainingSet {
+  const picked: Array<{
+    f: FoldFeatures;
+    i: number;
+    band: "full" | "limited";
+    label: number;
+    group: string;
+  }> = [];
+  for (const f of folds) {
+    const labels = windowLabels(f.startSec, f.info.events);
+    let bg = 0;
+    labels.forEach((l, i) => {
+      if (l.label === LEFT_OUT) return;
+      if (l.group === "background" && bg++ % spec.backgroundEvery !== 0) return;
+      for (const band of spec.bands) picked.push({ f, i, band, label: l.label, group: l.group });
+    });
+  }
+  const counts = new Map<string, number>();
+  for (const p of picked) counts.set(p.group, (counts.get(p.group) ?? 0) + 1);
+  const categories = [...counts.keys()].filter((g) => g !== "cry" && g !== "background").length;
+  const share = (g: string) =>
+    g === "cry"
+      ? WEIGHT_CRY
+      : g === "background"
+        ? WEIGHT_BACKGROUND
+        : (1 - WEIGHT_CRY - WEIGHT_BACKGROUND) / categories;
+  const n = picked.length;
+  const embeddings = new Float32Array(n * EMBEDDING_DIM);
+  const labels = new Uint8Array(n);
+  const weights = new Float32Array(n);
+  picked.forEach((p, j) => {
+    const src = p.band === "full" ? p.f.fullEmbedding : p.f.limitedEmbedding;
+    embeddings.set(src.subarray(p.i * EMBEDDING_DIM, (p.i + 1) * EMBEDDING_DIM), j * EMBEDDING_DIM);
+    labels[j] = p.label === CRY ? 1 : 0;
+    weights[j] = (share(p.group) * n) / counts.get(p.group)!;
+  });
+  return { embeddings, labels, weights };
+}
+
+export interface CandidateFold {
+  fold: number;
+  weights: EvidenceHeadWeights;
+  /** cry logits of the held-out fold's full-band windows */
+  logits: Float32Array;
+}
+
+/** Trains the candidate once per fold (without that fold) and scores the held-out fold's full-band windows. */
+export function crossValidateCandidate(
+  spec: CandidateSpec,
+  folds: readonly FoldFeatures[],
+  classifier: YamnetClassifier,
+  log?: (line: string) => void,
+): CandidateFold[] {
+  return folds.map((test, k) => {
+    const t0 = performance.now();
+    const set = trainingSet(
+      folds.filter((_, j) => j !== k),
+      spec,
+    );
+    const weights = fitEvidenceHead(set, classifier, spec.head);
+    const logits = evidenceLogits(test.fullEmbedding, classifier, weights);
+    log?.(
+      `${spec.name} fold ${k}: trained on ${set.labels.length} windows in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
+    return { fold: k, weights, logits };
+  });
+}

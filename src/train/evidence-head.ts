@@ -1,0 +1,218 @@
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { dequantizeKernel, readFloats, readManifest, readWeights } from "../inference/yamnet-store.js";
+import { mulberry32, shuffleInPlace } from "./random.js";
+
+/**
+ * The "evidence head": a small dense network over [YAMNet embedding ‖ YAMNet's own 521 class logits]. The class
+ * logits are YAMNet's frozen classifier applied to the embedding inside the head, so the head reads what YAMNet
+ * learned from AudioSet (a cat, speech, music, crying) as features, and the daemon feeds it nothing but the
+ * embedding of one full-band YAMNet pass. Trained on full-band and 4 kHz band-limited copies of every window alike,
+ * so bandwidth tells it nothing.
+ */
+
+export const EMBEDDING_DIM = 1024;
+export const YAMNET_CLASSES = 521;
+/** the class logits enter the head scaled by this (they span about −20…+10; the embedding 0…3) */
+export const LOGIT_SCALE = 0.25;
+
+export interface YamnetClassifier {
+  /** 1024 × 521, row-major */
+  kernel: Float32Array;
+  bias: Float32Array;
+}
+
+/** YAMNet's dense classifier (the last layer of models/yamnet), dequantized. */
+export function yamnetClassifier(dir: string): YamnetClassifier {
+  const manifest = readManifest(dir);
+  if (!manifest) throw new Error(`${dir}: no YAMNet manifest.json (run \`npm run models\`)`);
+  const dense = manifest.layers.find((l) => l.op === "dense");
+  if (!dense) throw new Error(`${dir}/manifest.json: no dense classifier layer`);
+  const weights = readWeights(dir, manifest);
+  return { kernel: dequantizeKernel(weights, dense).slice(), bias: readFloats(weights, dense.bias) };
+}
+
+export interface EvidenceHeadOptions {
+  hidden: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** L2 on the trainable kernels */
+  l2: number;
+  dropout: number;
+  seed: number;
+}
+
+export const DEFAULT_EVIDENCE_HEAD: EvidenceHeadOptions = {
+  hidden: 32,
+  epochs: 12,
+  batchSize: 256,
+  learningRate: 2e-3,
+  l2: 1e-4,
+  dropout: 0.2,
+  seed: 1,
+};
+
+/** Trained weights of the head's own layers (the frozen classifier is YAMNet's). */
+export interface EvidenceHeadWeights {
+  hidden: number;
+  /** (1024 + 521) × hidden */
+  w1: Float32Array;
+  b1: Float32Array;
+  /** hidden */
+  w2: Float32Array;
+  b2: number;
+}
+
+export interface TrainingSet {
+  /** n × 1024 */
+  embeddings: Float32Array;
+  /** 1 cry, 0 not */
+  labels: Uint8Array;
+  /** per-sample loss weight */
+  weights: Float32Array;
+}
+
+function forward(
+  emb: tf.Tensor2D,
+  c: { k: tf.Tensor2D; b: tf.Tensor1D },
+  v: { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D; b2: tf.Tensor1D },
+  dropout: number,
+): tf.Tensor1D {
+  const logits = tf.mul(tf.add(tf.matMul(emb, c.k), c.b), LOGIT_SCALE);
+  let h = tf.relu(tf.add(tf.matMul(tf.concat([emb, logits], 1), v.w1), v.b1));
+  if (dropout > 0) h = tf.dropout(h, dropout);
+  return tf.reshape(tf.add(tf.matMul(h, v.w2), v.b2), [-1]) as tf.Tensor1D;
+}
+
+/** Fits the head (Adam, weighted sigmoid cross-entropy, L2) and returns its weights. */
+export function fitEvidenceHead(
+  set: TrainingSet,
+  classifier: YamnetClassifier,
+  o: EvidenceHeadOptions = DEFAULT_EVIDENCE_HEAD,
+  log?: (line: string) => void,
+): EvidenceHeadWeights {
+  const n = set.labels.length;
+  const inDim = EMBEDDING_DIM + YAMNET_CLASSES;
+  const rand = mulberry32(o.seed);
+  const c = {
+    k: tf.tensor2d(classifier.kernel, [EMBEDDING_DIM, YAMNET_CLASSES]),
+    b: tf.tensor1d(classifier.bias),
+  };
+  const init = (rows: number, cols: number) =>
+    tf.tensor2d(
+      Float32Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * Math.sqrt(6 / (rows + cols))),
+      [rows, cols],
+    );
+  const v = {
+    w1: tf.variable(init(inDim, o.hidden)),
+    b1: tf.variable(tf.zeros([o.hidden]) as tf.Tensor1D),
+    w2: tf.variable(init(o.hidden, 1)),
+    b2: tf.variable(tf.zeros([1]) as tf.Tensor1D),
+  };
+  const opt = tf.train.adam(o.learningRate);
+  const order = Array.from({ length: n }, (_, i) => i);
+  const embBatch = new Float32Array(o.batchSize * EMBEDDING_DIM);
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    shuffleInPlace(order, rand);
+    let total = 0;
+    for (let s = 0; s < n; s += o.batchSize) {
+      const idx = order.slice(s, s + o.batchSize);
+      const m = idx.length;
+      for (const [j, i] of idx.entries())
+        embBatch.set(set.embeddings.subarray(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM), j * EMBEDDING_DIM);
+      const y = Float32Array.from(idx, (i) => set.labels[i]);
+      const w = Float32Array.from(idx, (i) => set.weights[i]);
+      const loss = opt.minimize(
+        () =>
+          tf.tidy(() => {
+            const z = forward(
+              tf.tensor2d(embBatch.subarray(0, m * EMBEDDING_DIM), [m, EMBEDDING_DIM]),
+              c,
+              v,
+              o.dropout,
+            );
+            const ce = tf.losses.sigmoidCrossEntropy(tf.tensor1d(y), z, tf.tensor1d(w));
+            return tf.add(
+              ce,
+              tf.mul(o.l2, tf.add(tf.sum(tf.square(v.w1)), tf.sum(tf.square(v.w2)))),
+            ) as tf.Scalar;
+          }),
+        true,
+      );
+      total += (loss!.dataSync()[0] ?? 0) * m;
+      loss!.dispose();
+    }
+    log?.(`  epoch ${epoch + 1}/${o.epochs}: loss ${(total / n).toFixed(4)}`);
+  }
+  const out: EvidenceHeadWeights = {
+    hidden: o.hidden,
+    w1: v.w1.dataSync().slice() as Float32Array,
+    b1: v.b1.dataSync().slice() as Float32Array,
+    w2: v.w2.dataSync().slice() as Float32Array,
+    b2: v.b2.dataSync()[0],
+  };
+  for (const t of [...Object.values(v), c.k, c.b]) t.dispose();
+  opt.dispose();
+  return out;
+}
+
+/** The head's cry logit for n embeddings (n × 1024). */
+export function evidenceLogits(
+  embeddings: Float32Array,
+  classifier: YamnetClassifier,
+  w: EvidenceHeadWeights,
+): Float32Array {
+  const n = embeddings.length / EMBEDDING_DIM;
+  return tf.tidy(() => {
+    const c = {
+      k: tf.tensor2d(classifier.kernel, [EMBEDDING_DIM, YAMNET_CLASSES]),
+      b: tf.tensor1d(classifier.bias),
+    };
+    const v = {
+      w1: tf.tensor2d(w.w1, [EMBEDDING_DIM + YAMNET_CLASSES, w.hidden]),
+      b1: tf.tensor1d(w.b1),
+      w2: tf.tensor2d(w.w2, [w.hidden, 1]),
+      b2: tf.tensor1d([w.b2]),
+    };
+    return forward(tf.tensor2d(embeddings, [n, EMBEDDING_DIM]), c, v, 0).dataSync() as Float32Array;
+  });
+}
+
+/**
+ * The head as a TF.js layers model in the shipped heads' format (input: the embedding; outputs: cry logit and five
+ * reason logits): YAMNet's classifier frozen inside it, then the trained layers. The reason output is a zero layer
+ * (reasons come from the manifest's calibrated priors: the reason labels carry no signal under grouped evaluation).
+ */
+export function evidenceHeadModel(
+  classifier: YamnetClassifier,
+  w: EvidenceHeadWeights,
+  reasons: number,
+): tfl.LayersModel {
+  const input = tfl.input({ shape: [EMBEDDING_DIM], name: "embedding" });
+  const logits = tfl.layers
+    .dense({ units: YAMNET_CLASSES, name: "yamnet_classifier", trainable: false })
+    .apply(input) as tfl.SymbolicTensor;
+  const x = tfl.layers.concatenate({ name: "evidence" }).apply([input, logits]) as tfl.SymbolicTensor;
+  const h = tfl.layers
+    .dense({ units: w.hidden, activation: "relu", name: "evidence_hidden" })
+    .apply(x) as tfl.SymbolicTensor;
+  const cry = tfl.layers.dense({ units: 1, name: "cry" }).apply(h) as tfl.SymbolicTensor;
+  const reason = tfl.layers
+    .dense({ units: reasons, name: "reason", kernelInitializer: "zeros" })
+    .apply(h) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: input, outputs: [cry, reason] });
+  const scale = (xs: Float32Array) => xs.map((v) => v * LOGIT_SCALE);
+  model
+    .getLayer("yamnet_classifier")
+    .setWeights([
+      tf.tensor2d(scale(classifier.kernel), [EMBEDDING_DIM, YAMNET_CLASSES]),
+      tf.tensor1d(scale(classifier.bias)),
+    ]);
+  model
+    .getLayer("evidence_hidden")
+    .setWeights([tf.tensor2d(w.w1, [EMBEDDING_DIM + YAMNET_CLASSES, w.hidden]), tf.tensor1d(w.b1)]);
+  model.getLayer("cry").setWeights([tf.tensor2d(w.w2, [w.hidden, 1]), tf.tensor1d([w.b2])]);
+  model.getLayer("reason").setWeights([tf.zeros([w.hidden, reasons]), tf.zeros([reasons])]);
+  return model;
+}
