@@ -73,14 +73,50 @@ export interface TrainingSet {
   weights: Float32Array;
 }
 
+/** [embedding ‖ scaled class logits] of a batch of embeddings. */
+function evidenceInput(emb: tf.Tensor2D, c: { k: tf.Tensor2D; b: tf.Tensor1D }): tf.Tensor2D {
+  return tf.concat([emb, tf.mul(tf.add(tf.matMul(emb, c.k), c.b), LOGIT_SCALE)], 1) as tf.Tensor2D;
+}
+
+/** Per-feature mean and standard deviation of the head's input over a training set. */
+function inputMoments(
+  set: TrainingSet,
+  c: { k: tf.Tensor2D; b: tf.Tensor1D },
+): { mean: Float32Array; std: Float32Array } {
+  const n = set.labels.length;
+  const dim = EMBEDDING_DIM + YAMNET_CLASSES;
+  const sum = new Float64Array(dim);
+  const sq = new Float64Array(dim);
+  for (let s = 0; s < n; s += 1024) {
+    const m = Math.min(1024, n - s);
+    const x = tf.tidy(() =>
+      evidenceInput(
+        tf.tensor2d(set.embeddings.subarray(s * EMBEDDING_DIM, (s + m) * EMBEDDING_DIM), [m, EMBEDDING_DIM]),
+        c,
+      ).dataSync(),
+    );
+    for (let i = 0; i < m; i++)
+      for (let d = 0; d < dim; d++) {
+        const v = x[i * dim + d];
+        sum[d] += v;
+        sq[d] += v * v;
+      }
+  }
+  const mean = Float32Array.from(sum, (v) => v / n);
+  const std = Float32Array.from(sq, (v, d) => Math.sqrt(Math.max(v / n - mean[d] ** 2, 0)) + 1e-3);
+  return { mean, std };
+}
+
 function forward(
   emb: tf.Tensor2D,
   c: { k: tf.Tensor2D; b: tf.Tensor1D },
   v: { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D; b2: tf.Tensor1D },
   dropout: number,
+  norm?: { mean: tf.Tensor1D; std: tf.Tensor1D },
 ): tf.Tensor1D {
-  const logits = tf.mul(tf.add(tf.matMul(emb, c.k), c.b), LOGIT_SCALE);
-  let h = tf.relu(tf.add(tf.matMul(tf.concat([emb, logits], 1), v.w1), v.b1));
+  let x = evidenceInput(emb, c);
+  if (norm) x = tf.div(tf.sub(x, norm.mean), norm.std);
+  let h = tf.relu(tf.add(tf.matMul(x, v.w1), v.b1));
   if (dropout > 0) h = tf.dropout(h, dropout);
   return tf.reshape(tf.add(tf.matMul(h, v.w2), v.b2), [-1]) as tf.Tensor1D;
 }
@@ -110,6 +146,10 @@ export function fitEvidenceHead(
     w2: tf.variable(init(o.hidden, 1)),
     b2: tf.variable(tf.zeros([1]) as tf.Tensor1D),
   };
+  // trained on standardised inputs (the embedding is ≥ 0 and the logits far from 0: raw, the ReLUs die), then the
+  // standardisation is folded into the first layer, so the exported head takes the raw input
+  const moments = inputMoments(set, c);
+  const norm = { mean: tf.tensor1d(moments.mean), std: tf.tensor1d(moments.std) };
   const opt = tf.train.adam(o.learningRate);
   const order = Array.from({ length: n }, (_, i) => i);
   const embBatch = new Float32Array(o.batchSize * EMBEDDING_DIM);
@@ -131,6 +171,7 @@ export function fitEvidenceHead(
               c,
               v,
               o.dropout,
+              norm,
             );
             const ce = tf.losses.sigmoidCrossEntropy(tf.tensor1d(y), z, tf.tensor1d(w));
             return tf.add(
@@ -145,14 +186,23 @@ export function fitEvidenceHead(
     }
     log?.(`  epoch ${epoch + 1}/${o.epochs}: loss ${(total / n).toFixed(4)}`);
   }
+  const w1 = v.w1.dataSync() as Float32Array;
+  const b1 = Float32Array.from(v.b1.dataSync());
+  const folded = new Float32Array(w1.length);
+  for (let d = 0; d < inDim; d++)
+    for (let h = 0; h < o.hidden; h++) {
+      const wd = w1[d * o.hidden + h] / moments.std[d];
+      folded[d * o.hidden + h] = wd;
+      b1[h] -= moments.mean[d] * wd;
+    }
   const out: EvidenceHeadWeights = {
     hidden: o.hidden,
-    w1: v.w1.dataSync().slice() as Float32Array,
-    b1: v.b1.dataSync().slice() as Float32Array,
+    w1: folded,
+    b1,
     w2: v.w2.dataSync().slice() as Float32Array,
     b2: v.b2.dataSync()[0],
   };
-  for (const t of [...Object.values(v), c.k, c.b]) t.dispose();
+  for (const t of [...Object.values(v), c.k, c.b, norm.mean, norm.std]) t.dispose();
   opt.dispose();
   return out;
 }

@@ -28,7 +28,12 @@ const WEIGHT_CRY = 0.5;
 const WEIGHT_BACKGROUND = 0.1;
 
 /** The training windows of `folds` in the candidate's bands, with group-balanced loss weights. */
-export function trainingSet(folds: readonly FoldFeatures[], spec: CandidateSpec): TrainingSet {
+export function trainingSet(
+  folds: readonly FoldFeatures[],
+  spec: CandidateSpec,
+  /** sources none of whose windows may be trained on (the shipped head's held-out test sources) */
+  exclude: ReadonlySet<string> = new Set(),
+): TrainingSet {
   const picked: Array<{
     f: FoldFeatures;
     i: number;
@@ -40,7 +45,7 @@ export function trainingSet(folds: readonly FoldFeatures[], spec: CandidateSpec)
     const labels = windowLabels(f.startSec, f.info.events);
     let bg = 0;
     labels.forEach((l, i) => {
-      if (l.label === LEFT_OUT) return;
+      if (l.label === LEFT_OUT || l.sources.some((x) => exclude.has(x))) return;
       if (l.group === "background" && bg++ % spec.backgroundEvery !== 0) return;
       for (const band of spec.bands) picked.push({ f, i, band, label: l.label, group: l.group });
     });

@@ -75,7 +75,7 @@ export async function evalDetection(a: EvalDetectionArgs, log: (line: string) =>
       point: { threshold: t.episode ?? 0.75, onsetN: t.onsetN ?? 4, onsetStrong: t.onsetStrong ?? 1 },
     };
   }
-  const result = await runBenchmark({
+  const { result } = await runBenchmark({
     ...DEFAULT_BENCHMARK,
     k: a.k,
     foldSeed: a.foldSeed,

@@ -14,6 +14,8 @@ export interface WindowLabel {
   label: number;
   /** the negative category or "background" for label 0; "cry" for 1 */
   group: string;
+  /** every source the window hears (a cry's family and the negative under it, a negative's source) */
+  sources: string[];
 }
 
 export function windowLabels(startSec: ArrayLike<number>, events: readonly StreamEvent[]): WindowLabel[] {
@@ -24,22 +26,29 @@ export function windowLabels(startSec: ArrayLike<number>, events: readonly Strea
     const s = startSec[i];
     const e = s + WINDOW_SEC;
     while (first < sorted.length && sorted[first].end <= s) first++;
-    let label: WindowLabel = { label: NOT_CRY, group: "background" };
+    let label = NOT_CRY;
+    let group = "background";
+    const sources: string[] = [];
     let bestNegative = 0;
+    let crying = false;
     for (let j = first; j < sorted.length && sorted[j].start < e; j++) {
       const ev = sorted[j];
+      sources.push(ev.source);
+      if (ev.under) sources.push(ev.under.source);
       if (ev.kind === "cry") {
         const o = Math.min(e, ev.end) - Math.max(s, ev.onset);
-        label = o >= MIN_CRY_OVERLAP_SEC ? { label: CRY, group: "cry" } : { label: LEFT_OUT, group: "cry" };
-        break;
-      }
-      const o = Math.min(e, ev.end) - Math.max(s, ev.start);
-      if (o > bestNegative) {
-        bestNegative = o;
-        label = { label: NOT_CRY, group: ev.category! };
+        label = o >= MIN_CRY_OVERLAP_SEC ? CRY : LEFT_OUT;
+        group = "cry";
+        crying = true;
+      } else if (!crying) {
+        const o = Math.min(e, ev.end) - Math.max(s, ev.start);
+        if (o > bestNegative) {
+          bestNegative = o;
+          group = ev.category!;
+        }
       }
     }
-    out.push(label);
+    out.push({ label, group, sources });
   }
   return out;
 }

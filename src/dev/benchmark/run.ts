@@ -4,8 +4,8 @@ import type { CryHeads } from "../../inference/types.js";
 import type { YamnetModel } from "../../inference/yamnet.js";
 import { DEFAULT_EVIDENCE_HEAD, type YamnetClassifier } from "../../train/evidence-head.js";
 import { applyPlatt, expectedCalibrationError, fitPlatt } from "./calibration.js";
-import { type CandidateSpec, crossValidateCandidate } from "./candidates.js";
-import { benchmarkData } from "./data.js";
+import { type CandidateFold, type CandidateSpec, crossValidateCandidate } from "./candidates.js";
+import { type BenchmarkData, benchmarkData } from "./data.js";
 import { evaluateScore, type ScoreResult } from "./evaluate.js";
 import type { FoldFeatures } from "./features.js";
 import { LEFT_OUT, windowLabels } from "./labels.js";
@@ -56,11 +56,20 @@ export const DEFAULT_BENCHMARK = {
   bootstrapReps: 1000,
 };
 
+/** What the benchmark measured (written as benchmark.json). */
 export interface BenchmarkResult {
   options: { k: number; foldSeed: number; stream: StreamOptions; hopSec: number; budgetPerHour: number };
   folds: Array<{ fold: number; sources: string[]; durationSec: number; cries: number; windows: number }>;
   results: ScoreResult[];
   markdown: string;
+}
+
+/** The result, and what a caller (train-export) reuses of the run: the data and each candidate's fold models. */
+export interface BenchmarkRun {
+  result: BenchmarkResult;
+  data: BenchmarkData;
+  candidateFolds: Map<string, CandidateFold[]>;
+  calibrationLabels: Array<{ keep: number[]; labels: number[] }>;
 }
 
 /** Cry labels of the windows that count for calibration (crying or not; grazing windows left out). */
@@ -75,12 +84,14 @@ function calibrationLabels(f: FoldFeatures): { keep: number[]; labels: number[] 
   return { keep, labels };
 }
 
-export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkResult> {
+export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
   const data = await benchmarkData({ ...o, heads: o.shipped?.heads ?? null });
   const evalOpts = { budgetPerHour: o.budgetPerHour, bootstrapReps: o.bootstrapReps };
   const full = data.features.map((f) => yamnetWindowScores(o.yamnet, f, "full"));
   const limited = data.features.map((f) => yamnetWindowScores(o.yamnet, f, "limited"));
   const results: ScoreResult[] = [];
+  const candidateFolds = new Map<string, CandidateFold[]>();
+  const cal = data.features.map(calibrationLabels);
   o.log?.("scoring YAMNet's own cry score");
   results.push(
     evaluateScore(
@@ -106,7 +117,7 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkResult
   for (const spec of o.candidates) {
     o.log?.(`training ${spec.name} per fold`);
     const cv = crossValidateCandidate(spec, data.features, o.classifier, o.log);
-    const cal = data.features.map(calibrationLabels);
+    candidateFolds.set(spec.name, cv);
     // Platt scaling cross-fitted too: fold k's probabilities use a scaling fitted on the other folds' logits
     const probs = cv.map((c, k) => {
       const z: number[] = [];
@@ -147,16 +158,21 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkResult
     windows: f.windows,
   }));
   return {
-    options: {
-      k: o.k,
-      foldSeed: o.foldSeed,
-      stream: o.stream,
-      hopSec: o.hopSec,
-      budgetPerHour: o.budgetPerHour,
+    result: {
+      options: {
+        k: o.k,
+        foldSeed: o.foldSeed,
+        stream: o.stream,
+        hopSec: o.hopSec,
+        budgetPerHour: o.budgetPerHour,
+      },
+      folds,
+      results,
+      markdown: benchmarkMarkdown(results, o.budgetPerHour),
     },
-    folds,
-    results,
-    markdown: benchmarkMarkdown(results, o.budgetPerHour),
+    data,
+    candidateFolds,
+    calibrationLabels: cal,
   };
 }
 
