@@ -115,8 +115,8 @@ export async function runEvidenceExport(o: EvidenceExportOptions): Promise<Evide
     }
   }
   const platt = fitPlatt(z, y);
-  const set = trainingSet(data.features, spec, new Set(heldOut.sources));
-  const weights = fitEvidenceHead(set, classifier, spec.head);
+  const set = trainingSet(data.features, spec, classifier, new Set(heldOut.sources));
+  const weights = fitEvidenceHead(set, spec.head);
   const version = `${new Date().toISOString().slice(0, 10)}-${gitCommit().slice(0, 7)}`;
   const reasonCounts = REASONS.map(
     (r) => data.clips.filter((c) => c.kind === "cry" && c.rel.includes(`/donateacry/${r}/`)).length,

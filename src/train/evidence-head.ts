@@ -64,95 +64,98 @@ export interface EvidenceHeadWeights {
   b2: number;
 }
 
+/** Width of the head's input: the embedding and YAMNet's class logits. */
+export const INPUT_DIM = EMBEDDING_DIM + YAMNET_CLASSES;
+
 export interface TrainingSet {
-  /** n × 1024 */
-  embeddings: Float32Array;
+  /** n × INPUT_DIM head inputs (evidenceInputs) */
+  inputs: Float32Array;
   /** 1 cry, 0 not */
   labels: Uint8Array;
   /** per-sample loss weight */
   weights: Float32Array;
 }
 
-/** [embedding ‖ scaled class logits] of a batch of embeddings. */
-function evidenceInput(emb: tf.Tensor2D, c: { k: tf.Tensor2D; b: tf.Tensor1D }): tf.Tensor2D {
-  return tf.concat([emb, tf.mul(tf.add(tf.matMul(emb, c.k), c.b), LOGIT_SCALE)], 1) as tf.Tensor2D;
+/**
+ * The head's input of n embeddings (n × 1024): [embedding ‖ LOGIT_SCALE × YAMNet's class logits], n × INPUT_DIM.
+ * Computed once per window, so training epochs cost only the head's own layers.
+ */
+export function evidenceInputs(embeddings: Float32Array, classifier: YamnetClassifier): Float32Array {
+  const n = embeddings.length / EMBEDDING_DIM;
+  const out = new Float32Array(n * INPUT_DIM);
+  const k = tf.tensor2d(classifier.kernel, [EMBEDDING_DIM, YAMNET_CLASSES]);
+  const b = tf.tensor1d(classifier.bias);
+  for (let s = 0; s < n; s += 512) {
+    const m = Math.min(512, n - s);
+    const emb = embeddings.subarray(s * EMBEDDING_DIM, (s + m) * EMBEDDING_DIM);
+    const logits = tf.tidy(() =>
+      tf.mul(tf.add(tf.matMul(tf.tensor2d(emb, [m, EMBEDDING_DIM]), k), b), LOGIT_SCALE).dataSync(),
+    );
+    for (let i = 0; i < m; i++) {
+      out.set(emb.subarray(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM), (s + i) * INPUT_DIM);
+      out.set(
+        logits.subarray(i * YAMNET_CLASSES, (i + 1) * YAMNET_CLASSES),
+        (s + i) * INPUT_DIM + EMBEDDING_DIM,
+      );
+    }
+  }
+  k.dispose();
+  b.dispose();
+  return out;
 }
 
-/** Per-feature mean and standard deviation of the head's input over a training set. */
-function inputMoments(
-  set: TrainingSet,
-  c: { k: tf.Tensor2D; b: tf.Tensor1D },
-): { mean: Float32Array; std: Float32Array } {
-  const n = set.labels.length;
-  const dim = EMBEDDING_DIM + YAMNET_CLASSES;
-  const sum = new Float64Array(dim);
-  const sq = new Float64Array(dim);
-  for (let s = 0; s < n; s += 1024) {
-    const m = Math.min(1024, n - s);
-    const x = tf.tidy(() =>
-      evidenceInput(
-        tf.tensor2d(set.embeddings.subarray(s * EMBEDDING_DIM, (s + m) * EMBEDDING_DIM), [m, EMBEDDING_DIM]),
-        c,
-      ).dataSync(),
-    );
-    for (let i = 0; i < m; i++)
-      for (let d = 0; d < dim; d++) {
-        const v = x[i * dim + d];
-        sum[d] += v;
-        sq[d] += v * v;
-      }
-  }
+/** Per-feature mean and standard deviation of the head's inputs. */
+function inputMoments(x: Float32Array): { mean: Float32Array; std: Float32Array } {
+  const n = x.length / INPUT_DIM;
+  const sum = new Float64Array(INPUT_DIM);
+  const sq = new Float64Array(INPUT_DIM);
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < INPUT_DIM; d++) {
+      const v = x[i * INPUT_DIM + d];
+      sum[d] += v;
+      sq[d] += v * v;
+    }
   const mean = Float32Array.from(sum, (v) => v / n);
   const std = Float32Array.from(sq, (v, d) => Math.sqrt(Math.max(v / n - mean[d] ** 2, 0)) + 1e-3);
   return { mean, std };
 }
 
-function forward(
-  emb: tf.Tensor2D,
-  c: { k: tf.Tensor2D; b: tf.Tensor1D },
-  v: { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D; b2: tf.Tensor1D },
-  dropout: number,
-  norm?: { mean: tf.Tensor1D; std: tf.Tensor1D },
-): tf.Tensor1D {
-  let x = evidenceInput(emb, c);
-  if (norm) x = tf.div(tf.sub(x, norm.mean), norm.std);
+type Params = { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D; b2: tf.Tensor1D };
+
+function forward(x: tf.Tensor2D, v: Params, dropout: number): tf.Tensor1D {
   let h = tf.relu(tf.add(tf.matMul(x, v.w1), v.b1));
   if (dropout > 0) h = tf.dropout(h, dropout);
   return tf.reshape(tf.add(tf.matMul(h, v.w2), v.b2), [-1]) as tf.Tensor1D;
 }
 
-/** Fits the head (Adam, weighted sigmoid cross-entropy, L2) and returns its weights. */
+/**
+ * Fits the head (Adam, weighted sigmoid cross-entropy, L2) and returns its weights. It trains on standardised inputs
+ * (raw, the embedding is ≥ 0 and the logits far from 0, and the ReLUs die); the standardisation is then folded into
+ * the first layer, so the returned weights take the raw input.
+ */
 export function fitEvidenceHead(
   set: TrainingSet,
-  classifier: YamnetClassifier,
   o: EvidenceHeadOptions = DEFAULT_EVIDENCE_HEAD,
   log?: (line: string) => void,
 ): EvidenceHeadWeights {
   const n = set.labels.length;
-  const inDim = EMBEDDING_DIM + YAMNET_CLASSES;
   const rand = mulberry32(o.seed);
-  const c = {
-    k: tf.tensor2d(classifier.kernel, [EMBEDDING_DIM, YAMNET_CLASSES]),
-    b: tf.tensor1d(classifier.bias),
-  };
+  const moments = inputMoments(set.inputs);
   const init = (rows: number, cols: number) =>
     tf.tensor2d(
       Float32Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * Math.sqrt(6 / (rows + cols))),
       [rows, cols],
     );
   const v = {
-    w1: tf.variable(init(inDim, o.hidden)),
+    w1: tf.variable(init(INPUT_DIM, o.hidden)),
     b1: tf.variable(tf.zeros([o.hidden]) as tf.Tensor1D),
     w2: tf.variable(init(o.hidden, 1)),
     b2: tf.variable(tf.zeros([1]) as tf.Tensor1D),
   };
-  // trained on standardised inputs (the embedding is ≥ 0 and the logits far from 0: raw, the ReLUs die), then the
-  // standardisation is folded into the first layer, so the exported head takes the raw input
-  const moments = inputMoments(set, c);
   const norm = { mean: tf.tensor1d(moments.mean), std: tf.tensor1d(moments.std) };
   const opt = tf.train.adam(o.learningRate);
   const order = Array.from({ length: n }, (_, i) => i);
-  const embBatch = new Float32Array(o.batchSize * EMBEDDING_DIM);
+  const batch = new Float32Array(o.batchSize * INPUT_DIM);
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     shuffleInPlace(order, rand);
     let total = 0;
@@ -160,20 +163,21 @@ export function fitEvidenceHead(
       const idx = order.slice(s, s + o.batchSize);
       const m = idx.length;
       for (const [j, i] of idx.entries())
-        embBatch.set(set.embeddings.subarray(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM), j * EMBEDDING_DIM);
+        batch.set(set.inputs.subarray(i * INPUT_DIM, (i + 1) * INPUT_DIM), j * INPUT_DIM);
       const y = Float32Array.from(idx, (i) => set.labels[i]);
       const w = Float32Array.from(idx, (i) => set.weights[i]);
       const loss = opt.minimize(
         () =>
           tf.tidy(() => {
-            const z = forward(
-              tf.tensor2d(embBatch.subarray(0, m * EMBEDDING_DIM), [m, EMBEDDING_DIM]),
-              c,
-              v,
-              o.dropout,
-              norm,
+            const x = tf.div(
+              tf.sub(tf.tensor2d(batch.subarray(0, m * INPUT_DIM), [m, INPUT_DIM]), norm.mean),
+              norm.std,
             );
-            const ce = tf.losses.sigmoidCrossEntropy(tf.tensor1d(y), z, tf.tensor1d(w));
+            const ce = tf.losses.sigmoidCrossEntropy(
+              tf.tensor1d(y),
+              forward(x as tf.Tensor2D, v, o.dropout),
+              tf.tensor1d(w),
+            );
             return tf.add(
               ce,
               tf.mul(o.l2, tf.add(tf.sum(tf.square(v.w1)), tf.sum(tf.square(v.w2)))),
@@ -189,7 +193,7 @@ export function fitEvidenceHead(
   const w1 = v.w1.dataSync() as Float32Array;
   const b1 = Float32Array.from(v.b1.dataSync());
   const folded = new Float32Array(w1.length);
-  for (let d = 0; d < inDim; d++)
+  for (let d = 0; d < INPUT_DIM; d++)
     for (let h = 0; h < o.hidden; h++) {
       const wd = w1[d * o.hidden + h] / moments.std[d];
       folded[d * o.hidden + h] = wd;
@@ -202,30 +206,22 @@ export function fitEvidenceHead(
     w2: v.w2.dataSync().slice() as Float32Array,
     b2: v.b2.dataSync()[0],
   };
-  for (const t of [...Object.values(v), c.k, c.b, norm.mean, norm.std]) t.dispose();
+  for (const t of [...Object.values(v), norm.mean, norm.std]) t.dispose();
   opt.dispose();
   return out;
 }
 
-/** The head's cry logit for n embeddings (n × 1024). */
-export function evidenceLogits(
-  embeddings: Float32Array,
-  classifier: YamnetClassifier,
-  w: EvidenceHeadWeights,
-): Float32Array {
-  const n = embeddings.length / EMBEDDING_DIM;
+/** The head's cry logit for n inputs (n × INPUT_DIM, evidenceInputs). */
+export function evidenceLogits(inputs: Float32Array, w: EvidenceHeadWeights): Float32Array {
+  const n = inputs.length / INPUT_DIM;
   return tf.tidy(() => {
-    const c = {
-      k: tf.tensor2d(classifier.kernel, [EMBEDDING_DIM, YAMNET_CLASSES]),
-      b: tf.tensor1d(classifier.bias),
-    };
     const v = {
-      w1: tf.tensor2d(w.w1, [EMBEDDING_DIM + YAMNET_CLASSES, w.hidden]),
+      w1: tf.tensor2d(w.w1, [INPUT_DIM, w.hidden]),
       b1: tf.tensor1d(w.b1),
       w2: tf.tensor2d(w.w2, [w.hidden, 1]),
       b2: tf.tensor1d([w.b2]),
     };
-    return forward(tf.tensor2d(embeddings, [n, EMBEDDING_DIM]), c, v, 0).dataSync() as Float32Array;
+    return forward(tf.tensor2d(inputs, [n, INPUT_DIM]), v, 0).dataSync() as Float32Array;
   });
 }
 

@@ -8,6 +8,7 @@ import { loadHeads } from "../../src/inference/heads.js";
 import {
   EMBEDDING_DIM,
   evidenceHeadModel,
+  evidenceInputs,
   evidenceLogits,
   fitEvidenceHead,
   YAMNET_CLASSES,
@@ -61,8 +62,9 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("the evidence head learns a separable cry and the daemon's loader computes the same probability", async () => {
-  const train = data(400);
-  const w = fitEvidenceHead(train, classifier, {
+  const raw = data(400);
+  const train = { ...raw, inputs: evidenceInputs(raw.embeddings, classifier) };
+  const w = fitEvidenceHead(train, {
     hidden: 8,
     epochs: 8,
     batchSize: 64,
@@ -72,7 +74,7 @@ test("the evidence head learns a separable cry and the daemon's loader computes 
     seed: 3,
   });
   const test = data(100);
-  const z = evidenceLogits(test.embeddings, classifier, w);
+  const z = evidenceLogits(evidenceInputs(test.embeddings, classifier), w);
   const correct = test.labels.filter((y, i) => (z[i] > 0 ? 1 : 0) === y).length;
   assert.ok(correct >= 95, `only ${correct}/100 held-out synthetic windows right`);
 

@@ -1,9 +1,10 @@
 import {
-  EMBEDDING_DIM,
   type EvidenceHeadOptions,
   type EvidenceHeadWeights,
+  evidenceInputs,
   evidenceLogits,
   fitEvidenceHead,
+  INPUT_DIM,
   type TrainingSet,
   type YamnetClassifier,
 } from "../../train/evidence-head.js";
@@ -27,10 +28,30 @@ export interface CandidateSpec {
 const WEIGHT_CRY = 0.5;
 const WEIGHT_BACKGROUND = 0.1;
 
+/** A fold's head inputs in both bands (evidenceInputs), computed once per fold and kept. */
+export interface FoldInputs {
+  full: Float32Array;
+  limited: Float32Array;
+}
+const inputCache = new WeakMap<FoldFeatures, FoldInputs>();
+
+export function foldInputs(f: FoldFeatures, classifier: YamnetClassifier): FoldInputs {
+  let x = inputCache.get(f);
+  if (!x) {
+    x = {
+      full: evidenceInputs(f.fullEmbedding, classifier),
+      limited: evidenceInputs(f.limitedEmbedding, classifier),
+    };
+    inputCache.set(f, x);
+  }
+  return x;
+}
+
 /** The training windows of `folds` in the candidate's bands, with group-balanced loss weights. */
 export function trainingSet(
   folds: readonly FoldFeatures[],
   spec: CandidateSpec,
+  classifier: YamnetClassifier,
   /** sources none of whose windows may be trained on (the shipped head's held-out test sources) */
   exclude: ReadonlySet<string> = new Set(),
 ): TrainingSet {
@@ -60,16 +81,17 @@ export function trainingSet(
         ? WEIGHT_BACKGROUND
         : (1 - WEIGHT_CRY - WEIGHT_BACKGROUND) / categories;
   const n = picked.length;
-  const embeddings = new Float32Array(n * EMBEDDING_DIM);
+  const inputs = new Float32Array(n * INPUT_DIM);
   const labels = new Uint8Array(n);
   const weights = new Float32Array(n);
   picked.forEach((p, j) => {
-    const src = p.band === "full" ? p.f.fullEmbedding : p.f.limitedEmbedding;
-    embeddings.set(src.subarray(p.i * EMBEDDING_DIM, (p.i + 1) * EMBEDDING_DIM), j * EMBEDDING_DIM);
+    const x = foldInputs(p.f, classifier);
+    const src = p.band === "full" ? x.full : x.limited;
+    inputs.set(src.subarray(p.i * INPUT_DIM, (p.i + 1) * INPUT_DIM), j * INPUT_DIM);
     labels[j] = p.label === CRY ? 1 : 0;
     weights[j] = (share(p.group) * n) / counts.get(p.group)!;
   });
-  return { embeddings, labels, weights };
+  return { inputs, labels, weights };
 }
 
 export interface CandidateFold {
@@ -91,9 +113,10 @@ export function crossValidateCandidate(
     const set = trainingSet(
       folds.filter((_, j) => j !== k),
       spec,
+      classifier,
     );
-    const weights = fitEvidenceHead(set, classifier, spec.head);
-    const logits = evidenceLogits(test.fullEmbedding, classifier, weights);
+    const weights = fitEvidenceHead(set, spec.head);
+    const logits = evidenceLogits(foldInputs(test, classifier).full, weights);
     log?.(
       `${spec.name} fold ${k}: trained on ${set.labels.length} windows in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
     );
