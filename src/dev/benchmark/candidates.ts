@@ -8,6 +8,7 @@ import {
   type TrainingSet,
   type YamnetClassifier,
 } from "../../train/evidence-head.js";
+import { mulberry32 } from "../../train/random.js";
 import type { FoldFeatures } from "./features.js";
 import { CRY, LEFT_OUT, windowLabels } from "./labels.js";
 
@@ -22,6 +23,8 @@ export interface CandidateSpec {
   head: EvidenceHeadOptions;
   /** keep every n-th background-only window (they are the bulk and the easiest) */
   backgroundEvery: number;
+  /** each window once, in one of `bands` drawn at random (seeded), instead of once per band: half the training cost */
+  oneBandPerWindow: boolean;
 }
 
 /** Share of the loss weight per group: crying, background alone, and the negative categories together. */
@@ -62,13 +65,15 @@ export function trainingSet(
     label: number;
     group: string;
   }> = [];
+  const rand = mulberry32(spec.head.seed + 17);
   for (const f of folds) {
     const labels = windowLabels(f.startSec, f.info.events);
     let bg = 0;
     labels.forEach((l, i) => {
       if (l.label === LEFT_OUT || l.sources.some((x) => exclude.has(x))) return;
       if (l.group === "background" && bg++ % spec.backgroundEvery !== 0) return;
-      for (const band of spec.bands) picked.push({ f, i, band, label: l.label, group: l.group });
+      const bands = spec.oneBandPerWindow ? [spec.bands[Math.floor(rand() * spec.bands.length)]] : spec.bands;
+      for (const band of bands) picked.push({ f, i, band, label: l.label, group: l.group });
     });
   }
   const counts = new Map<string, number>();

@@ -16,16 +16,18 @@ import { DEFAULT_STREAM, type StreamOptions } from "./streams.js";
 
 export const DEFAULT_CANDIDATES: CandidateSpec[] = [
   {
-    name: "evidence head (full + 4 kHz copies)",
+    name: "evidence head (full or 4 kHz copy)",
     bands: ["full", "limited"],
     head: DEFAULT_EVIDENCE_HEAD,
     backgroundEvery: 3,
+    oneBandPerWindow: true,
   },
   {
     name: "evidence head (full band only)",
     bands: ["full"],
     head: DEFAULT_EVIDENCE_HEAD,
     backgroundEvery: 3,
+    oneBandPerWindow: true,
   },
 ];
 
