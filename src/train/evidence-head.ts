@@ -116,9 +116,16 @@ function inputMoments(x: Float32Array): { mean: Float32Array; std: Float32Array 
       sq[d] += v * v;
     }
   const mean = Float32Array.from(sum, (v) => v / n);
-  const std = Float32Array.from(sq, (v, d) => Math.sqrt(Math.max(v / n - mean[d] ** 2, 0)) + 1e-3);
+  const std = Float32Array.from(sq, (v, d) => Math.sqrt(Math.max(v / n - mean[d] ** 2, 0)));
   return { mean, std };
 }
+
+/**
+ * Inputs that (nearly) never vary in training — embedding units that stay 0 on every training window — are left out
+ * of the head (weight 0): their weights would get no gradient, and, divided by a tiny deviation when the
+ * standardisation is folded in, a sound that does move them would swing the logit by hundreds.
+ */
+export const MIN_INPUT_STD = 0.01;
 
 type Params = { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D; b2: tf.Tensor1D };
 
@@ -156,7 +163,8 @@ export function fitEvidenceHead(
   const x = new Float32Array(set.inputs.length);
   for (let i = 0; i < n; i++)
     for (let d = 0; d < INPUT_DIM; d++)
-      x[i * INPUT_DIM + d] = (set.inputs[i * INPUT_DIM + d] - moments.mean[d]) / moments.std[d];
+      x[i * INPUT_DIM + d] =
+        moments.std[d] < MIN_INPUT_STD ? 0 : (set.inputs[i * INPUT_DIM + d] - moments.mean[d]) / moments.std[d];
   const opt = tf.train.adam(o.learningRate);
   const order = Array.from({ length: n }, (_, i) => i);
   const batch = new Float32Array(o.batchSize * INPUT_DIM);
@@ -196,7 +204,7 @@ export function fitEvidenceHead(
   const folded = new Float32Array(w1.length);
   for (let d = 0; d < INPUT_DIM; d++)
     for (let h = 0; h < o.hidden; h++) {
-      const wd = w1[d * o.hidden + h] / moments.std[d];
+      const wd = moments.std[d] < MIN_INPUT_STD ? 0 : w1[d * o.hidden + h] / moments.std[d];
       folded[d * o.hidden + h] = wd;
       b1[h] -= moments.mean[d] * wd;
     }

@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from "../../version.js";
 import { DEFAULT_BENCHMARK, DEFAULT_CANDIDATES, runBenchmark, writeBenchmark } from "./run.js";
 
 export const EVAL_DETECTION_USAGE = `npx tsx scripts/eval-detection.ts [--folds 5] [--fold-seed 1] [--budget 1]
-    [--shipped models/babymon-heads | --no-shipped] [--out runs/benchmark] [--reps 1000] [--quick]
+    [--shipped models/babymon-heads | --no-shipped] [--out runs/benchmark] [--reps 1000] [--quick] [--only-folds 0,1,2]
 
 The leave-source-out detection benchmark (src/dev/benchmark/): one stream per fold from ../shared, scored by YAMNet's
 own cry score, the shipped heads and each candidate head (trained per fold without that fold's sources) through the
@@ -22,6 +22,7 @@ export interface EvalDetectionArgs {
   reps: number;
   /** only the first candidate */
   quick: boolean;
+  onlyFolds?: number[];
 }
 
 export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
@@ -36,6 +37,7 @@ export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
       out: { type: "string", default: join(PROJECT_ROOT, "runs", "benchmark") },
       reps: { type: "string", default: String(DEFAULT_BENCHMARK.bootstrapReps) },
       quick: { type: "boolean", default: false },
+      "only-folds": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -60,6 +62,7 @@ export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
     outDir: values.out,
     reps: int("reps", values.reps, 0),
     quick: values.quick,
+    ...(values["only-folds"] ? { onlyFolds: values["only-folds"].split(",").map((v) => int("only-folds", v, 0)) } : {}),
   };
 }
 
@@ -85,6 +88,7 @@ export async function evalDetection(a: EvalDetectionArgs, log: (line: string) =>
     classifier: yamnetClassifier(DEFAULT_YAMNET_DIR),
     shipped,
     candidates: a.quick ? DEFAULT_CANDIDATES.slice(0, 1) : DEFAULT_CANDIDATES,
+    ...(a.onlyFolds ? { onlyFolds: a.onlyFolds } : {}),
     log,
   });
   const files = writeBenchmark(result, a.outDir);

@@ -22,6 +22,8 @@ export interface BenchmarkDataOptions {
   /** the heads to score alongside (the shipped ones), on the band-limited pass */
   heads: CryHeads | null;
   hopSec: number;
+  /** compute only these folds (the others' sources are then in no figure); default all */
+  onlyFolds?: readonly number[];
   log?: (line: string) => void;
 }
 
@@ -31,6 +33,7 @@ export async function benchmarkData(o: BenchmarkDataOptions): Promise<BenchmarkD
   const folds = assignFolds(clips, o.k, o.foldSeed);
   const features: FoldFeatures[] = [];
   for (let f = 0; f < o.k; f++) {
+    if (o.onlyFolds && !o.onlyFolds.includes(f)) continue;
     const mine = clips.filter((c) => folds.get(c.source) === f);
     const stream = await buildFoldStream(f, mine, { ...DEFAULT_STREAM, ...o.stream });
     const cries = stream.events.filter((e) => e.kind === "cry").length;

@@ -46,6 +46,8 @@ export interface BenchmarkOptions {
   /** the shipped heads and the operating point their manifest carries */
   shipped: { heads: CryHeads; point: OperatingPoint } | null;
   candidates: CandidateSpec[];
+  /** only these folds (a quicker, smaller benchmark: sources of the other folds are in no figure) */
+  onlyFolds?: readonly number[];
   log?: (line: string) => void;
 }
 
@@ -60,7 +62,14 @@ export const DEFAULT_BENCHMARK = {
 
 /** What the benchmark measured (written as benchmark.json). */
 export interface BenchmarkResult {
-  options: { k: number; foldSeed: number; stream: StreamOptions; hopSec: number; budgetPerHour: number };
+  options: {
+    k: number;
+    foldSeed: number;
+    stream: StreamOptions;
+    hopSec: number;
+    budgetPerHour: number;
+    onlyFolds?: readonly number[];
+  };
   folds: Array<{ fold: number; sources: string[]; durationSec: number; cries: number; windows: number }>;
   results: ScoreResult[];
   markdown: string;
@@ -167,6 +176,7 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
         stream: o.stream,
         hopSec: o.hopSec,
         budgetPerHour: o.budgetPerHour,
+        ...(o.onlyFolds ? { onlyFolds: o.onlyFolds } : {}),
       },
       folds,
       results,
