@@ -34,6 +34,10 @@ export function yamnetClassifier(dir: string): YamnetClassifier {
 
 export interface EvidenceHeadOptions {
   hidden: number;
+  /** of the hidden layer: relu (a small MLP) or linear (a learned linear combination of the evidence) */
+  activation: "relu" | "linear";
+  /** read the embedding too (else only YAMNet's class logits) */
+  embedding: boolean;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -45,17 +49,20 @@ export interface EvidenceHeadOptions {
 
 export const DEFAULT_EVIDENCE_HEAD: EvidenceHeadOptions = {
   hidden: 32,
-  epochs: 10,
+  activation: "relu",
+  embedding: true,
+  epochs: 8,
   batchSize: 512,
   learningRate: 3e-3,
-  l2: 1e-4,
-  dropout: 0.2,
+  l2: 1e-3,
+  dropout: 0.3,
   seed: 1,
 };
 
 /** Trained weights of the head's own layers (the frozen classifier is YAMNet's). */
 export interface EvidenceHeadWeights {
   hidden: number;
+  activation: "relu" | "linear";
   /** (1024 + 521) × hidden */
   w1: Float32Array;
   b1: Float32Array;
@@ -129,8 +136,9 @@ export const MIN_INPUT_STD = 0.01;
 
 type Params = { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D; b2: tf.Tensor1D };
 
-function forward(x: tf.Tensor2D, v: Params, dropout: number): tf.Tensor1D {
-  let h = tf.relu(tf.add(tf.matMul(x, v.w1), v.b1));
+function forward(x: tf.Tensor2D, v: Params, dropout: number, activation: "relu" | "linear"): tf.Tensor1D {
+  const z = tf.add(tf.matMul(x, v.w1), v.b1);
+  let h = activation === "relu" ? tf.relu(z) : z;
   if (dropout > 0) h = tf.dropout(h, dropout);
   return tf.reshape(tf.add(tf.matMul(h, v.w2), v.b2), [-1]) as tf.Tensor1D;
 }
@@ -148,6 +156,8 @@ export function fitEvidenceHead(
   const n = set.labels.length;
   const rand = mulberry32(o.seed);
   const moments = inputMoments(set.inputs);
+  // a head without the embedding: its inputs are left out as if they never varied
+  if (!o.embedding) moments.std.fill(0, 0, EMBEDDING_DIM);
   const init = (rows: number, cols: number) =>
     tf.tensor2d(
       Float32Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * Math.sqrt(6 / (rows + cols))),
@@ -164,7 +174,9 @@ export function fitEvidenceHead(
   for (let i = 0; i < n; i++)
     for (let d = 0; d < INPUT_DIM; d++)
       x[i * INPUT_DIM + d] =
-        moments.std[d] < MIN_INPUT_STD ? 0 : (set.inputs[i * INPUT_DIM + d] - moments.mean[d]) / moments.std[d];
+        moments.std[d] < MIN_INPUT_STD
+          ? 0
+          : (set.inputs[i * INPUT_DIM + d] - moments.mean[d]) / moments.std[d];
   const opt = tf.train.adam(o.learningRate);
   const order = Array.from({ length: n }, (_, i) => i);
   const batch = new Float32Array(o.batchSize * INPUT_DIM);
@@ -184,7 +196,7 @@ export function fitEvidenceHead(
             const xb = tf.tensor2d(batch.subarray(0, m * INPUT_DIM), [m, INPUT_DIM]);
             const ce = tf.losses.sigmoidCrossEntropy(
               tf.tensor1d(y),
-              forward(xb, v, o.dropout),
+              forward(xb, v, o.dropout, o.activation),
               tf.tensor1d(w),
             );
             return tf.add(
@@ -210,6 +222,7 @@ export function fitEvidenceHead(
     }
   const out: EvidenceHeadWeights = {
     hidden: o.hidden,
+    activation: o.activation,
     w1: folded,
     b1,
     w2: v.w2.dataSync().slice() as Float32Array,
@@ -230,7 +243,7 @@ export function evidenceLogits(inputs: Float32Array, w: EvidenceHeadWeights): Fl
       w2: tf.tensor2d(w.w2, [w.hidden, 1]),
       b2: tf.tensor1d([w.b2]),
     };
-    return forward(tf.tensor2d(inputs, [n, INPUT_DIM]), v, 0).dataSync() as Float32Array;
+    return forward(tf.tensor2d(inputs, [n, INPUT_DIM]), v, 0, w.activation).dataSync() as Float32Array;
   });
 }
 
@@ -250,7 +263,7 @@ export function evidenceHeadModel(
     .apply(input) as tfl.SymbolicTensor;
   const x = tfl.layers.concatenate({ name: "evidence" }).apply([input, logits]) as tfl.SymbolicTensor;
   const h = tfl.layers
-    .dense({ units: w.hidden, activation: "relu", name: "evidence_hidden" })
+    .dense({ units: w.hidden, activation: w.activation, name: "evidence_hidden" })
     .apply(x) as tfl.SymbolicTensor;
   const cry = tfl.layers.dense({ units: 1, name: "cry" }).apply(h) as tfl.SymbolicTensor;
   const reason = tfl.layers

@@ -65,6 +65,8 @@ test("the evidence head learns a separable cry and the daemon's loader computes 
   const raw = data(400);
   const train = { ...raw, inputs: evidenceInputs(raw.embeddings, classifier) };
   const w = fitEvidenceHead(train, {
+    activation: "relu",
+    embedding: true,
     hidden: 8,
     epochs: 8,
     batchSize: 64,
@@ -116,6 +118,7 @@ test("heads without MobileNetV3 members must weigh the FC heads alone", async ()
     classifier,
     {
       hidden: 2,
+      activation: "relu",
       w1: new Float32Array((EMBEDDING_DIM + YAMNET_CLASSES) * 2),
       b1: new Float32Array(2),
       w2: new Float32Array(2),

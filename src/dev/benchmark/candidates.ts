@@ -67,7 +67,7 @@ export function trainingSet(
   }> = [];
   const rand = mulberry32(spec.head.seed + 17);
   for (const f of folds) {
-    const labels = windowLabels(f.startSec, f.info.events);
+    const labels = windowLabels(f.startSec, f.info.events, f.activity);
     let bg = 0;
     labels.forEach((l, i) => {
       if (l.label === LEFT_OUT || l.sources.some((x) => exclude.has(x))) return;

@@ -62,7 +62,9 @@ export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
     outDir: values.out,
     reps: int("reps", values.reps, 0),
     quick: values.quick,
-    ...(values["only-folds"] ? { onlyFolds: values["only-folds"].split(",").map((v) => int("only-folds", v, 0)) } : {}),
+    ...(values["only-folds"]
+      ? { onlyFolds: values["only-folds"].split(",").map((v) => int("only-folds", v, 0)) }
+      : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { CryHeads } from "../../inference/types.js";
 import type { YamnetModel } from "../../inference/yamnet.js";
+import { cryActivity } from "./activity.js";
 import { type FoldFeatures, foldFeatures } from "./features.js";
 import { assignFolds } from "./folds.js";
 import { listBenchClips } from "./sources.js";
@@ -40,9 +41,14 @@ export async function benchmarkData(o: BenchmarkDataOptions): Promise<BenchmarkD
     o.log?.(
       `fold ${f}: ${new Set(mine.map((c) => c.source)).size} sources, ${cries} cries, ${stream.events.length - cries} negative stretches, ${(stream.durationSec / 60).toFixed(1)} min`,
     );
-    features.push(
-      await foldFeatures(stream, { yamnet: o.yamnet, heads: o.heads, hopSec: o.hopSec, log: o.log }),
-    );
+    const fold = await foldFeatures(stream, {
+      yamnet: o.yamnet,
+      heads: o.heads,
+      hopSec: o.hopSec,
+      log: o.log,
+    });
+    fold.activity = await cryActivity(fold.info.events);
+    features.push(fold);
   }
   return { k: o.k, clips, folds, features };
 }

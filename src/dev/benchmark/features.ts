@@ -7,6 +7,7 @@ import { LogMelFrontend } from "../../dsp/logmel.js";
 import type { CryHeads } from "../../inference/types.js";
 import type { YamnetModel } from "../../inference/yamnet.js";
 import { PROJECT_ROOT } from "../../version.js";
+import type { CryActivity } from "./activity.js";
 import type { FoldStream } from "./streams.js";
 import type { FoldStreamInfo } from "./types.js";
 
@@ -33,6 +34,8 @@ export interface FoldFeatures {
   /** the given heads' cry probability per window (band-limited pass), or null */
   headsCry: Float32Array | null;
   headsVersion: string | null;
+  /** where each cry is crying (set by benchmarkData; labels for training and calibration) */
+  activity?: CryActivity;
   get windows(): number;
 }
 

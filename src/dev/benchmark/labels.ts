@@ -1,4 +1,5 @@
 import { WINDOW_SEC } from "../../detection/windows.js";
+import { activeIn, type CryActivity } from "./activity.js";
 import type { StreamEvent } from "./types.js";
 
 /** Window labels for training: 1 crying, 0 not, -1 left out (a window that only grazes a cry). */
@@ -18,7 +19,12 @@ export interface WindowLabel {
   sources: string[];
 }
 
-export function windowLabels(startSec: ArrayLike<number>, events: readonly StreamEvent[]): WindowLabel[] {
+/** With `activity`, a window over a pause of a cry (activeIn false) is left out rather than crying. */
+export function windowLabels(
+  startSec: ArrayLike<number>,
+  events: readonly StreamEvent[],
+  activity?: CryActivity,
+): WindowLabel[] {
   const sorted = [...events].sort((a, b) => a.start - b.start);
   const out: WindowLabel[] = [];
   let first = 0;
@@ -37,7 +43,10 @@ export function windowLabels(startSec: ArrayLike<number>, events: readonly Strea
       if (ev.under) sources.push(ev.under.source);
       if (ev.kind === "cry") {
         const o = Math.min(e, ev.end) - Math.max(s, ev.onset);
-        label = o >= MIN_CRY_OVERLAP_SEC ? CRY : LEFT_OUT;
+        label =
+          o >= MIN_CRY_OVERLAP_SEC && (!activity || activeIn(activity, ev, Math.max(s, ev.onset), e))
+            ? CRY
+            : LEFT_OUT;
         group = "cry";
         crying = true;
       } else if (!crying) {

@@ -16,16 +16,16 @@ import { DEFAULT_STREAM, type StreamOptions } from "./streams.js";
 
 export const DEFAULT_CANDIDATES: CandidateSpec[] = [
   {
-    name: "evidence head (full or 4 kHz copy)",
+    name: "evidence MLP",
     bands: ["full", "limited"],
     head: DEFAULT_EVIDENCE_HEAD,
     backgroundEvery: 3,
     oneBandPerWindow: true,
   },
   {
-    name: "evidence head (full band only)",
-    bands: ["full"],
-    head: DEFAULT_EVIDENCE_HEAD,
+    name: "YAMNet logits, linear",
+    bands: ["full", "limited"],
+    head: { ...DEFAULT_EVIDENCE_HEAD, hidden: 4, activation: "linear", embedding: false },
     backgroundEvery: 3,
     oneBandPerWindow: true,
   },
@@ -87,7 +87,7 @@ export interface BenchmarkRun {
 function calibrationLabels(f: FoldFeatures): { keep: number[]; labels: number[] } {
   const keep: number[] = [];
   const labels: number[] = [];
-  windowLabels(f.startSec, f.info.events).forEach((l, i) => {
+  windowLabels(f.startSec, f.info.events, f.activity).forEach((l, i) => {
     if (l.label === LEFT_OUT) return;
     keep.push(i);
     labels.push(l.label);
@@ -152,7 +152,7 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
     });
     const result = evaluateScore(
       spec.name,
-      `dense head (${spec.head.hidden} hidden) over [embedding ‖ YAMNet's 521 class logits] of one full-band YAMNet pass, trained per fold on the other folds' streams (${spec.bands.join(" + ")} copies of every window), Platt-scaled on the other folds`,
+      `${spec.head.activation === "relu" ? `dense head (${spec.head.hidden} ReLU units)` : "linear combination"} over [${spec.head.embedding ? "embedding ‖ " : ""}YAMNet's 521 class logits] of one full-band YAMNet pass, trained per fold on the other folds' streams (each window once, full band or 4 kHz band-limited at random), Platt-scaled on the other folds`,
       data.features.map((f, k) => scoredFold(f, probs[k], full[k])),
       evalOpts,
     );
