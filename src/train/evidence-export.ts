@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fitPlatt } from "../dev/benchmark/calibration.js";
 import { type CandidateSpec, crossValidateCandidate, trainingSet } from "../dev/benchmark/candidates.js";
@@ -23,6 +23,7 @@ import { evidenceModelCard } from "./evidence-card.js";
 import { evidenceHeadModel, fitEvidenceHead, yamnetClassifier } from "./evidence-head.js";
 import { saveQuantizedModel } from "./export.js";
 import { type HeldOut, heldOutSources } from "./held-out.js";
+import { BENCHMARK_HEADING, shipVerdict, withBenchmarkSection } from "./ship-rule.js";
 
 /**
  * `npm run train-export` (the default since issue 14): the leave-source-out benchmark over ../shared/data and
@@ -57,6 +58,7 @@ function gitCommit(): string {
 
 export interface EvidenceExportResult {
   benchmark: BenchmarkResult;
+  shipped: boolean;
   runDir: string;
   heldOut: HeldOut;
   seconds: number;
@@ -198,21 +200,34 @@ export async function runEvidenceExport(o: EvidenceExportOptions): Promise<Evide
     },
   };
   manifest.training.seconds = Math.round((performance.now() - t0) / 1000);
-  if (o.outDir) {
+  const card = evidenceModelCard(manifest, benchmark, spec);
+  const verdict = shipVerdict(
+    chosen,
+    benchmark.results.filter((r) => !candidates.some((c) => c.name === r.name)),
+    o.budgetPerHour,
+  );
+  o.log(`${verdict.ship ? "ships" : "does not ship"}: ${verdict.why}`);
+  if (o.outDir && verdict.ship) {
     rmSync(o.outDir, { recursive: true, force: true });
     mkdirSync(o.outDir, { recursive: true });
     const model = evidenceHeadModel(classifier, weights, REASONS.length);
     await saveQuantizedModel(model, join(o.outDir, "fc"));
     model.dispose();
     writeFileSync(join(o.outDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-    writeFileSync(join(o.outDir, "model-card.md"), evidenceModelCard(manifest, benchmark, spec));
+    writeFileSync(join(o.outDir, "model-card.md"), card);
     o.log(`exported ${o.name}@${version} to ${o.outDir}`);
+  } else if (o.outDir && existsSync(join(o.outDir, "model-card.md"))) {
+    // the heads in place stay; their card gets the benchmark they were measured on, and why nothing replaced them
+    const section = `${BENCHMARK_HEADING}\n\nMeasured by \`${o.command}\` on ${new Date().toISOString().slice(0, 10)} (also \`npx tsx scripts/eval-detection.ts\`); the candidate was not shipped: ${verdict.why}. The candidates' model card and manifest are in the run folder (\`runs/\`).\n\n${benchmark.markdown}\n`;
+    const cardFile = join(o.outDir, "model-card.md");
+    writeFileSync(cardFile, withBenchmarkSection(readFileSync(cardFile, "utf8"), section));
+    o.log(`kept the heads in ${o.outDir}; the benchmark is in their model card`);
   }
   writeFileSync(join(runDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileSync(join(runDir, "model-card.md"), evidenceModelCard(manifest, benchmark, spec));
+  writeFileSync(join(runDir, "model-card.md"), card);
   yamnet.dispose();
   shipped?.heads.dispose?.();
-  return { benchmark, runDir, heldOut, seconds: (performance.now() - t0) / 1000 };
+  return { benchmark, shipped: verdict.ship, runDir, heldOut, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** sha256 of a file under ../shared, for the held-out list. */
