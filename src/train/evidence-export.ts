@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fitPlatt } from "../dev/benchmark/calibration.js";
@@ -11,7 +10,7 @@ import {
   runBenchmark,
   writeBenchmark,
 } from "../dev/benchmark/run.js";
-import { SHARED_ROOT } from "../dev/benchmark/sources.js";
+import { NEGATIVE_CATEGORIES } from "../dev/benchmark/types.js";
 import { YAMNET_FRONTEND } from "../dsp/frontend-params.js";
 import { REASONS } from "../events.js";
 import { loadCryHeads } from "../inference/analyzer.js";
@@ -132,17 +131,7 @@ export async function runEvidenceExport(o: EvidenceExportOptions): Promise<Evide
     version,
     labels: {
       reasons: [...REASONS],
-      nonCry: [
-        "speech",
-        "cat",
-        "dog",
-        "other animals",
-        "toddler",
-        "laughter",
-        "music/lullaby",
-        "white noise",
-        "household",
-      ],
+      nonCry: [...NEGATIVE_CATEGORIES],
     },
     yamnet: { sourceSha256: yamnet.manifest.source.sha256, sourceFile: "yamnet-frames-dynamic-int8.tflite" },
     frontend: { ...YAMNET_FRONTEND },
@@ -228,11 +217,4 @@ export async function runEvidenceExport(o: EvidenceExportOptions): Promise<Evide
   yamnet.dispose();
   shipped?.heads.dispose?.();
   return { benchmark, shipped: verdict.ship, runDir, heldOut, seconds: (performance.now() - t0) / 1000 };
-}
-
-/** sha256 of a file under ../shared, for the held-out list. */
-export function sharedSha256(rel: string): string {
-  return createHash("sha256")
-    .update(readFileSync(join(SHARED_ROOT, rel)))
-    .digest("hex");
 }
