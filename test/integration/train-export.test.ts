@@ -179,6 +179,7 @@ test("one unreadable file is reported and skipped; the run completes", async () 
     "node",
     [
       "dist/train/main.js",
+      "--legacy",
       "--data",
       data,
       "--runs",
