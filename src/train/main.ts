@@ -114,14 +114,20 @@ export function trainExportCommand(): Command {
     .action(async (opts) => {
       const smoke = Boolean(opts.smoke);
       if (!opts.legacy) {
-        if (resolve(opts.data) !== join(PROJECT_ROOT, "..", "shared", "data"))
-          throw new InvalidArgumentError(
-            `--data ${opts.data}: the evidence head's benchmark reads ../shared/data and ../shared/more-data as they are; --data is for --legacy`,
+        if (resolve(opts.data) !== join(PROJECT_ROOT, "..", "shared", "data")) {
+          console.error(
+            `train-export: --data ${opts.data}: the evidence head's benchmark reads ../shared/data and ../shared/more-data as they are; --data is for --legacy`,
           );
-        if (smoke)
-          throw new InvalidArgumentError(
-            "--smoke is for --legacy; the evidence head's benchmark has no smoke subset",
+          process.exitCode = 2;
+          return;
+        }
+        if (smoke) {
+          console.error(
+            "train-export: --smoke is for --legacy; the evidence head's benchmark has no smoke subset",
           );
+          process.exitCode = 2;
+          return;
+        }
         const outDir =
           opts.export === false
             ? null
