@@ -211,9 +211,13 @@ test("a malformed dataset stops with a clear error and exit code 2", async () =>
   copyFileSync(join(SHARED_DATA, "laugh", "laugh_1_0.wav"), join(data, "hungry", "a.wav"));
   copyFileSync(join(SHARED_DATA, "laugh", "laugh_1_1.wav"), join(data, "sleepy", "b.wav"));
   await assert.rejects(
-    run("node", ["dist/train/main.js", "--data", data, "--no-export", "--runs", join(work, "x")], {
-      cwd: PROJECT_ROOT,
-    }),
+    run(
+      "node",
+      ["dist/train/main.js", "--legacy", "--data", data, "--no-export", "--runs", join(work, "x")],
+      {
+        cwd: PROJECT_ROOT,
+      },
+    ),
     (err: { code: number; stderr: string }) =>
       err.code === 2 && /Unknown label folder `sleepy`: expected one of hungry/.test(err.stderr),
   );
