@@ -21,7 +21,7 @@ export async function run(_args: string[]): Promise<void> {
   const heads = await loadHeads(dir, yamnet.source.sha256);
   const loadMs = performance.now() - t0;
   const layer = heads.featureLayers[0];
-  const [h, w, c] = heads.manifest.featureShape;
+  const [h, w, c] = heads.manifest.featureShape ?? [1, 1, 1];
   const output = (): YamnetOutput => ({
     scores: new Float32Array(521),
     embedding: Float32Array.from({ length: 1024 }, () => Math.random()),

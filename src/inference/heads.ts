@@ -64,10 +64,14 @@ export const headsManifestSchema = z
     yamnet: z.object({ sourceSha256: z.string().regex(/^[0-9a-f]{64}$/), sourceFile: z.string() }),
     frontend: z.record(z.string(), z.number()),
     bandLimitHz: z.number().min(0),
-    featureLayer: z.number().int().min(1),
-    featureShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
-    /** each head's folder, or the folders of an ensemble whose members' logits are averaged */
-    heads: z.object({ fc: headDirs, mnv3: headDirs }),
+    /** the YAMNet feature map the MobileNetV3 heads read (absent for heads over the embedding alone) */
+    featureLayer: z.number().int().min(1).optional(),
+    featureShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]).optional(),
+    /**
+     * each head's folder, or the folders of an ensemble whose members' logits are averaged; without `mnv3` the FC
+     * heads alone give the logits (combination fcWeight 1) and YAMNet's embedding is all they need
+     */
+    heads: z.object({ fc: headDirs, mnv3: headDirs.optional() }),
     combination: combinationSchema,
     thresholds: z.object({
       cry: z.number().min(0).max(1),
@@ -80,7 +84,15 @@ export const headsManifestSchema = z
       yamnetSupport: z.number().min(0).max(1).optional().catch(undefined),
     }),
   })
-  .passthrough();
+  .passthrough()
+  .refine((m) => !m.heads.mnv3 || (m.featureLayer !== undefined && m.featureShape !== undefined), {
+    message: "is required with MobileNetV3 heads (`heads.mnv3`)",
+    path: ["featureLayer"],
+  })
+  .refine((m) => m.heads.mnv3 || (m.combination.cry.fcWeight === 1 && m.combination.reason.fcWeight === 1), {
+    message: "must be 1 without MobileNetV3 heads (`heads.mnv3`)",
+    path: ["combination", "cry", "fcWeight"],
+  });
 export type HeadsManifest = z.infer<typeof headsManifestSchema>;
 
 export { HeadsModelError } from "./heads-error.js";
@@ -240,7 +252,7 @@ export class Heads {
         throw new HeadsModelError(dir, err.message);
       });
     const fc = await Promise.all(manifest.heads.fc.map(load));
-    const mnv3 = await Promise.all(manifest.heads.mnv3.map(load));
+    const mnv3 = await Promise.all((manifest.heads.mnv3 ?? []).map(load));
     return new Heads(dir, manifest, fc, mnv3);
   }
 
@@ -251,7 +263,9 @@ export class Heads {
 
   /** YAMNet conv layers whose feature maps `predict` needs (pass them as `featureLayers`). */
   get featureLayers(): number[] {
-    return [this.manifest.featureLayer];
+    return this.manifest.featureLayer !== undefined && this.mnv3.length > 0
+      ? [this.manifest.featureLayer]
+      : [];
   }
 
   /** Low-pass (Hz) to apply to 16 kHz audio before the log-mel, as in training; 0 = none. */
@@ -266,8 +280,9 @@ export class Heads {
   /** Raw logits of both heads for YAMNet outputs (each needs its embedding and featureMaps[featureLayer]). */
   logits(outputs: YamnetOutput[]): HeadLogits {
     const n = outputs.length;
-    const layer = this.manifest.featureLayer;
-    const [h, w, c] = this.manifest.featureShape;
+    const withMaps = this.mnv3.length > 0;
+    const layer = this.manifest.featureLayer ?? 0;
+    const [h, w, c] = this.manifest.featureShape ?? [0, 0, 0];
     const size = h * w * c;
     const emb = new Float32Array(n * 1024);
     const maps = new Float32Array(n * size);
@@ -276,6 +291,7 @@ export class Heads {
         throw new RangeError(`Expected output ${i} to have a 1024-d embedding, got ${o.embedding.length}`);
       }
       emb.set(o.embedding, i * 1024);
+      if (!withMaps) return;
       const map = o.featureMaps?.[layer];
       if (!map || map.data.length !== size) {
         throw new RangeError(
@@ -298,10 +314,19 @@ export class Heads {
     };
     return tf.tidy(() => {
       const [fcCry, fcReason] = mean(this.fc, tf.tensor2d(emb, [n, 1024]));
+      const fc = { fcCry: fcCry.dataSync() as Float32Array, fcReason: fcReason.dataSync() as Float32Array };
+      if (!withMaps) {
+        // FC heads alone (combination fcWeight 1): the MobileNetV3 terms are weighted 0
+        return {
+          ...fc,
+          mnCry: new Float32Array(n),
+          mnReason: new Float32Array(n * REASONS.length),
+          yamnetLogits,
+        };
+      }
       const [mnCry, mnReason] = mean(this.mnv3, tf.tensor4d(maps, [n, h, w, c]));
       return {
-        fcCry: fcCry.dataSync() as Float32Array,
-        fcReason: fcReason.dataSync() as Float32Array,
+        ...fc,
         mnCry: mnCry.dataSync() as Float32Array,
         mnReason: mnReason.dataSync() as Float32Array,
         yamnetLogits,

@@ -26,8 +26,9 @@ export function quantizeValues(values: Float32Array): { q: Uint8Array; min: numb
   return { q, min, scale };
 }
 
-function isQuantized(name: string, shape: number[]): boolean {
-  return /kernel/.test(name) && shape.length >= 2;
+/** Trainable kernels are quantized; a frozen layer (YAMNet's own classifier inside the evidence head) is kept exact. */
+function isQuantized(name: string, shape: number[], trainable = true): boolean {
+  return trainable && /kernel/.test(name) && shape.length >= 2;
 }
 
 /**
@@ -38,7 +39,8 @@ export function applyQuantization(model: tfl.LayersModel): void {
   const weights = model.weights;
   const values = model.getWeights();
   const next = values.map((t, i) => {
-    if (!isQuantized(weights[i].originalName ?? weights[i].name, t.shape)) return t.clone();
+    if (!isQuantized(weights[i].originalName ?? weights[i].name, t.shape, weights[i].trainable))
+      return t.clone();
     const { q, min, scale } = quantizeValues(t.dataSync() as Float32Array);
     // same arithmetic as tfjs-core's io.decodeWeights: Float32Array of q * scale + min
     const deq = new Float32Array(q.length);
@@ -62,10 +64,11 @@ export async function saveQuantizedModel(model: tfl.LayersModel, dir: string): P
   const specs: tf.io.WeightsManifestEntry[] = [];
   const parts: Uint8Array[] = [];
   const weights = model.weights;
+  const frozen = new Set(model.nonTrainableWeights.map((w) => w.name));
   model.getWeights().forEach((t, i) => {
     const name = weights[i].originalName ?? weights[i].name;
     const values = t.dataSync() as Float32Array;
-    if (isQuantized(name, t.shape)) {
+    if (isQuantized(name, t.shape, !frozen.has(weights[i].name))) {
       const { q, min, scale } = quantizeValues(values);
       specs.push({
         name,

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from "../inference/backend.js";
 import { PROJECT_ROOT } from "../version.js";
 import { DatasetError } from "./dataset.js";
+import { runEvidenceExport } from "./evidence-export.js";
 import { runTrainExport } from "./train-export.js";
 import type { TrainExportOptions } from "./types.js";
 
@@ -101,8 +102,54 @@ export function trainExportCommand(): Command {
     .option("--mnv3-epochs <n>", "max epochs, MobileNetV3 head", int("mnv3-epochs", 1, 1000))
     .option("--seed <n>", "random seed", int("seed", 0, 2 ** 31), 1)
     .option("--no-progress", "no progress bars")
+    .option(
+      "--legacy",
+      "the FC + MobileNetV3 heads over 4 kHz band-limited features on ../shared/data (the export before issue 14) instead of the evidence head and the leave-source-out benchmark",
+    )
+    .option("--budget <n>", "evidence head: false episodes per hour the operating point may cost", Number, 1)
+    .option(
+      "--compare <dir>",
+      "evidence head: heads to score on the benchmark next to it (default: the ones in the export folder)",
+    )
     .action(async (opts) => {
       const smoke = Boolean(opts.smoke);
+      if (!opts.legacy) {
+        if (resolve(opts.data) !== join(PROJECT_ROOT, "..", "shared", "data")) {
+          console.error(
+            `train-export: --data ${opts.data}: the evidence head's benchmark reads ../shared/data and ../shared/more-data as they are; --data is for --legacy`,
+          );
+          process.exitCode = 2;
+          return;
+        }
+        if (smoke) {
+          console.error(
+            "train-export: --smoke is for --legacy; the evidence head's benchmark has no smoke subset",
+          );
+          process.exitCode = 2;
+          return;
+        }
+        const outDir =
+          opts.export === false
+            ? null
+            : opts.out
+              ? resolve(opts.out)
+              : join(PROJECT_ROOT, "models", opts.name);
+        const result = await runEvidenceExport({
+          name: opts.name,
+          outDir,
+          runsDir: resolve(opts.runs),
+          yamnetDir: opts.yamnet ? resolve(opts.yamnet) : undefined,
+          compareDir: opts.compare ? resolve(opts.compare) : outDir,
+          budgetPerHour: opts.budget,
+          bootstrapReps: 1000,
+          k: opts.folds ?? 5,
+          command: `npm run train-export${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+          log: (line) => console.error(line),
+        });
+        process.stdout.write(`${result.benchmark.markdown}\n`);
+        console.error(`report: ${result.runDir}; done in ${result.seconds.toFixed(0)} s`);
+        return;
+      }
       const runsDir = resolve(opts.runs);
       const options: TrainExportOptions = {
         data: resolve(opts.data),

@@ -16,14 +16,14 @@ Trained by \`${r.options.command}\` on ${new Date().toISOString()}. Two small he
 YAMNet (frozen, from \`${m.yamnet.sourceFile}\`, sha256 \`${m.yamnet.sourceSha256}\`):
 
 - **fc/** — YAMNet + FC head: 1024-d embedding → Dense(${DEFAULT_TRAIN_OPTIONS.fcHidden}) → BatchNorm → ReLU → Dropout(0.5) → {cry logit, 5 reason logits}.
-- **mnv3/** — MobileNetV3 head on YAMNet's conv layer ${m.featureLayer} output (${m.featureShape.join("×")}): 1×1 stem with hard-swish,
+- **mnv3/** — MobileNetV3 head on YAMNet's conv layer ${m.featureLayer} output (${m.featureShape?.join("×") ?? "none"}): 1×1 stem with hard-swish,
   an inverted-residual block (expand ×4, depthwise 3×3, squeeze-and-excite with hard-sigmoid, linear projection,
   identity shortcut), a stride-2 inverted-residual block, a 1×1 hard-swish layer, global average pool, dropout, same outputs.
   Why on a frozen intermediate map: convolution back-propagation on full 96×64 log-mel patches from scratch is far
   too slow in TF.js on a 2-core CPU (no Conv2DBackpropFilter on wasm, slow conv gradients on cpu). The depthwise
   convolution is written as shifted per-channel products and the 1×1 convolutions as Dense layers, so every backend
   (wasm included) can train it.
-- **Ensembles**: ${m.heads.fc.length > 1 ? `each head is ${m.heads.fc.length} members (${m.heads.fc.join(", ")}; ${m.heads.mnv3.join(", ")}) trained alike on the same data from different seeds (initialisation, dropout, mixup, batch order); the daemon averages their logits. The cross-validation below trains one member per fold; the test figures are the ensembles'.` : "one member per head."}
+- **Ensembles**: ${m.heads.fc.length > 1 ? `each head is ${m.heads.fc.length} members (${m.heads.fc.join(", ")}; ${(m.heads.mnv3 ?? []).join(", ")}) trained alike on the same data from different seeds (initialisation, dropout, mixup, batch order); the daemon averages their logits. The cross-validation below trains one member per fold; the test figures are the ensembles'.` : "one member per head."}
 - **Combination** (never tuned on the test split): the FC/MobileNetV3 weights, the reason temperature and biases
   and the unsure threshold are chosen on the out-of-fold predictions of the grouped CV; the cry Platt scaling and
   the cry threshold are refitted on the final training's inner grouped validation split. Cry logit =

@@ -27,8 +27,8 @@ const run = promisify(execFile);
 const SHARED_DATA = join(PROJECT_ROOT, "..", "shared", "data");
 const work = mkdtempSync(join(tmpdir(), "babymon-train-"));
 let smoke: { stdout: string; stderr: string; seconds: number };
-/** the smoke run exercises the opt-in quiet copies too */
-const SMOKE_ARGS = ["--smoke", "--quiet-copies", "all"];
+/** the smoke run of the legacy heads (the default export is the evidence head since issue 14) exercises the opt-in quiet copies too */
+const SMOKE_ARGS = ["--legacy", "--smoke", "--quiet-copies", "all"];
 
 function runDirIn(runs: string): string {
   const dirs = readdirSync(runs);
@@ -179,6 +179,7 @@ test("one unreadable file is reported and skipped; the run completes", async () 
     "node",
     [
       "dist/train/main.js",
+      "--legacy",
       "--data",
       data,
       "--runs",
@@ -210,9 +211,13 @@ test("a malformed dataset stops with a clear error and exit code 2", async () =>
   copyFileSync(join(SHARED_DATA, "laugh", "laugh_1_0.wav"), join(data, "hungry", "a.wav"));
   copyFileSync(join(SHARED_DATA, "laugh", "laugh_1_1.wav"), join(data, "sleepy", "b.wav"));
   await assert.rejects(
-    run("node", ["dist/train/main.js", "--data", data, "--no-export", "--runs", join(work, "x")], {
-      cwd: PROJECT_ROOT,
-    }),
+    run(
+      "node",
+      ["dist/train/main.js", "--legacy", "--data", data, "--no-export", "--runs", join(work, "x")],
+      {
+        cwd: PROJECT_ROOT,
+      },
+    ),
     (err: { code: number; stderr: string }) =>
       err.code === 2 && /Unknown label folder `sleepy`: expected one of hungry/.test(err.stderr),
   );

@@ -14,6 +14,16 @@ const MAP_SHAPE: [number, number, number] = [6, 4, 512];
 const SHIPPED = JSON.parse(
   readFileSync(join(PROJECT_ROOT, "models/babymon-heads/manifest.json"), "utf8"),
 ) as HeadsManifest;
+/** the frame of FC + MobileNetV3 heads (the shipped evidence head has no MobileNetV3 members since issue 14) */
+const MNV3_FRAME = {
+  featureLayer: 23,
+  featureShape: MAP_SHAPE,
+  bandLimitHz: 4000,
+  combination: {
+    cry: { fcWeight: 0.2, scale: 2.4, bias: 1.1 },
+    reason: { fcWeight: 0, temperature: 1000, bias: [1.6, -1.9, -2.2, -0.9, -1.2] },
+  },
+};
 let dir: string;
 
 /** Heads folder with `members` untrained FC and MobileNetV3 heads of distinct seeds, and the shipped manifest's frame. */
@@ -26,7 +36,7 @@ async function writeHeads(sub: string, members: number, heads: unknown): Promise
       model.dispose();
     }
   }
-  writeFileSync(join(out, "manifest.json"), JSON.stringify({ ...SHIPPED, heads }));
+  writeFileSync(join(out, "manifest.json"), JSON.stringify({ ...SHIPPED, ...MNV3_FRAME, heads }));
   return out;
 }
 

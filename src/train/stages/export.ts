@@ -179,7 +179,7 @@ export async function saveHeads(
 ): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   for (const kind of ["fc", "mnv3"] as HeadKind[]) {
-    const dirs = manifest.heads[kind];
+    const dirs = manifest.heads[kind] ?? [];
     for (const [m, model] of finals[kind].models.entries())
       await saveQuantizedModel(model, join(outDir, dirs[m]));
   }

@@ -1,0 +1,163 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { WindowCutter } from "../../detection/windows.js";
+import { bandLimit } from "../../dsp/band-limit.js";
+import { LogMelFrontend } from "../../dsp/logmel.js";
+import type { CryHeads } from "../../inference/types.js";
+import type { YamnetModel } from "../../inference/yamnet.js";
+import { PROJECT_ROOT } from "../../version.js";
+import type { CryActivity } from "./activity.js";
+import type { FoldStream } from "./streams.js";
+import type { FoldStreamInfo } from "./types.js";
+
+/**
+ * YAMNet over a fold's stream, window by window as the daemon cuts it, in two bandwidths: the full 16 kHz band
+ * (what a 16 kHz microphone hears) and band-limited to 4 kHz (what the shipped heads hear, and the training copies
+ * that teach a head that bandwidth says nothing). Kept per window: both embeddings (the 521 class scores are the
+ * dense layer of an embedding, recomputed when needed) and, when heads are given, their cry probability on the
+ * band-limited pass (exactly the daemon's analyzer with those heads). Cached on disk under .cache/benchmark/.
+ */
+
+export const EMBEDDING = 1024;
+/** bump when what is computed changes */
+const FEATURES_VERSION = 1;
+
+export interface FoldFeatures {
+  info: FoldStreamInfo;
+  /** window start times (s); every window is 0.975 s */
+  startSec: Float64Array;
+  /** n × 1024, full band */
+  fullEmbedding: Float32Array;
+  /** n × 1024, band-limited to 4 kHz */
+  limitedEmbedding: Float32Array;
+  /** the given heads' cry probability per window (band-limited pass), or null */
+  headsCry: Float32Array | null;
+  headsVersion: string | null;
+  /** where each cry is crying (set by benchmarkData; labels for training and calibration) */
+  activity?: CryActivity;
+  get windows(): number;
+}
+
+export interface FeatureModels {
+  yamnet: YamnetModel;
+  heads: CryHeads | null;
+  hopSec: number;
+  log?: (line: string) => void;
+}
+
+function cacheKey(info: FoldStreamInfo, m: FeatureModels): string {
+  const h = createHash("sha256");
+  h.update(JSON.stringify({ v: FEATURES_VERSION, events: info.events, inputs: info.inputs, hop: m.hopSec }));
+  h.update(`${m.yamnet.manifest.source.sha256}|${m.heads?.version ?? "none"}|${info.durationSec}`);
+  return h.digest("hex").slice(0, 16);
+}
+
+const make = (
+  info: FoldStreamInfo,
+  startSec: Float64Array,
+  fullEmbedding: Float32Array,
+  limitedEmbedding: Float32Array,
+  headsCry: Float32Array | null,
+  headsVersion: string | null,
+): FoldFeatures => ({
+  info,
+  startSec,
+  fullEmbedding,
+  limitedEmbedding,
+  headsCry,
+  headsVersion,
+  get windows() {
+    return startSec.length;
+  },
+});
+
+export async function foldFeatures(stream: FoldStream, m: FeatureModels): Promise<FoldFeatures> {
+  const { samples, ...info } = stream;
+  const dir = join(PROJECT_ROOT, ".cache", "benchmark");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `fold${info.fold}-${cacheKey(info, m)}.bin`);
+  const headsVersion = m.heads?.version ?? null;
+  if (existsSync(file)) {
+    const buf = readFileSync(file);
+    const f = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    const n = f[0];
+    const per = 1 + 2 * EMBEDDING + 1;
+    const startSec = new Float64Array(n);
+    const full = new Float32Array(n * EMBEDDING);
+    const limited = new Float32Array(n * EMBEDDING);
+    const cry = m.heads ? new Float32Array(n) : null;
+    for (let i = 0; i < n; i++) {
+      const o = 1 + i * per;
+      startSec[i] = f[o];
+      full.set(f.subarray(o + 1, o + 1 + EMBEDDING), i * EMBEDDING);
+      limited.set(f.subarray(o + 1 + EMBEDDING, o + 1 + 2 * EMBEDDING), i * EMBEDDING);
+      if (cry) cry[i] = f[o + 1 + 2 * EMBEDDING];
+    }
+    return make(info, startSec, full, limited, cry, headsVersion);
+  }
+  const t0 = performance.now();
+  const frontend = new LogMelFrontend();
+  const starts: number[] = [];
+  const full: Float32Array[] = [];
+  const limited: Float32Array[] = [];
+  const cries: number[] = [];
+  const featureLayers = m.heads?.featureLayers ? [...m.heads.featureLayers] : undefined;
+  const limitHz = m.heads?.bandLimitHz || 4000;
+  // the whole stream band-limited at once (the daemon does it per window: the same but for ≤ 4 ms at the edges)
+  const limitedSamples = bandLimit(samples, limitHz);
+  let batch: { start: number; window: Float32Array; limited: Float32Array }[] = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    const f = m.yamnet.predict(batch.map((b) => frontend.patch(b.window)));
+    for (const o of f) full.push(o.embedding.slice());
+    const l = m.yamnet.predict(
+      batch.map((b) => frontend.patch(b.limited)),
+      featureLayers ? { featureLayers } : {},
+    );
+    for (const o of l) limited.push(o.embedding.slice());
+    if (m.heads) for (const p of m.heads.predict(l)) cries.push(p.cry);
+    for (const b of batch) starts.push(b.start);
+    batch = [];
+  };
+  const cutter = new WindowCutter(m.hopSec);
+  cutter.push(samples, (w) => {
+    const at = w.startSample;
+    batch.push({
+      start: w.startSec,
+      window: w.samples.slice(),
+      limited: limitedSamples.slice(at, at + w.samples.length),
+    });
+    if (batch.length === 16) flush();
+  });
+  flush();
+  const n = starts.length;
+  const per = 1 + 2 * EMBEDDING + 1;
+  const out = new Float32Array(1 + n * per);
+  out[0] = n;
+  for (let i = 0; i < n; i++) {
+    const o = 1 + i * per;
+    out[o] = starts[i];
+    out.set(full[i], o + 1);
+    out.set(limited[i], o + 1 + EMBEDDING);
+    out[o + 1 + 2 * EMBEDDING] = cries[i] ?? 0;
+  }
+  writeFileSync(`${file}.tmp`, out);
+  renameSync(`${file}.tmp`, file);
+  m.log?.(
+    `fold ${info.fold}: ${n} windows (${(info.durationSec / 60).toFixed(1)} min) through YAMNet ×2 in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+  );
+  const cat = (xs: Float32Array[]) => {
+    const a = new Float32Array(xs.length * EMBEDDING);
+    for (const [i, x] of xs.entries()) a.set(x, i * EMBEDDING);
+    return a;
+  };
+  return make(
+    info,
+    Float64Array.from(starts),
+    cat(full),
+    cat(limited),
+    m.heads ? Float32Array.from(cries) : null,
+    headsVersion,
+  );
+}

@@ -1,0 +1,198 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CryHeads } from "../../inference/types.js";
+import type { YamnetModel } from "../../inference/yamnet.js";
+import { DEFAULT_EVIDENCE_HEAD, type YamnetClassifier } from "../../train/evidence-head.js";
+import { applyPlatt, expectedCalibrationError, fitPlatt } from "./calibration.js";
+import { type CandidateFold, type CandidateSpec, crossValidateCandidate } from "./candidates.js";
+import { type BenchmarkData, benchmarkData } from "./data.js";
+import { evaluateScore, type ScoreResult } from "./evaluate.js";
+import type { FoldFeatures } from "./features.js";
+import { LEFT_OUT, windowLabels } from "./labels.js";
+import type { OperatingPoint } from "./operating-point.js";
+import { benchmarkMarkdown } from "./report.js";
+import { scoredFold, yamnetWindowScores } from "./scores.js";
+import { DEFAULT_STREAM, type StreamOptions } from "./streams.js";
+
+export const DEFAULT_CANDIDATES: CandidateSpec[] = [
+  {
+    name: "evidence MLP",
+    bands: ["full", "limited"],
+    head: DEFAULT_EVIDENCE_HEAD,
+    backgroundEvery: 3,
+    oneBandPerWindow: true,
+  },
+  {
+    name: "YAMNet logits, linear",
+    bands: ["full", "limited"],
+    head: { ...DEFAULT_EVIDENCE_HEAD, hidden: 4, activation: "linear", embedding: false },
+    backgroundEvery: 3,
+    oneBandPerWindow: true,
+  },
+];
+
+/** The daemon's defaults for YAMNet's own score (src/detection/episodes.ts SCORE_DEFAULTS, onsetN 4). */
+export const YAMNET_DEFAULT_POINT: OperatingPoint = { threshold: 0.4, onsetN: 4, onsetStrong: 0.8 };
+
+export interface BenchmarkOptions {
+  k: number;
+  foldSeed: number;
+  stream: StreamOptions;
+  hopSec: number;
+  budgetPerHour: number;
+  bootstrapReps: number;
+  yamnet: YamnetModel;
+  classifier: YamnetClassifier;
+  /** the shipped heads and the operating point their manifest carries */
+  shipped: { heads: CryHeads; point: OperatingPoint } | null;
+  candidates: CandidateSpec[];
+  /** only these folds (a quicker, smaller benchmark: sources of the other folds are in no figure) */
+  onlyFolds?: readonly number[];
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_BENCHMARK = {
+  k: 5,
+  foldSeed: 1,
+  stream: DEFAULT_STREAM,
+  hopSec: 0.48,
+  budgetPerHour: 1,
+  bootstrapReps: 1000,
+};
+
+/** What the benchmark measured (written as benchmark.json). */
+export interface BenchmarkResult {
+  options: {
+    k: number;
+    foldSeed: number;
+    stream: StreamOptions;
+    hopSec: number;
+    budgetPerHour: number;
+    onlyFolds?: readonly number[];
+  };
+  folds: Array<{ fold: number; sources: string[]; durationSec: number; cries: number; windows: number }>;
+  results: ScoreResult[];
+  markdown: string;
+}
+
+/** The result, and what a caller (train-export) reuses of the run: the data and each candidate's fold models. */
+export interface BenchmarkRun {
+  result: BenchmarkResult;
+  data: BenchmarkData;
+  candidateFolds: Map<string, CandidateFold[]>;
+  calibrationLabels: Array<{ keep: number[]; labels: number[] }>;
+}
+
+/** Cry labels of the windows that count for calibration (crying or not; grazing windows left out). */
+function calibrationLabels(f: FoldFeatures): { keep: number[]; labels: number[] } {
+  const keep: number[] = [];
+  const labels: number[] = [];
+  windowLabels(f.startSec, f.info.events, f.activity).forEach((l, i) => {
+    if (l.label === LEFT_OUT) return;
+    keep.push(i);
+    labels.push(l.label);
+  });
+  return { keep, labels };
+}
+
+export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
+  const data = await benchmarkData({ ...o, heads: o.shipped?.heads ?? null });
+  const evalOpts = { budgetPerHour: o.budgetPerHour, bootstrapReps: o.bootstrapReps };
+  const full = data.features.map((f) => yamnetWindowScores(o.yamnet, f, "full"));
+  const limited = data.features.map((f) => yamnetWindowScores(o.yamnet, f, "limited"));
+  const results: ScoreResult[] = [];
+  const candidateFolds = new Map<string, CandidateFold[]>();
+  const cal = data.features.map(calibrationLabels);
+  o.log?.("scoring YAMNet's own cry score");
+  results.push(
+    evaluateScore(
+      "YAMNet alone",
+      "YAMNet's own cry score (max of classes 19–21, full band), the daemon's `scoreSource: yamnet`; its default point is 0.4, 3 of 4, or one ≥ 0.8",
+      data.features.map((f, k) => scoredFold(f, full[k].cry, full[k])),
+      evalOpts,
+      YAMNET_DEFAULT_POINT,
+    ),
+  );
+  if (o.shipped) {
+    o.log?.(`scoring the shipped heads ${o.shipped.heads.version}`);
+    results.push(
+      evaluateScore(
+        "heads shipped before",
+        `${o.shipped.heads.version} (5 FC + 5 MobileNetV3 over 4 kHz band-limited YAMNet features; trained on ../shared/data, so in-sample for its cries and household clips, out-of-sample for speech, toddler and nursery); manifest point given`,
+        data.features.map((f, k) => scoredFold(f, f.headsCry!, limited[k])),
+        evalOpts,
+        o.shipped.point,
+      ),
+    );
+  }
+  for (const spec of o.candidates) {
+    o.log?.(`training ${spec.name} per fold`);
+    const cv = crossValidateCandidate(spec, data.features, o.classifier, o.log);
+    candidateFolds.set(spec.name, cv);
+    // Platt scaling cross-fitted too: fold k's probabilities use a scaling fitted on the other folds' logits
+    const probs = cv.map((c, k) => {
+      const z: number[] = [];
+      const y: number[] = [];
+      cv.forEach((other, j) => {
+        if (j === k) return;
+        for (const [m, i] of cal[j].keep.entries()) {
+          z.push(other.logits[i]);
+          y.push(cal[j].labels[m]);
+        }
+      });
+      return applyPlatt(c.logits, fitPlatt(z, y));
+    });
+    const pooledP: number[] = [];
+    const pooledY: number[] = [];
+    probs.forEach((p, k) => {
+      for (const [m, i] of cal[k].keep.entries()) {
+        pooledP.push(p[i]);
+        pooledY.push(cal[k].labels[m]);
+      }
+    });
+    const result = evaluateScore(
+      spec.name,
+      `${spec.head.activation === "relu" ? `dense head (${spec.head.hidden} ReLU units)` : "linear combination"} over [${spec.head.embedding ? "embedding ‖ " : ""}YAMNet's 521 class logits] of one full-band YAMNet pass, trained per fold on the other folds' streams (each window once, full band or 4 kHz band-limited at random), Platt-scaled on the other folds`,
+      data.features.map((f, k) => scoredFold(f, probs[k], full[k])),
+      evalOpts,
+    );
+    result.ece = expectedCalibrationError(pooledP, pooledY);
+    results.push(result);
+  }
+  const folds = data.features.map((f) => ({
+    fold: f.info.fold,
+    sources: [
+      ...new Set(data.clips.filter((c) => data.folds.get(c.source) === f.info.fold).map((c) => c.source)),
+    ].sort(),
+    durationSec: f.info.durationSec,
+    cries: f.info.events.filter((e) => e.kind === "cry").length,
+    windows: f.windows,
+  }));
+  return {
+    result: {
+      options: {
+        k: o.k,
+        foldSeed: o.foldSeed,
+        stream: o.stream,
+        hopSec: o.hopSec,
+        budgetPerHour: o.budgetPerHour,
+        ...(o.onlyFolds ? { onlyFolds: o.onlyFolds } : {}),
+      },
+      folds,
+      results,
+      markdown: benchmarkMarkdown(results, o.budgetPerHour),
+    },
+    data,
+    candidateFolds,
+    calibrationLabels: cal,
+  };
+}
+
+export function writeBenchmark(result: BenchmarkResult, dir: string): { json: string; markdown: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, "benchmark.json");
+  const markdown = join(dir, "benchmark.md");
+  writeFileSync(json, `${JSON.stringify(result, null, 1)}\n`);
+  writeFileSync(markdown, `${result.markdown}\n`);
+  return { json, markdown };
+}

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { ScoreResult } from "../../src/dev/benchmark/evaluate.js";
+import { summarise } from "../../src/dev/benchmark/summary.js";
+import { BENCHMARK_HEADING, shipVerdict, withBenchmarkSection } from "../../src/train/ship-rule.js";
+
+/** A score that found `found` of 10 cries with `falseEpisodes` in one hour of negatives. */
+function result(name: string, found: number, falseEpisodes: number): ScoreResult {
+  const s = summarise(
+    [
+      {
+        cries: Array.from({ length: 10 }, (_, i) => ({
+          source: `family:${i}`,
+          snrDb: 10,
+          found: i < found,
+          latencySec: i < found ? 2 : null,
+        })),
+        negatives: [{ source: "esc50:cat", category: "cat", seconds: 3600, falseEpisodes }],
+      },
+    ],
+    10,
+  );
+  const point = { threshold: 0.5, onsetN: 4, onsetStrong: 1 };
+  return { name, description: name, crossFitted: s, perFold: [], pooledPoint: point, atPooledPoint: s };
+}
+
+test("a candidate ships only when it finds more cries than every other score within the budget", () => {
+  const yamnet = result("YAMNet alone", 5, 1);
+  assert.equal(shipVerdict(result("c", 6, 1), [yamnet], 1).ship, true);
+  assert.equal(shipVerdict(result("c", 5, 0), [yamnet], 1).ship, false);
+  const over = shipVerdict(result("c", 9, 2), [yamnet], 1);
+  assert.equal(over.ship, false);
+  assert.match(over.why, /over the budget/);
+  const worse = shipVerdict(result("c", 3, 0), [yamnet], 1);
+  assert.match(worse.why, /finds no more cries than YAMNet alone 5\/10/);
+});
+
+test("the benchmark section of a model card is replaced, or appended when missing", () => {
+  const card = "# heads\n\n## Evaluation\n\nold\n";
+  const once = withBenchmarkSection(card, `${BENCHMARK_HEADING}\n\nfirst`);
+  assert.equal(once, `# heads\n\n## Evaluation\n\nold\n\n${BENCHMARK_HEADING}\n\nfirst\n`);
+  const withTail = `${once}\n## Data\n\nd\n`;
+  const twice = withBenchmarkSection(withTail, `${BENCHMARK_HEADING}\n\nsecond`);
+  assert.ok(twice.includes("second") && !twice.includes("first") && twice.includes("## Data\n\nd"));
+  assert.equal(twice.split(BENCHMARK_HEADING).length, 2);
+});
