@@ -1,7 +1,8 @@
 /**
  * The learning tables, one additive migration of src/sinks/sqlite/database.ts: the windows' quantized YAMNet
  * embeddings around each episode (int8 + scale, ~1 KB a window) and the parents' feedback, every label kept in
- * order (the latest of an episode is the one that counts, earlier ones are never overwritten).
+ * order (the latest of an episode is the one that counts, earlier ones are never overwritten). A window is keyed by
+ * the input's own clock (time_sec), not the wall clock: windows analysed in one batch share a millisecond.
  */
 export const LEARNING_MIGRATION = `CREATE TABLE learning_windows (
      episode_id TEXT NOT NULL,
@@ -13,7 +14,7 @@ export const LEARNING_MIGRATION = `CREATE TABLE learning_windows (
      in_episode INTEGER NOT NULL,
      scale REAL NOT NULL,
      embedding BLOB NOT NULL,
-     PRIMARY KEY (episode_id, at_ms)
+     PRIMARY KEY (episode_id, time_sec)
    );
    CREATE INDEX learning_windows_at ON learning_windows (at_ms);
    CREATE TABLE learning_feedback (

@@ -118,7 +118,7 @@ export class LearningStore {
 
   windowsOf(episodeId: string): StoredWindow[] {
     return this.db
-      .prepare<[string], WindowRow>("SELECT * FROM learning_windows WHERE episode_id = ? ORDER BY at_ms")
+      .prepare<[string], WindowRow>("SELECT * FROM learning_windows WHERE episode_id = ? ORDER BY time_sec")
       .all(episodeId)
       .map(toWindow);
   }
