@@ -1,4 +1,4 @@
-import type { Logger } from "../logging.js";
+import { type Logger, RepeatLimiter } from "../logging.js";
 import type { SinkContext } from "../sinks/sink.js";
 import { applyFeedback, type FeedbackRequest, LABEL_LIST } from "./feedback.js";
 import { isFeedbackLabel } from "./labels.js";
@@ -52,17 +52,10 @@ export function feedbackCommandHandler(
   const now = o.now ?? Date.now;
   let second = 0;
   let inSecond = 0;
-  let lastWarnMs = 0;
-  let suppressed = 0;
+  const warnings = new RepeatLimiter(1000, now);
   const warn = (message: string) => {
-    const t = now();
-    if (t - lastWarnMs < 1000) {
-      suppressed++;
-      return;
-    }
-    o.log.warn({ suppressed }, `MQTT: ignored feedback: ${message}`);
-    lastWarnMs = t;
-    suppressed = 0;
+    const logged = warnings.pass("feedback");
+    if (logged) o.log.warn({ suppressed: logged.repeats }, `MQTT: ignored feedback: ${message}`);
   };
   return (payload) => {
     try {

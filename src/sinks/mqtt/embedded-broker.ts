@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from "aedes";
-import type { Logger } from "../../logging.js";
+import { type Logger, RepeatLimiter } from "../../logging.js";
 import { PermanentStartError, type Service } from "../../service/service.js";
 import { type BrokerCredentials, loadOrCreateBrokerCredentials } from "./broker-credentials.js";
 
@@ -32,7 +32,7 @@ export class EmbeddedBroker implements Service {
   #credentials: BrokerCredentials | null = null;
   /** Clients that logged in: publishing and subscribing are for them only. */
   #loggedIn = new WeakSet<Client>();
-  #refusals = { count: 0, lastLogMs: Number.NEGATIVE_INFINITY };
+  readonly #refusals = new RepeatLimiter();
 
   constructor(
     port: number,
@@ -160,16 +160,12 @@ export class EmbeddedBroker implements Service {
 
   /** A refused login, logged at most once a minute (with how many since), so a client looping on it cannot flood the log. */
   #refused(client: Client, why: string): void {
-    const r = this.#refusals;
-    r.count++;
-    const now = Date.now();
-    if (now - r.lastLogMs < 60_000) return;
+    const logged = this.#refusals.pass("refused");
+    if (!logged) return;
     this.log.warn(
-      { clientId: client.id, refused: r.count },
+      { clientId: client.id, refused: logged.repeats + 1 },
       `MQTT: the embedded broker refused a client (${why}); its login is in ${this.credentialsFile} ` +
         "(babymon check-config --show-mqtt-credentials)",
     );
-    r.count = 0;
-    r.lastLogMs = now;
   }
 }
