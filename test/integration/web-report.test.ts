@@ -11,24 +11,19 @@ import { openDatabase } from "../../src/sinks/sqlite/database.js";
 import { SqliteSink } from "../../src/sinks/sqlite/sqlite-sink.js";
 import { PROJECT_ROOT } from "../../src/version.js";
 import { envWithoutBabymon } from "../support/env.js";
+import { episodeInfo } from "../support/episode.js";
 import { testOutputDir } from "./web-support.js";
 
 const CLI = join(PROJECT_ROOT, "src", "cli", "main.ts");
 const HOUR = 3_600_000;
 
-function episode(id: string, startMs: number): EpisodeInfo {
-  return {
-    id,
-    startMs,
-    startSec: 0,
+const episode = (id: string, startMs: number): EpisodeInfo =>
+  episodeInfo(id, startMs, {
     peak: 0.97,
-    reason: "hungry",
     confidence: 0.8,
     probabilities: { hungry: 0.8, belly_pain: 0.05, burping: 0.05, discomfort: 0.05, tired: 0.05 },
     levelDbfs: -25,
-    models: { yamnet: "sha", heads: "heads@1" },
-  };
-}
+  });
 
 /** `babymon report` over a night the SQLite sink wrote: a PNG of the requested size, the episodes counted. */
 test("babymon report --since --out writes the night from the SQLite log as a PNG", async () => {

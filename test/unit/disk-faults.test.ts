@@ -13,6 +13,7 @@ import { type Db, openDatabase, SqliteSettingsStore } from "../../src/sinks/sqli
 import { DiskMonitor, watchDiskWrites } from "../../src/sinks/sqlite/disk-monitor.js";
 import { closeInterruptedEpisodes } from "../../src/sinks/sqlite/interrupted.js";
 import { SqliteSink } from "../../src/sinks/sqlite/sqlite-sink.js";
+import { episodeInfo } from "../support/episode.js";
 import { memoryLogger } from "../support/memory-logger.js";
 
 /**
@@ -33,19 +34,14 @@ function database() {
   return { db, faults, lines, monitor, refuse, tick: (ms: number) => (now += ms) };
 }
 
-function episode(id: string, startMs: number): EpisodeInfo {
-  return {
-    id,
-    startMs,
+const episode = (id: string, startMs: number): EpisodeInfo =>
+  episodeInfo(id, startMs, {
     startSec: 12,
-    peak: 0.9,
     reason: "unsure",
     confidence: 0.5,
     probabilities: null,
-    levelDbfs: -30,
     models: { yamnet: "sha", heads: null },
-  };
-}
+  });
 
 const topics = (outbox: MqttOutbox) => outbox.peek(0, 100).map((m) => m.payload);
 

@@ -16,24 +16,19 @@ import { LearningSink } from "../../src/learning/learning-sink.js";
 import { LearningStore } from "../../src/learning/store.js";
 import { type Db, openDatabase } from "../../src/sinks/sqlite/database.js";
 import { SqliteSink } from "../../src/sinks/sqlite/sqlite-sink.js";
+import { episodeInfo } from "../support/episode.js";
 
 const logger = pino({ level: "silent" });
 const { config } = loadConfig({ env: {} });
 const DIM = 1024;
 
-function episode(id: string, startMs: number): EpisodeInfo {
-  return {
-    id,
-    startMs,
-    startSec: 0,
+const episode = (id: string, startMs: number): EpisodeInfo =>
+  episodeInfo(id, startMs, {
     peak: 0.99,
     reason: "unsure",
     confidence: 0.8,
     probabilities: { hungry: 0.8, belly_pain: 0.05, burping: 0.05, discomfort: 0.05, tired: 0.05 },
-    levelDbfs: -30,
-    models: { yamnet: "sha", heads: "heads@1" },
-  };
-}
+  });
 
 /** A direction in embedding space: most weight on `k` dimensions around `at`. */
 function embedding(at: number, noise = 0, seed = 1): Float32Array {

@@ -8,23 +8,12 @@ import { loadConfig } from "../../src/config/load.js";
 import type { EpisodeInfo } from "../../src/events.js";
 import { listEpisodes, MIGRATIONS, openDatabase } from "../../src/sinks/sqlite/database.js";
 import { SqliteSink } from "../../src/sinks/sqlite/sqlite-sink.js";
+import { episodeInfo } from "../support/episode.js";
 
 const DAY = 86_400_000;
 const logger = pino({ level: "silent" });
 
-function episode(id: string, startMs: number): EpisodeInfo {
-  return {
-    id,
-    startMs,
-    startSec: 0,
-    peak: 0.9,
-    reason: "hungry",
-    confidence: 0.7,
-    probabilities: { hungry: 0.7, belly_pain: 0.1, burping: 0.05, discomfort: 0.1, tired: 0.05 },
-    levelDbfs: -30,
-    models: { yamnet: "sha", heads: "heads@1" },
-  };
-}
+const episode = (id: string, startMs: number): EpisodeInfo => episodeInfo(id, startMs);
 
 describe("SQLite sink", () => {
   it("migrates once, stores an episode from start to end, and marks unfinished ones interrupted", async () => {
