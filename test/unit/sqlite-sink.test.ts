@@ -98,4 +98,44 @@ describe("SQLite sink", () => {
     assert.ok(windows < 40_000 && windows > 0, `window log trimmed to fit 1 MB, kept ${windows}`);
     db.close();
   });
+
+  it("over the size limit, drops unlabelled learning embeddings before episodes, and labelled ones last", async () => {
+    const db = openDatabase(join(mkdtempSync(join(tmpdir(), "babymon-sqlite-")), "l.db"));
+    const now = Date.now();
+    const { config } = loadConfig({
+      env: {},
+      overrides: { "storage.maxSizeMb": 1, "storage.windowLog.enabled": false },
+    });
+    const sink = new SqliteSink(db, { config: config.storage, logger, now: () => now });
+    await sink.start();
+    await sink.handle({
+      type: "episode_end",
+      at: now,
+      episode: { ...episode("kept", now), endMs: now, endSec: 1, durationSec: 1 },
+    });
+    const blob = Buffer.alloc(1024, 7);
+    const insert = db.prepare(
+      `INSERT INTO learning_windows (episode_id, at_ms, time_sec, level_dbfs, cry, yamnet_cry, in_episode, scale, embedding)
+       VALUES (?, ?, ?, -30, 0.9, 0.5, 1, 0.01, ?)`,
+    );
+    db.transaction(() => {
+      for (let i = 0; i < 8; i++) insert.run("labelled", now - 1000, i, blob);
+      for (let i = 0; i < 3000; i++) insert.run(`unlabelled-${i}`, now - i, i, blob);
+    })();
+    db.prepare(
+      "INSERT INTO learning_feedback (episode_id, at_ms, label, source, created_ms) VALUES ('labelled', ?, 'not_cry', 'cli', ?)",
+    ).run(now, now);
+    sink.retention();
+    const count = (where: string) =>
+      (db.prepare(`SELECT count(*) AS n FROM learning_windows WHERE ${where}`).get() as { n: number }).n;
+    assert.equal(count("episode_id = 'labelled'"), 8, "the labelled episode's windows are kept");
+    const unlabelled = count("episode_id != 'labelled'");
+    assert.ok(unlabelled < 3000, `unlabelled embeddings trimmed to fit 1 MB, kept ${unlabelled}`);
+    assert.deepEqual(
+      listEpisodes(db, { sinceMs: 0 }).map((r) => r.id),
+      ["kept"],
+      "the episode is kept while unlabelled embeddings can go",
+    );
+    db.close();
+  });
 });

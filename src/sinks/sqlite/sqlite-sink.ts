@@ -185,31 +185,43 @@ export class SqliteSink implements Sink {
       .prepare("DELETE FROM windows WHERE at_ms < ?")
       .run(this.now() - windowLog.retentionDays * DAY_MS).changes;
     const limit = maxSizeMb * 1024 * 1024;
-    // oldest first: window log, then health, then episodes (the most valuable) — in chunks until under the limit
-    const tables: Array<[string, string]> = [
-      ["windows", "rowid IN (SELECT rowid FROM windows ORDER BY at_ms LIMIT ?)"],
-      ["health", "id IN (SELECT id FROM health ORDER BY at_ms LIMIT ?)"],
+    // Oldest first, in chunks until under the limit, the least valuable kind first: window log, health, the learning
+    // embeddings of episodes nobody gave feedback on, episodes, and last the embeddings the parents labelled.
+    const labelled = "episode_id IN (SELECT episode_id FROM learning_feedback WHERE episode_id IS NOT NULL)";
+    const steps: Array<(n: number) => number> = [
+      this.deleteRows("windows", "rowid IN (SELECT rowid FROM windows ORDER BY at_ms LIMIT ?)"),
+      this.deleteRows("health", "id IN (SELECT id FROM health ORDER BY at_ms LIMIT ?)"),
+      this.deleteRows(
+        "learning_windows",
+        `rowid IN (SELECT rowid FROM learning_windows WHERE NOT (${labelled}) ORDER BY at_ms LIMIT ?)`,
+      ),
+      (n) =>
+        this.deleteEpisodes(
+          "id IN (SELECT id FROM episodes WHERE status != 'open' ORDER BY start_ms LIMIT ?)",
+          n,
+        ),
+      this.deleteRows(
+        "learning_windows",
+        "rowid IN (SELECT rowid FROM learning_windows ORDER BY at_ms LIMIT ?)",
+      ),
     ];
-    for (const [table, where] of tables) {
+    for (const step of steps) {
       while (usedBytes(this.db) > limit) {
-        const n = this.db.prepare(`DELETE FROM ${table} WHERE ${where}`).run(DELETE_CHUNK).changes;
+        const n = step(DELETE_CHUNK);
         deleted += n;
         if (n === 0) break;
       }
-    }
-    while (usedBytes(this.db) > limit) {
-      const n = this.deleteEpisodes(
-        "id IN (SELECT id FROM episodes WHERE status != 'open' ORDER BY start_ms LIMIT ?)",
-        DELETE_CHUNK,
-      );
-      deleted += n;
-      if (n === 0) break;
     }
     if (deleted > 0) {
       this.db.pragma("incremental_vacuum");
       this.o.logger.info({ deleted }, "storage retention removed old rows");
     }
     return { deleted };
+  }
+
+  private deleteRows(table: string, where: string): (n: number) => number {
+    const stmt = this.db.prepare(`DELETE FROM ${table} WHERE ${where}`);
+    return (n) => stmt.run(n).changes;
   }
 
   private deleteEpisodes(where: string, arg: number): number {
