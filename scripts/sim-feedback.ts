@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { detectionForModels, loadAnalyzer } from "../src/app.js";
 import { loadConfig } from "../src/config/load.js";
 import { encodePrototypes, PROTOTYPES_FILE } from "../src/learning/prototypes.js";
+import { writePrototypesCard } from "../src/learning/prototypes-card.js";
 import { quantizeEmbedding } from "../src/learning/quantize.js";
 import { reasonTable, summariseVeto, summaryLines, vetoTable } from "../src/learning/sim/report.js";
 import { simulationEvents } from "../src/learning/sim/sim-data.js";
@@ -48,8 +49,10 @@ if (values["write-prototypes"]) {
   const all = buildPrototypes(cries, k);
   mkdirSync(dirname(PROTOTYPES_FILE), { recursive: true });
   const source = `k-means (k ${k}) of YAMNet embeddings of the crying windows (heads cry ≥ 0.9) of the ${cries.length} Donate-a-Cry clips over household noise (scripts/sim-feedback.ts --seed ${seed}, ${analyzer.models.heads})`;
-  writeFileSync(PROTOTYPES_FILE, `${JSON.stringify(encodePrototypes(source, all.map(quantizeEmbedding)))}\n`);
-  log(`wrote ${PROTOTYPES_FILE} (${all.length} prototypes)`);
+  const file = encodePrototypes(source, all.map(quantizeEmbedding));
+  writeFileSync(PROTOTYPES_FILE, `${JSON.stringify(file)}\n`);
+  const card = writePrototypesCard(file, dirname(PROTOTYPES_FILE));
+  log(`wrote ${PROTOTYPES_FILE} (${all.length} prototypes) and ${card}`);
 }
 log("prototypes for the two family halves");
 const halves: [Float32Array[], Float32Array[]] = [
