@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { mulberry32, shuffleInPlace } from "./random.js";
+import { mulberry32 } from "./random.js";
+import { fitWeighted, glorot } from "./weighted-fit.js";
 
 /**
  * The temporal cry model: over the last T windows (0.48 s hop) of YAMNet's 521 full-band class logits, each window
@@ -24,6 +25,12 @@ export interface SequenceModelOptions {
   l2: number;
   dropout: number;
   seed: number;
+  /**
+   * How the logits are scaled after centring per class: "per-class" divides by each class's deviation (a class that
+   * barely moves in training becomes unit noise), a number multiplies every class alike (classes that respond to
+   * the training sounds keep their weight).
+   */
+  inputScale: "per-class" | number;
 }
 
 export const DEFAULT_SEQUENCE_MODEL: SequenceModelOptions = {
@@ -36,6 +43,7 @@ export const DEFAULT_SEQUENCE_MODEL: SequenceModelOptions = {
   l2: 1e-4,
   dropout: 0.2,
   seed: 1,
+  inputScale: 0.25,
 };
 
 /** Trained weights, taking raw YAMNet logits (the input standardisation is folded into w1, b1). */
@@ -142,53 +150,30 @@ export function fitSequenceModel(
     throw new RangeError(`Expected ${n} × ${T} sequence rows, got ${set.rows.length}`);
   const rand = mulberry32(o.seed);
   const { mean, std } = moments(set);
-  const inv = std.map((s) => 1 / s);
-  const init = (rows: number, cols: number) =>
-    tf.tensor2d(
-      Float32Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * Math.sqrt(6 / (rows + cols))),
-      [rows, cols],
-    );
+  const scale = o.inputScale;
+  const inv = std.map((s) => (scale === "per-class" ? 1 / s : scale));
   const v: Params = {
-    w1: tf.variable(init(CLASSES, o.project)),
+    w1: tf.variable(glorot(CLASSES, o.project, rand)),
     b1: tf.variable(tf.zeros([o.project])),
-    w2: tf.variable(init(T * o.project, o.hidden)),
+    w2: tf.variable(glorot(T * o.project, o.hidden, rand)),
     b2: tf.variable(tf.zeros([o.hidden])),
-    w3: tf.variable(init(o.hidden, 1)),
+    w3: tf.variable(glorot(o.hidden, 1, rand)),
     b3: tf.variable(tf.zeros([1])),
   };
-  const opt = tf.train.adam(o.learningRate);
-  const order = Array.from({ length: n }, (_, i) => i);
   const batch = new Float32Array(o.batchSize * T * CLASSES);
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    shuffleInPlace(order, rand);
-    let total = 0;
-    for (let s = 0; s < n; s += o.batchSize) {
-      const idx = order.slice(s, s + o.batchSize);
+  fitWeighted({
+    ...o,
+    labels: set.labels,
+    weights: set.weights,
+    rand,
+    penalised: [v.w1, v.w2],
+    logits: (idx) => {
       const m = idx.length;
       gather(set, idx, T, mean, inv, batch);
-      const y = Float32Array.from(idx, (i) => set.labels[i]);
-      const w = Float32Array.from(idx, (i) => set.weights[i]);
-      const loss = opt.minimize(
-        () =>
-          tf.tidy(() => {
-            const xb = tf.tensor2d(batch.subarray(0, m * T * CLASSES), [m * T, CLASSES]);
-            const ce = tf.losses.sigmoidCrossEntropy(
-              tf.tensor1d(y),
-              forward(xb, v, m, o, o.dropout),
-              tf.tensor1d(w),
-            );
-            return tf.add(
-              ce,
-              tf.mul(o.l2, tf.add(tf.sum(tf.square(v.w1)), tf.sum(tf.square(v.w2)))),
-            ) as tf.Scalar;
-          }),
-        true,
-      );
-      total += (loss!.dataSync()[0] ?? 0) * m;
-      loss!.dispose();
-    }
-    log?.(`  epoch ${epoch + 1}/${o.epochs}: loss ${(total / n).toFixed(4)}`);
-  }
+      return forward(tf.tensor2d(batch.subarray(0, m * T * CLASSES), [m * T, CLASSES]), v, m, o, o.dropout);
+    },
+    log,
+  });
   const w1 = v.w1.dataSync() as Float32Array;
   const b1 = Float32Array.from(v.b1.dataSync());
   const folded = new Float32Array(w1.length);
@@ -210,7 +195,6 @@ export function fitSequenceModel(
     b3: v.b3.dataSync()[0],
   };
   for (const t of Object.values(v)) t.dispose();
-  opt.dispose();
   return out;
 }
 

@@ -72,6 +72,7 @@ const options = {
   l2: 1e-4,
   dropout: 0,
   seed: 2,
+  inputScale: 0.25,
 };
 
 test("the sequence model tells bursts over several windows from one burst, and the exported model computes the same", async () => {

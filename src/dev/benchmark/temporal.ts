@@ -1,5 +1,10 @@
 import { fullBandLogits, type LogitPool } from "../../train/sequence-data.js";
-import { DEFAULT_SEQUENCE_MODEL, type SequenceWeights, streamLogits } from "../../train/sequence-model.js";
+import {
+  DEFAULT_SEQUENCE_MODEL,
+  type SequenceModelOptions,
+  type SequenceWeights,
+  streamLogits,
+} from "../../train/sequence-model.js";
 import { type SequenceRecipe, trainSequence } from "../../train/sequence-train.js";
 
 /**
@@ -13,8 +18,13 @@ export interface SequenceCandidateSpec {
   recipe: SequenceRecipe;
 }
 
-const recipe = (windows: number, hardNegatives: boolean, miningBoost: number): SequenceRecipe => ({
-  model: { ...DEFAULT_SEQUENCE_MODEL, windows },
+const recipe = (
+  windows: number,
+  hardNegatives: boolean,
+  miningBoost: number,
+  model: Partial<SequenceModelOptions> = {},
+): SequenceRecipe => ({
+  model: { ...DEFAULT_SEQUENCE_MODEL, windows, ...model },
   bands: ["full", "limited"],
   backgroundEvery: 3,
   hardNegatives,
@@ -27,6 +37,8 @@ export const DEFAULT_SEQUENCE_CANDIDATES: SequenceCandidateSpec[] = [
   { name: "sequence T=8 + hard negatives", recipe: recipe(8, true, 0) },
   { name: "sequence T=12 + hard negatives", recipe: recipe(12, true, 0) },
   { name: "sequence T=8 + hard negatives + mining", recipe: recipe(8, true, 3) },
+  { name: "xp shared l2", recipe: recipe(8, true, 0, { l2: 1e-3 }) },
+  { name: "xp per-class drop", recipe: recipe(8, true, 0, { inputScale: "per-class", dropout: 0.5 }) },
 ];
 
 export function sequenceDescription(spec: SequenceCandidateSpec): string {
