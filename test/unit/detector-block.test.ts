@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ScoredFold } from "../../src/dev/benchmark/operating-point.js";
+import { listBenchClips } from "../../src/dev/benchmark/sources.js";
 import type { BenchWindow, StreamEvent } from "../../src/dev/benchmark/types.js";
 import { heldOutLists, withoutHeldOut } from "../../src/train/detector-block.js";
+import { heldOutSources } from "../../src/train/held-out.js";
 
 const event = (
   kind: "cry" | "negative",
@@ -36,12 +38,12 @@ test("held-out events leave the point's streams: their windows score 0 and their
     events: [
       event("cry", "family:kept", 2, 6),
       event("negative", "esc50:cat", 10, 15),
-      event("cry", "family:kept2", 20, 25, "speaker:f_June"),
+      event("cry", "family:kept2", 20, 25, "speaker:fr_CA_f_June"),
       event("negative", "esc50:dog", 30, 35),
     ],
     durationSec: 50,
   };
-  const out = withoutHeldOut(fold, new Set(["esc50:cat", "speaker:f_June"]));
+  const out = withoutHeldOut(fold, new Set(["esc50:cat", "speaker:fr_CA_f_June"]));
   assert.deepEqual(
     out.events.map((e) => e.source),
     ["family:kept", "esc50:dog"],
@@ -56,7 +58,7 @@ test("held-out events leave the point's streams: their windows score 0 and their
 
 test("the held-out clips are listed by what the daemon's test checks", () => {
   const lists = heldOutLists({
-    sources: ["toddler", "esc50:cat", "speaker:f_June", "family:x"],
+    sources: ["toddler", "esc50:cat", "speaker:fr_CA_f_June", "family:x"],
     clips: [
       { file: "more-data/toddler/a.wav", kind: "negative", category: "toddler" },
       { file: "data/household/cat/1.wav", kind: "negative", category: "cat" },
@@ -70,4 +72,11 @@ test("the held-out clips are listed by what the daemon's test checks", () => {
     toddler: ["more-data/toddler/a.wav"],
     cry: ["more-data/donateacry-16k/hungry/x.wav"],
   });
+});
+
+test("the held-out sources of ../shared give speech, cat, toddler and cry clips", () => {
+  const lists = heldOutLists(heldOutSources(listBenchClips()));
+  for (const [k, v] of Object.entries(lists)) assert.ok(v.length > 0, `no held-out ${k} clip`);
+  assert.ok(lists.speech.every((f) => f.startsWith("more-data/speech/fr_CA_f_June_")));
+  assert.ok(lists.cry.some((f) => f.startsWith("more-data/donateacry-16k/")));
 });
