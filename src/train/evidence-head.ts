@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { dequantizeKernel, readFloats, readManifest, readWeights } from "../inference/yamnet-store.js";
 import { mulberry32 } from "./random.js";
-import { fitWeighted, glorot } from "./weighted-fit.js";
+import { fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 /**
  * The "evidence head": a small dense network over [YAMNet embedding ‖ YAMNet's own 521 class logits]. The class
@@ -193,20 +193,20 @@ export function fitEvidenceHead(
     },
     log,
   });
-  const w1 = v.w1.dataSync() as Float32Array;
-  const b1 = Float32Array.from(v.b1.dataSync());
-  const folded = new Float32Array(w1.length);
-  for (let d = 0; d < INPUT_DIM; d++)
-    for (let h = 0; h < o.hidden; h++) {
-      const wd = moments.std[d] < MIN_INPUT_STD ? 0 : w1[d * o.hidden + h] / moments.std[d];
-      folded[d * o.hidden + h] = wd;
-      b1[h] -= moments.mean[d] * wd;
-    }
+  // an input that never varied gets weight 0 (inv 0)
+  const inv = moments.std.map((s) => (s < MIN_INPUT_STD ? 0 : 1 / s));
+  const first = foldStandardisation(
+    v.w1.dataSync() as Float32Array,
+    v.b1.dataSync() as Float32Array,
+    o.hidden,
+    moments.mean,
+    inv,
+  );
   const out: EvidenceHeadWeights = {
     hidden: o.hidden,
     activation: o.activation,
-    w1: folded,
-    b1,
+    w1: first.kernel,
+    b1: first.bias,
     w2: v.w2.dataSync().slice() as Float32Array,
     b2: v.b2.dataSync()[0],
   };

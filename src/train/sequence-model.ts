@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { mulberry32 } from "./random.js";
-import { fitWeighted, glorot } from "./weighted-fit.js";
+import { fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 /**
  * The temporal cry model: over the last T windows (0.48 s hop) of YAMNet's 521 full-band class logits, each window
@@ -174,21 +174,19 @@ export function fitSequenceModel(
     },
     log,
   });
-  const w1 = v.w1.dataSync() as Float32Array;
-  const b1 = Float32Array.from(v.b1.dataSync());
-  const folded = new Float32Array(w1.length);
-  for (let d = 0; d < CLASSES; d++)
-    for (let p = 0; p < o.project; p++) {
-      const wd = w1[d * o.project + p] * inv[d];
-      folded[d * o.project + p] = wd;
-      b1[p] -= mean[d] * wd;
-    }
+  const first = foldStandardisation(
+    v.w1.dataSync() as Float32Array,
+    v.b1.dataSync() as Float32Array,
+    o.project,
+    mean,
+    inv,
+  );
   const out: SequenceWeights = {
     windows: T,
     project: o.project,
     hidden: o.hidden,
-    w1: folded,
-    b1,
+    w1: first.kernel,
+    b1: first.bias,
     w2: Float32Array.from(v.w2.dataSync()),
     b2: Float32Array.from(v.b2.dataSync()),
     w3: Float32Array.from(v.w3.dataSync()),

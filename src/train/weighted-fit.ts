@@ -55,3 +55,25 @@ export function fitWeighted(o: WeightedFit): void {
   }
   opt.dispose();
 }
+
+/**
+ * Folds an input standardisation x' = (x − mean) · inv into a first dense layer (rows inputs × cols units), so the
+ * returned kernel and bias take the raw input.
+ */
+export function foldStandardisation(
+  kernel: Float32Array,
+  bias: Float32Array,
+  cols: number,
+  mean: Float32Array,
+  inv: Float32Array,
+): { kernel: Float32Array; bias: Float32Array } {
+  const folded = new Float32Array(kernel.length);
+  const b = Float32Array.from(bias);
+  for (let d = 0; d < mean.length; d++)
+    for (let u = 0; u < cols; u++) {
+      const wd = kernel[d * cols + u] * inv[d];
+      folded[d * cols + u] = wd;
+      b[u] -= mean[d] * wd;
+    }
+  return { kernel: folded, bias: b };
+}
