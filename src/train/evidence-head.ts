@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { dequantizeKernel, readFloats, readManifest, readWeights } from "../inference/yamnet-store.js";
-import { mulberry32, shuffleInPlace } from "./random.js";
+import { mulberry32 } from "./random.js";
+import { fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 /**
  * The "evidence head": a small dense network over [YAMNet embedding ‖ YAMNet's own 521 class logits]. The class
@@ -158,15 +159,10 @@ export function fitEvidenceHead(
   const moments = inputMoments(set.inputs);
   // a head without the embedding: its inputs are left out as if they never varied
   if (!o.embedding) moments.std.fill(0, 0, EMBEDDING_DIM);
-  const init = (rows: number, cols: number) =>
-    tf.tensor2d(
-      Float32Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * Math.sqrt(6 / (rows + cols))),
-      [rows, cols],
-    );
   const v = {
-    w1: tf.variable(init(INPUT_DIM, o.hidden)),
+    w1: tf.variable(glorot(INPUT_DIM, o.hidden, rand)),
     b1: tf.variable(tf.zeros([o.hidden]) as tf.Tensor1D),
-    w2: tf.variable(init(o.hidden, 1)),
+    w2: tf.variable(glorot(o.hidden, 1, rand)),
     b2: tf.variable(tf.zeros([1]) as tf.Tensor1D),
   };
   // standardised once, up front (per step it cost more than the head itself)
@@ -177,59 +173,44 @@ export function fitEvidenceHead(
         moments.std[d] < MIN_INPUT_STD
           ? 0
           : (set.inputs[i * INPUT_DIM + d] - moments.mean[d]) / moments.std[d];
-  const opt = tf.train.adam(o.learningRate);
-  const order = Array.from({ length: n }, (_, i) => i);
   const batch = new Float32Array(o.batchSize * INPUT_DIM);
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    shuffleInPlace(order, rand);
-    let total = 0;
-    for (let s = 0; s < n; s += o.batchSize) {
-      const idx = order.slice(s, s + o.batchSize);
-      const m = idx.length;
+  fitWeighted({
+    ...o,
+    labels: set.labels,
+    weights: set.weights,
+    rand,
+    penalised: [v.w1, v.w2],
+    logits: (idx) => {
       for (const [j, i] of idx.entries())
         batch.set(x.subarray(i * INPUT_DIM, (i + 1) * INPUT_DIM), j * INPUT_DIM);
-      const y = Float32Array.from(idx, (i) => set.labels[i]);
-      const w = Float32Array.from(idx, (i) => set.weights[i]);
-      const loss = opt.minimize(
-        () =>
-          tf.tidy(() => {
-            const xb = tf.tensor2d(batch.subarray(0, m * INPUT_DIM), [m, INPUT_DIM]);
-            const ce = tf.losses.sigmoidCrossEntropy(
-              tf.tensor1d(y),
-              forward(xb, v, o.dropout, o.activation),
-              tf.tensor1d(w),
-            );
-            return tf.add(
-              ce,
-              tf.mul(o.l2, tf.add(tf.sum(tf.square(v.w1)), tf.sum(tf.square(v.w2)))),
-            ) as tf.Scalar;
-          }),
-        true,
+      const m = idx.length;
+      return forward(
+        tf.tensor2d(batch.subarray(0, m * INPUT_DIM), [m, INPUT_DIM]),
+        v,
+        o.dropout,
+        o.activation,
       );
-      total += (loss!.dataSync()[0] ?? 0) * m;
-      loss!.dispose();
-    }
-    log?.(`  epoch ${epoch + 1}/${o.epochs}: loss ${(total / n).toFixed(4)}`);
-  }
-  const w1 = v.w1.dataSync() as Float32Array;
-  const b1 = Float32Array.from(v.b1.dataSync());
-  const folded = new Float32Array(w1.length);
-  for (let d = 0; d < INPUT_DIM; d++)
-    for (let h = 0; h < o.hidden; h++) {
-      const wd = moments.std[d] < MIN_INPUT_STD ? 0 : w1[d * o.hidden + h] / moments.std[d];
-      folded[d * o.hidden + h] = wd;
-      b1[h] -= moments.mean[d] * wd;
-    }
+    },
+    log,
+  });
+  // an input that never varied gets weight 0 (inv 0)
+  const inv = moments.std.map((s) => (s < MIN_INPUT_STD ? 0 : 1 / s));
+  const first = foldStandardisation(
+    v.w1.dataSync() as Float32Array,
+    v.b1.dataSync() as Float32Array,
+    o.hidden,
+    moments.mean,
+    inv,
+  );
   const out: EvidenceHeadWeights = {
     hidden: o.hidden,
     activation: o.activation,
-    w1: folded,
-    b1,
+    w1: first.kernel,
+    b1: first.bias,
     w2: v.w2.dataSync().slice() as Float32Array,
     b2: v.b2.dataSync()[0],
   };
   for (const t of Object.values(v)) t.dispose();
-  opt.dispose();
   return out;
 }
 

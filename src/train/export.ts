@@ -51,8 +51,15 @@ export function applyQuantization(model: tfl.LayersModel): void {
   tf.dispose(next);
 }
 
-/** Writes `model.json` + `weights.bin` (uint8 kernels, float32 vectors) into `dir`. Returns bytes written. */
-export async function saveQuantizedModel(model: tfl.LayersModel, dir: string): Promise<number> {
+/**
+ * Writes `model.json` + `weights.bin` (uint8 kernels, float32 vectors; every weight float32 with `quantize: false`)
+ * into `dir`. Returns bytes written.
+ */
+export async function saveQuantizedModel(
+  model: tfl.LayersModel,
+  dir: string,
+  { quantize = true }: { quantize?: boolean } = {},
+): Promise<number> {
   mkdirSync(dir, { recursive: true });
   let topology: unknown = null;
   await model.save(
@@ -68,7 +75,7 @@ export async function saveQuantizedModel(model: tfl.LayersModel, dir: string): P
   model.getWeights().forEach((t, i) => {
     const name = weights[i].originalName ?? weights[i].name;
     const values = t.dataSync() as Float32Array;
-    if (isQuantized(name, t.shape, !frozen.has(weights[i].name))) {
+    if (quantize && isQuantized(name, t.shape, !frozen.has(weights[i].name))) {
       const { q, min, scale } = quantizeValues(values);
       specs.push({
         name,
@@ -89,7 +96,7 @@ export async function saveQuantizedModel(model: tfl.LayersModel, dir: string): P
   const modelJson = {
     format: "layers-model",
     generatedBy: `TensorFlow.js tfjs-layers v${tf.version_core}`,
-    convertedBy: "babymon train-export (uint8 kernels)",
+    convertedBy: `babymon train-export (${quantize ? "uint8 kernels" : "float32"})`,
     modelTopology: topology,
     weightsManifest: [{ paths: ["weights.bin"], weights: specs }],
   };

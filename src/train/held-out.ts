@@ -11,7 +11,7 @@ export interface HeldOut {
   clips: Array<{ file: string; kind: "cry" | "negative"; category: string | null }>;
 }
 
-export const HELD_OUT_NEGATIVES = ["toddler", "esc50:cat", "speaker:f_June"] as const;
+export const HELD_OUT_NEGATIVES = ["toddler", "esc50:cat", "speaker:fr_CA_f_June"] as const;
 export const HELD_OUT_FAMILIES = 8;
 
 const hash = (s: string) => createHash("sha256").update(`held-out:${s}`).digest("hex");

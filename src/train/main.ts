@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from "../inference/backend.js";
 import { PROJECT_ROOT } from "../version.js";
 import { DatasetError } from "./dataset.js";
-import { runEvidenceExport } from "./evidence-export.js";
+import { runDetectorExport } from "./detector-export.js";
 import { runTrainExport } from "./train-export.js";
 import type { TrainExportOptions } from "./types.js";
 
@@ -104,27 +104,25 @@ export function trainExportCommand(): Command {
     .option("--no-progress", "no progress bars")
     .option(
       "--legacy",
-      "the FC + MobileNetV3 heads over 4 kHz band-limited features on ../shared/data (the export before issue 14) instead of the evidence head and the leave-source-out benchmark",
+      "the FC + MobileNetV3 heads over 4 kHz band-limited features on ../shared/data (the export before issue 14) instead of the leave-source-out benchmark and the detector block",
     )
-    .option("--budget <n>", "evidence head: false episodes per hour the operating point may cost", Number, 1)
+    .option("--budget <n>", "false episodes per hour the detector's operating point may cost", Number, 1)
     .option(
       "--compare <dir>",
-      "evidence head: heads to score on the benchmark next to it (default: the ones in the export folder)",
+      "heads to score on the benchmark beside the candidates (default: the ones in the export folder)",
     )
     .action(async (opts) => {
       const smoke = Boolean(opts.smoke);
       if (!opts.legacy) {
         if (resolve(opts.data) !== join(PROJECT_ROOT, "..", "shared", "data")) {
           console.error(
-            `train-export: --data ${opts.data}: the evidence head's benchmark reads ../shared/data and ../shared/more-data as they are; --data is for --legacy`,
+            `train-export: --data ${opts.data}: the benchmark reads ../shared/data and ../shared/more-data as they are; --data is for --legacy`,
           );
           process.exitCode = 2;
           return;
         }
         if (smoke) {
-          console.error(
-            "train-export: --smoke is for --legacy; the evidence head's benchmark has no smoke subset",
-          );
+          console.error("train-export: --smoke is for --legacy; the benchmark has no smoke subset");
           process.exitCode = 2;
           return;
         }
@@ -134,7 +132,7 @@ export function trainExportCommand(): Command {
             : opts.out
               ? resolve(opts.out)
               : join(PROJECT_ROOT, "models", opts.name);
-        const result = await runEvidenceExport({
+        const result = await runDetectorExport({
           name: opts.name,
           outDir,
           runsDir: resolve(opts.runs),

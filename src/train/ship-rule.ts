@@ -21,6 +21,26 @@ export function shipVerdict(
   return { ship: true, why: `${fig(candidate)} finds more cries than ${others.map(fig).join(", ")}` };
 }
 
+/**
+ * The detector train-export ships: of the temporal candidates that pass shipVerdict against `baselines` (YAMNet's
+ * own score raw and Platt-scaled, the heads shipped before), the one finding the most cries (then the fewest false
+ * episodes per hour); with none, YAMNet's own score, Platt-scaled.
+ */
+export function chooseDetector(
+  sequences: readonly ScoreResult[],
+  baselines: readonly ScoreResult[],
+  budgetPerHour: number,
+): { choice: ScoreResult | null; verdicts: Array<{ name: string; ship: boolean; why: string }> } {
+  const verdicts = sequences.map((s) => ({ name: s.name, ...shipVerdict(s, baselines, budgetPerHour) }));
+  const passing = sequences.filter((_, i) => verdicts[i].ship);
+  passing.sort(
+    (a, b) =>
+      b.crossFitted.found - a.crossFitted.found ||
+      a.crossFitted.falsePerHour.value - b.crossFitted.falsePerHour.value,
+  );
+  return { choice: passing[0] ?? null, verdicts };
+}
+
 export const BENCHMARK_HEADING = "## Leave-source-out benchmark (issue 14)";
 
 /** `card` with its benchmark section replaced by (or, without one, followed by) `section`. */

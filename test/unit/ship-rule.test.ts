@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ScoreResult } from "../../src/dev/benchmark/evaluate.js";
 import { summarise } from "../../src/dev/benchmark/summary.js";
-import { BENCHMARK_HEADING, shipVerdict, withBenchmarkSection } from "../../src/train/ship-rule.js";
+import {
+  BENCHMARK_HEADING,
+  chooseDetector,
+  shipVerdict,
+  withBenchmarkSection,
+} from "../../src/train/ship-rule.js";
 
 /** A score that found `found` of 10 cries with `falseEpisodes` in one hour of negatives. */
 function result(name: string, found: number, falseEpisodes: number): ScoreResult {
@@ -43,4 +48,20 @@ test("the benchmark section of a model card is replaced, or appended when missin
   const twice = withBenchmarkSection(withTail, `${BENCHMARK_HEADING}\n\nsecond`);
   assert.ok(twice.includes("second") && !twice.includes("first") && twice.includes("## Data\n\nd"));
   assert.equal(twice.split(BENCHMARK_HEADING).length, 2);
+});
+
+test("the detector is the temporal model finding the most cries among those that pass, else YAMNet (null)", () => {
+  const baselines = [result("YAMNet alone", 4, 1), result("YAMNet, Platt-scaled", 5, 1)];
+  const a = result("sequence a", 7, 1);
+  const b = result("sequence b", 8, 0);
+  const over = result("sequence over", 10, 3);
+  const picked = chooseDetector([a, b, over], baselines, 1);
+  assert.equal(picked.choice?.name, "sequence b");
+  assert.deepEqual(
+    picked.verdicts.map((v) => v.ship),
+    [true, true, false],
+  );
+  const none = chooseDetector([result("sequence c", 5, 0)], baselines, 1);
+  assert.equal(none.choice, null);
+  assert.match(none.verdicts[0].why, /finds no more cries than YAMNet, Platt-scaled 5\/10/);
 });

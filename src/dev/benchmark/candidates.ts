@@ -9,6 +9,7 @@ import {
   type YamnetClassifier,
 } from "../../train/evidence-head.js";
 import { mulberry32 } from "../../train/random.js";
+import { groupBalancedWeights } from "../../train/sequence-data.js";
 import type { FoldFeatures } from "./features.js";
 import { CRY, LEFT_OUT, windowLabels } from "./labels.js";
 
@@ -26,10 +27,6 @@ export interface CandidateSpec {
   /** each window once, in one of `bands` drawn at random (seeded), instead of once per band: half the training cost */
   oneBandPerWindow: boolean;
 }
-
-/** Share of the loss weight per group: crying, background alone, and the negative categories together. */
-const WEIGHT_CRY = 0.5;
-const WEIGHT_BACKGROUND = 0.1;
 
 /** A fold's head inputs in both bands (evidenceInputs), computed once per fold and kept. */
 export interface FoldInputs {
@@ -76,25 +73,15 @@ export function trainingSet(
       for (const band of bands) picked.push({ f, i, band, label: l.label, group: l.group });
     });
   }
-  const counts = new Map<string, number>();
-  for (const p of picked) counts.set(p.group, (counts.get(p.group) ?? 0) + 1);
-  const categories = [...counts.keys()].filter((g) => g !== "cry" && g !== "background").length;
-  const share = (g: string) =>
-    g === "cry"
-      ? WEIGHT_CRY
-      : g === "background"
-        ? WEIGHT_BACKGROUND
-        : (1 - WEIGHT_CRY - WEIGHT_BACKGROUND) / categories;
   const n = picked.length;
   const inputs = new Float32Array(n * INPUT_DIM);
   const labels = new Uint8Array(n);
-  const weights = new Float32Array(n);
+  const weights = groupBalancedWeights(picked.map((p) => p.group));
   picked.forEach((p, j) => {
     const x = foldInputs(p.f, classifier);
     const src = p.band === "full" ? x.full : x.limited;
     inputs.set(src.subarray(p.i * INPUT_DIM, (p.i + 1) * INPUT_DIM), j * INPUT_DIM);
     labels[j] = p.label === CRY ? 1 : 0;
-    weights[j] = (share(p.group) * n) / counts.get(p.group)!;
   });
   return { inputs, labels, weights };
 }

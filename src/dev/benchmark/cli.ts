@@ -4,14 +4,35 @@ import { loadCryHeads } from "../../inference/analyzer.js";
 import { DEFAULT_YAMNET_DIR, YamnetModel } from "../../inference/yamnet.js";
 import { yamnetClassifier } from "../../train/evidence-head.js";
 import { PROJECT_ROOT } from "../../version.js";
+import type { CandidateSpec } from "./candidates.js";
 import { DEFAULT_BENCHMARK, DEFAULT_CANDIDATES, runBenchmark, writeBenchmark } from "./run.js";
+import { type SequenceCandidateSpec, type SmoothingSpec, smoothingName } from "./temporal.js";
+
+interface CandidateLists {
+  candidates: CandidateSpec[];
+  sequenceCandidates: SequenceCandidateSpec[];
+  smoothing: SmoothingSpec[];
+}
+
+/** The candidates whose name contains one of `only` (all without it). */
+export function selectCandidates(lists: CandidateLists, only?: readonly string[]): CandidateLists {
+  if (!only) return lists;
+  const keep = (name: string) => only.some((o) => name.includes(o));
+  return {
+    candidates: lists.candidates.filter((c) => keep(c.name)),
+    sequenceCandidates: lists.sequenceCandidates.filter((c) => keep(c.name)),
+    smoothing: lists.smoothing.filter((s) => keep(smoothingName(s))),
+  };
+}
 
 export const EVAL_DETECTION_USAGE = `npx tsx scripts/eval-detection.ts [--folds 5] [--fold-seed 1] [--budget 1]
     [--shipped models/babymon-heads | --no-shipped] [--out runs/benchmark] [--reps 1000] [--quick] [--only-folds 0,1,2]
+    [--only "sequence T=8,max"]
 
 The leave-source-out detection benchmark (src/dev/benchmark/): one stream per fold from ../shared, scored by YAMNet's
 own cry score, the shipped heads and each candidate head (trained per fold without that fold's sources) through the
-daemon's episode logic. Writes benchmark.md and benchmark.json to --out and prints the markdown.`;
+daemon's episode logic. --only keeps the candidates (evidence heads, temporal models, smoothings) whose name
+contains one of the comma-separated parts. Writes benchmark.md and benchmark.json to --out and prints the markdown.`;
 
 export interface EvalDetectionArgs {
   k: number;
@@ -23,6 +44,8 @@ export interface EvalDetectionArgs {
   /** only the first candidate */
   quick: boolean;
   onlyFolds?: number[];
+  /** keep only candidates whose name contains one of these */
+  only?: string[];
 }
 
 export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
@@ -38,6 +61,7 @@ export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
       reps: { type: "string", default: String(DEFAULT_BENCHMARK.bootstrapReps) },
       quick: { type: "boolean", default: false },
       "only-folds": { type: "string" },
+      only: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -65,6 +89,7 @@ export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
     ...(values["only-folds"]
       ? { onlyFolds: values["only-folds"].split(",").map((v) => int("only-folds", v, 0)) }
       : {}),
+    ...(values.only ? { only: values.only.split(",").map((v) => v.trim()) } : {}),
   };
 }
 
@@ -89,7 +114,14 @@ export async function evalDetection(a: EvalDetectionArgs, log: (line: string) =>
     yamnet,
     classifier: yamnetClassifier(DEFAULT_YAMNET_DIR),
     shipped,
-    candidates: a.quick ? DEFAULT_CANDIDATES.slice(0, 1) : DEFAULT_CANDIDATES,
+    ...selectCandidates(
+      {
+        candidates: a.quick ? DEFAULT_CANDIDATES.slice(0, 1) : DEFAULT_CANDIDATES,
+        sequenceCandidates: DEFAULT_BENCHMARK.sequenceCandidates,
+        smoothing: DEFAULT_BENCHMARK.smoothing,
+      },
+      a.only,
+    ),
     ...(a.onlyFolds ? { onlyFolds: a.onlyFolds } : {}),
     log,
   });

@@ -11,11 +11,13 @@ export interface OperatingPoint {
 }
 
 /**
- * Thresholds 0.1 … 0.9, then 0.93 … 0.999: calibrated scores crowd near 1. Kept short: every point is one
- * replay of the episode logic over every fold's stream.
+ * Thresholds 0.1 … 0.8, then finer up to 0.999: calibrated scores crowd near 1 (Platt-scaled YAMNet: p 0.85 is a
+ * raw score of about 0.1, p 0.95 about 0.5). Kept short: every point is one replay of the episode logic over every
+ * fold's stream.
  */
 export const THRESHOLD_GRID: readonly number[] = [
-  0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999,
+  0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.88, 0.9, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985,
+  0.99, 0.995, 0.998, 0.999,
 ];
 export const ONSET_N_GRID = [3, 4, 5] as const;
 /** one window at or above this starts an episode (1 = off) */

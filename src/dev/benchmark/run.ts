@@ -3,16 +3,30 @@ import { join } from "node:path";
 import type { CryHeads } from "../../inference/types.js";
 import type { YamnetModel } from "../../inference/yamnet.js";
 import { DEFAULT_EVIDENCE_HEAD, type YamnetClassifier } from "../../train/evidence-head.js";
-import { applyPlatt, expectedCalibrationError, fitPlatt } from "./calibration.js";
+import { type LogitPool, logitPool, type PoolInput } from "../../train/sequence-data.js";
+import { type CalibrationLabels, crossFittedPlatt } from "./calibration.js";
 import { type CandidateFold, type CandidateSpec, crossValidateCandidate } from "./candidates.js";
 import { type BenchmarkData, benchmarkData } from "./data.js";
 import { evaluateScore, type ScoreResult } from "./evaluate.js";
 import type { FoldFeatures } from "./features.js";
+import { hardNegativeFeatures } from "./hard-negatives.js";
 import { LEFT_OUT, windowLabels } from "./labels.js";
 import type { OperatingPoint } from "./operating-point.js";
 import { benchmarkMarkdown } from "./report.js";
-import { scoredFold, yamnetWindowScores } from "./scores.js";
+import { scoredFold, type YamnetWindowScores, yamnetWindowScores } from "./scores.js";
 import { DEFAULT_STREAM, type StreamOptions } from "./streams.js";
+import {
+  crossValidateSequence,
+  DEFAULT_SEQUENCE_CANDIDATES,
+  DEFAULT_SMOOTHING,
+  logitOf,
+  type SequenceCandidateSpec,
+  type SequenceFold,
+  type SmoothingSpec,
+  sequenceDescription,
+  smoothed,
+  smoothingName,
+} from "./temporal.js";
 
 export const DEFAULT_CANDIDATES: CandidateSpec[] = [
   {
@@ -45,13 +59,22 @@ export interface BenchmarkOptions {
   classifier: YamnetClassifier;
   /** the shipped heads and the operating point their manifest carries */
   shipped: { heads: CryHeads; point: OperatingPoint } | null;
+  /** evidence heads (one window) */
   candidates: CandidateSpec[];
+  /** temporal models */
+  sequenceCandidates: SequenceCandidateSpec[];
+  /** smoothing baselines of YAMNet's score */
+  smoothing: SmoothingSpec[];
   /** only these folds (a quicker, smaller benchmark: sources of the other folds are in no figure) */
   onlyFolds?: readonly number[];
   log?: (line: string) => void;
 }
 
+export const YAMNET_CALIBRATED = "YAMNet, Platt-scaled";
+
 export const DEFAULT_BENCHMARK = {
+  sequenceCandidates: DEFAULT_SEQUENCE_CANDIDATES,
+  smoothing: DEFAULT_SMOOTHING,
   k: 5,
   foldSeed: 1,
   stream: DEFAULT_STREAM,
@@ -75,16 +98,29 @@ export interface BenchmarkResult {
   markdown: string;
 }
 
+/** A score the daemon can run as its `detector` (manifest `detector.source`), by benchmark result name. */
+export interface DetectorCandidate {
+  name: string;
+  source: "yamnet" | "sequence";
+  spec?: SequenceCandidateSpec;
+}
+
 /** The result, and what a caller (train-export) reuses of the run: the data and each candidate's fold models. */
 export interface BenchmarkRun {
   result: BenchmarkResult;
   data: BenchmarkData;
   candidateFolds: Map<string, CandidateFold[]>;
-  calibrationLabels: Array<{ keep: number[]; labels: number[] }>;
+  sequenceFolds: Map<string, SequenceFold[]>;
+  /** every Platt-scaled score's out-of-fold logits, per fold, by result name */
+  outOfFoldLogits: Map<string, Float32Array[]>;
+  detectorCandidates: DetectorCandidate[];
+  /** the benchmark folds' streams (and the hard negatives) as YAMNet logits, when a temporal model was trained */
+  pool: LogitPool | null;
+  calibrationLabels: CalibrationLabels[];
 }
 
 /** Cry labels of the windows that count for calibration (crying or not; grazing windows left out). */
-function calibrationLabels(f: FoldFeatures): { keep: number[]; labels: number[] } {
+function calibrationLabels(f: FoldFeatures): CalibrationLabels {
   const keep: number[] = [];
   const labels: number[] = [];
   windowLabels(f.startSec, f.info.events, f.activity).forEach((l, i) => {
@@ -125,39 +161,85 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
       ),
     );
   }
+  const outOfFoldLogits = new Map<string, Float32Array[]>();
+  /** a logit score Platt-scaled out of fold, through the episode logic, with its ECE */
+  const scoreLogits = (name: string, description: string, logits: Float32Array[]): ScoreResult => {
+    outOfFoldLogits.set(name, logits);
+    const { probs, ece } = crossFittedPlatt(logits, cal);
+    const r = evaluateScore(
+      name,
+      description,
+      data.features.map((f, k) => scoredFold(f, probs[k], full[k])),
+      evalOpts,
+    );
+    r.ece = ece;
+    return r;
+  };
+  o.log?.("scoring YAMNet's own cry score, Platt-scaled, and its smoothings");
+  results.push(
+    scoreLogits(
+      YAMNET_CALIBRATED,
+      "YAMNet's own cry score (full band), Platt-scaled on the other folds (p = sigmoid(a·logit(score) + b)): the same ranking as YAMNet alone, a calibrated probability and a point chosen on it",
+      full.map((s) => logitOf(s.cry)),
+    ),
+  );
+  for (const sm of o.smoothing)
+    results.push(
+      scoreLogits(
+        smoothingName(sm),
+        `the ${sm.op} of YAMNet's own cry score over the last ${sm.windows} windows (${(sm.windows * 0.48).toFixed(1)} s), Platt-scaled on the other folds: the smoothing baseline a temporal model has to beat`,
+        full.map((s: YamnetWindowScores) => logitOf(smoothed(s.cry, sm))),
+      ),
+    );
   for (const spec of o.candidates) {
     o.log?.(`training ${spec.name} per fold`);
     const cv = crossValidateCandidate(spec, data.features, o.classifier, o.log);
     candidateFolds.set(spec.name, cv);
-    // Platt scaling cross-fitted too: fold k's probabilities use a scaling fitted on the other folds' logits
-    const probs = cv.map((c, k) => {
-      const z: number[] = [];
-      const y: number[] = [];
-      cv.forEach((other, j) => {
-        if (j === k) return;
-        for (const [m, i] of cal[j].keep.entries()) {
-          z.push(other.logits[i]);
-          y.push(cal[j].labels[m]);
-        }
-      });
-      return applyPlatt(c.logits, fitPlatt(z, y));
-    });
-    const pooledP: number[] = [];
-    const pooledY: number[] = [];
-    probs.forEach((p, k) => {
-      for (const [m, i] of cal[k].keep.entries()) {
-        pooledP.push(p[i]);
-        pooledY.push(cal[k].labels[m]);
-      }
-    });
+    const { probs, ece } = crossFittedPlatt(
+      cv.map((c) => c.logits),
+      cal,
+    );
+    outOfFoldLogits.set(
+      spec.name,
+      cv.map((c) => c.logits),
+    );
     const result = evaluateScore(
       spec.name,
       `${spec.head.activation === "relu" ? `dense head (${spec.head.hidden} ReLU units)` : "linear combination"} over [${spec.head.embedding ? "embedding ‖ " : ""}YAMNet's 521 class logits] of one full-band YAMNet pass, trained per fold on the other folds' streams (each window once, full band or 4 kHz band-limited at random), Platt-scaled on the other folds`,
       data.features.map((f, k) => scoredFold(f, probs[k], full[k])),
       evalOpts,
     );
-    result.ece = expectedCalibrationError(pooledP, pooledY);
+    result.ece = ece;
     results.push(result);
+  }
+  const detectorCandidates: DetectorCandidate[] = [{ name: YAMNET_CALIBRATED, source: "yamnet" }];
+  let pool: LogitPool | null = null;
+  const sequenceFolds = new Map<string, SequenceFold[]>();
+  if (o.sequenceCandidates.length > 0) {
+    const inputs: PoolInput[] = data.features.map((f) => ({
+      id: `fold ${f.info.fold}`,
+      fold: f.info.fold,
+      fullEmbedding: f.fullEmbedding,
+      limitedEmbedding: f.limitedEmbedding,
+      labels: windowLabels(f.startSec, f.info.events, f.activity),
+    }));
+    if (o.sequenceCandidates.some((c) => c.recipe.hardNegatives))
+      inputs.push(await hardNegativeFeatures(data.clips, { yamnet: o.yamnet, hopSec: o.hopSec, log: o.log }));
+    pool = logitPool(inputs, o.classifier);
+    const foldIds = data.features.map((f) => f.info.fold);
+    for (const spec of o.sequenceCandidates) {
+      o.log?.(`training ${spec.name} per fold`);
+      const cv = crossValidateSequence(spec, pool, foldIds, data.folds, o.log);
+      sequenceFolds.set(spec.name, cv);
+      results.push(
+        scoreLogits(
+          spec.name,
+          sequenceDescription(spec),
+          cv.map((c) => c.logits),
+        ),
+      );
+      detectorCandidates.push({ name: spec.name, source: "sequence", spec });
+    }
   }
   const folds = data.features.map((f) => ({
     fold: f.info.fold,
@@ -184,6 +266,10 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
     },
     data,
     candidateFolds,
+    sequenceFolds,
+    outOfFoldLogits,
+    detectorCandidates,
+    pool,
     calibrationLabels: cal,
   };
 }

@@ -1,0 +1,109 @@
+import { fullBandLogits, type LogitPool } from "../../train/sequence-data.js";
+import {
+  DEFAULT_SEQUENCE_MODEL,
+  type SequenceModelOptions,
+  type SequenceWeights,
+  streamLogits,
+} from "../../train/sequence-model.js";
+import { type SequenceRecipe, trainSequence } from "../../train/sequence-train.js";
+
+/**
+ * Temporal candidates of the benchmark: the sequence model (src/train/sequence-model.ts) trained per fold on the
+ * other folds' streams (and, with the recipe, the generated hard negatives that hear none of the fold's sources),
+ * scoring the fold's full-band windows; and the smoothing baselines it has to beat.
+ */
+
+export interface SequenceCandidateSpec {
+  name: string;
+  recipe: SequenceRecipe;
+}
+
+const recipe = (
+  windows: number,
+  hardNegatives: boolean,
+  miningBoost: number,
+  model: Partial<SequenceModelOptions> = {},
+): SequenceRecipe => ({
+  model: { ...DEFAULT_SEQUENCE_MODEL, windows, ...model },
+  bands: ["full", "limited"],
+  backgroundEvery: 3,
+  hardNegatives,
+  miningBoost,
+});
+
+export const DEFAULT_SEQUENCE_CANDIDATES: SequenceCandidateSpec[] = [
+  { name: "sequence T=8", recipe: recipe(8, false, 0) },
+  { name: "sequence T=4 + hard negatives", recipe: recipe(4, true, 0) },
+  { name: "sequence T=8 + hard negatives", recipe: recipe(8, true, 0) },
+  { name: "sequence T=12 + hard negatives", recipe: recipe(12, true, 0) },
+  { name: "sequence T=8 + hard negatives + mining", recipe: recipe(8, true, 3) },
+];
+
+export function sequenceDescription(spec: SequenceCandidateSpec): string {
+  const r = spec.recipe;
+  const m = r.model;
+  return `temporal model over the last ${m.windows} windows (${(m.windows * 0.48).toFixed(1)} s) of YAMNet's 521 full-band class logits (${m.inputScale === "per-class" ? "standardised per class" : `centred, ×${m.inputScale}`}): Dense(${m.project}, ReLU) per window, the ${m.windows} side by side, Dense(${m.hidden}, ReLU), cry logit (Adam, ${m.epochs} epochs, L2 ${m.l2}, dropout ${m.dropout}); trained per fold on the other folds' streams (each sequence full band or 4 kHz band-limited at random)${r.hardNegatives ? ", plus the generated hard negatives (espeak-ng voices, mixtures over nursery beds) that hear none of the fold's sources" : ""}${r.miningBoost > 1 ? `, a second round with the first round's falsely high negatives weighted ×${r.miningBoost}` : ""}; Platt-scaled on the other folds`;
+}
+
+export interface SequenceFold {
+  fold: number;
+  weights: SequenceWeights;
+  /** cry logits of the fold's full-band windows */
+  logits: Float32Array;
+}
+
+/** Trains the candidate once per fold (without that fold's sources) and scores that fold's full-band windows. */
+export function crossValidateSequence(
+  spec: SequenceCandidateSpec,
+  pool: LogitPool,
+  folds: readonly number[],
+  sourceFolds: ReadonlyMap<string, number>,
+  log?: (line: string) => void,
+): SequenceFold[] {
+  return folds.map((k) => {
+    const test = pool.streams.find((s) => s.fold === k);
+    if (!test) throw new Error(`no pooled stream of fold ${k}`);
+    const exclude = new Set([...sourceFolds].filter(([, f]) => f === k).map(([s]) => s));
+    const t = trainSequence(pool, spec.recipe, (s) => s.fold !== k, exclude);
+    log?.(
+      `${spec.name} fold ${k}: ${t.sequences} sequences${spec.recipe.miningBoost > 1 ? `, ${t.mined} mined` : ""} in ${t.seconds.toFixed(0)} s`,
+    );
+    return { fold: k, weights: t.weights, logits: streamLogits(fullBandLogits(pool, test), t.weights) };
+  });
+}
+
+/** A smoothing baseline: the mean or the max of a score over the last T windows (the first window repeated). */
+export interface SmoothingSpec {
+  windows: number;
+  op: "mean" | "max";
+}
+
+export const DEFAULT_SMOOTHING: SmoothingSpec[] = [
+  { windows: 4, op: "mean" },
+  { windows: 8, op: "mean" },
+  { windows: 4, op: "max" },
+  { windows: 8, op: "max" },
+];
+
+export const smoothingName = (s: SmoothingSpec) => `YAMNet ${s.op} of ${s.windows}`;
+
+export function smoothed(score: ArrayLike<number>, s: SmoothingSpec): Float32Array {
+  const out = new Float32Array(score.length);
+  for (let i = 0; i < score.length; i++) {
+    let acc = s.op === "mean" ? 0 : Number.NEGATIVE_INFINITY;
+    for (let t = i - s.windows + 1; t <= i; t++) {
+      const v = score[Math.max(0, t)];
+      acc = s.op === "mean" ? acc + v / s.windows : Math.max(acc, v);
+    }
+    out[i] = acc;
+  }
+  return out;
+}
+
+/** logit of a probability, clamped away from 0 and 1 (YAMNet's scores reach both in float32). */
+export function logitOf(p: ArrayLike<number>): Float32Array {
+  return Float32Array.from({ length: p.length }, (_, i) => {
+    const q = Math.min(1 - 1e-6, Math.max(1e-6, p[i]));
+    return Math.log(q / (1 - q));
+  });
+}
