@@ -56,12 +56,33 @@ export interface CryHeads {
   dispose?(): void;
 }
 
+/** The operating point of a manifest's `detector` block (src/inference/detector.ts), on the calibrated cry. */
+export interface DetectorOperatingPoint {
+  threshold: number;
+  onsetN: number;
+  onsetStrong: number;
+}
+
+export interface AnalyzeOptions {
+  /**
+   * Reasons are needed only for windows whose cry probability is above this (the episode threshold: the windows
+   * an episode's reason is averaged over); an analyzer whose reasons cost a second pass (DetectorAnalyzer) skips
+   * the others and gives them `reasons: null`. Default: every window.
+   */
+  reasonsAbove?: number;
+}
+
 /** Turns 16 kHz windows of PATCH_WINDOW_SAMPLES samples into analyses (log-mel → YAMNet → heads). */
 export interface Analyzer {
   readonly models: ModelVersions;
   readonly backend: string;
   /** the loaded heads' operating point; absent or null without heads */
   readonly headsOperatingPoint?: HeadsOperatingPoint | null;
-  analyze(windows: Float32Array[]): Promise<WindowAnalysis[]>;
+  /** the manifest's `detector` point when the detector block gives the cry probability; absent otherwise */
+  readonly detectorPoint?: DetectorOperatingPoint;
+  /** Windows in order of the stream; an analyzer with state over windows (sequence model) keeps it per stream. */
+  analyze(windows: Float32Array[], options?: AnalyzeOptions): Promise<WindowAnalysis[]>;
+  /** A new stream begins (capture (re)started): forget the state over past windows. */
+  reset?(): void;
   dispose(): void;
 }
