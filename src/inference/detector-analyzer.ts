@@ -4,7 +4,7 @@ import { bandLimit } from "../dsp/band-limit.js";
 import { PATCH_WINDOW_SAMPLES } from "../dsp/frontend-params.js";
 import { LogMelFrontend } from "../dsp/logmel.js";
 import type { ModelVersions, ReasonProbabilities } from "../events.js";
-import { loadCryHeads, yamnetCryScore } from "./analyzer.js";
+import { yamnetCryScore } from "./analyzer.js";
 import type { BackendPreference } from "./backend.js";
 import { calibrate, type Detector, type DetectorPoint, logit, readDetector } from "./detector.js";
 import { HeadsModelError } from "./heads-error.js";
@@ -12,8 +12,8 @@ import type { SequenceModel } from "./sequence-model.js";
 import type {
   AnalyzeOptions,
   Analyzer,
-  CryHeads,
   HeadsOperatingPoint,
+  ReasonHeads,
   WindowAnalysis,
   YamnetOutput,
 } from "./types.js";
@@ -34,8 +34,8 @@ export class DetectorAnalyzer implements Analyzer {
   /** YAMNet forward passes, per window: full band (every window) and band-limited (reason windows only) */
   readonly passes = { fullBand: 0, bandLimited: 0 };
   private readonly frontend = new LogMelFrontend();
-  private heads: CryHeads | null = null;
-  private headsLoading: Promise<CryHeads | null> | null = null;
+  private heads: ReasonHeads | null = null;
+  private headsLoading: Promise<ReasonHeads | null> | null = null;
   private headsFailed = false;
 
   constructor(
@@ -109,29 +109,32 @@ export class DetectorAnalyzer implements Analyzer {
     const featureLayers = heads.featureLayers ? [...heads.featureLayers] : undefined;
     const outputs = this.yamnet.predict(patches, featureLayers ? { featureLayers } : {});
     this.passes.bandLimited += windows.length;
-    return heads.predict(outputs).map((p) => p.reasons);
+    return heads.reasons(outputs);
   }
 
-  private reasonHeads(): Promise<CryHeads | null> {
+  private reasonHeads(): Promise<ReasonHeads | null> {
     if (this.heads || this.headsFailed) return Promise.resolve(this.heads);
-    this.headsLoading ??= loadCryHeads(this.headsDir, this.yamnet.manifest.source.sha256).then(
-      (heads) => {
-        this.heads = heads;
-        this.log?.(`reason heads loaded: ${heads.version}`);
-        return heads;
-      },
-      (err: Error) => {
-        // the cry detection goes on without reasons ("unsure")
-        this.headsFailed = true;
-        this.log?.(`reason heads not usable, every reason is "unsure": ${err.message}`);
-        return null;
-      },
-    );
+    // imported here: TF.js layers (about 14 MB of RSS) only once a window needs a reason
+    this.headsLoading ??= import("./heads.js")
+      .then(({ loadReasonHeads }) => loadReasonHeads(this.headsDir, this.yamnet.manifest.source.sha256))
+      .then(
+        (heads) => {
+          this.heads = heads;
+          this.log?.(`reason heads loaded: ${heads.version}`);
+          return heads;
+        },
+        (err: Error) => {
+          // the cry detection goes on without reasons ("unsure")
+          this.headsFailed = true;
+          this.log?.(`reason heads not usable, every reason is "unsure": ${err.message}`);
+          return null;
+        },
+      );
     return this.headsLoading;
   }
 
   dispose(): void {
-    this.heads?.dispose?.();
+    this.heads?.dispose();
     this.sequence?.dispose();
     this.yamnet.dispose();
   }

@@ -72,6 +72,12 @@ export interface AnalyzeOptions {
   reasonsAbove?: number;
 }
 
+/** What the detector's analyzer needs from the heads when only their reasons are used (Heads with `reasonsOnly`). */
+export interface ReasonHeads extends Pick<CryHeads, "version" | "featureLayers" | "bandLimitHz"> {
+  reasons(outputs: YamnetOutput[]): ReasonProbabilities[];
+  dispose(): void;
+}
+
 /** Turns 16 kHz windows of PATCH_WINDOW_SAMPLES samples into analyses (log-mel → YAMNet → heads). */
 export interface Analyzer {
   readonly models: ModelVersions;

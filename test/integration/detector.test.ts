@@ -138,6 +138,34 @@ describe('detector.source "yamnet"', () => {
     });
   });
 
+  it("the reason heads loaded for their reasons alone give the reasons the full heads give", async () => {
+    const { loadHeads, loadReasonHeads } = await import("../../src/inference/heads.js");
+    const { YamnetModel } = await import("../../src/inference/yamnet.js");
+    const { bandLimit } = await import("../../src/dsp/band-limit.js");
+    const { LogMelFrontend } = await import("../../src/dsp/logmel.js");
+    const yamnet = await YamnetModel.load();
+    const full = await loadHeads(yamnetHeads, yamnet.manifest.source.sha256);
+    const reasonsOnly = await loadReasonHeads(yamnetHeads, yamnet.manifest.source.sha256);
+    try {
+      const audio = await load16k(CRY_CLIP);
+      const frontend = new LogMelFrontend();
+      const patches = [0, 7680, 15360].map((at) =>
+        frontend.patch(bandLimit(audio.subarray(at, at + 15600), full.bandLimitHz)),
+      );
+      const outputs = yamnet.predict(patches, { featureLayers: full.featureLayers });
+      const expected = full.predict(outputs).map((p) => p.reasons);
+      const got = reasonsOnly.reasons(outputs);
+      for (const [i, r] of got.entries())
+        for (const k of Object.keys(r) as Array<keyof typeof r>)
+          assert.ok(Math.abs(r[k] - expected[i][k]) < 1e-6, `patch ${i} ${k}: ${r[k]} vs ${expected[i][k]}`);
+      assert.throws(() => reasonsOnly.predict(outputs), /reasonsOnly/);
+    } finally {
+      full.dispose();
+      reasonsOnly.dispose();
+      yamnet.dispose();
+    }
+  });
+
   it("`inference.scoreSource` heads and yamnet ignore the block; auto runs it", async () => {
     const logger = memoryLogger().log;
     const base = { yamnetDir: null, backend: "auto", maxQueuedWindows: 8, maxBatch: 4 } as const;
