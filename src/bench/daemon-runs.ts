@@ -22,6 +22,11 @@ export function benchEnv(dataDir: string, extra: Record<string, string> = {}): N
   };
 }
 
+/** Node's flags for the bench children: NODE_FLAGS, or none with `--no-node-flags` (to measure what they save). */
+export function nodeFlags(args: string[]): readonly string[] {
+  return args.includes("--no-node-flags") ? [] : NODE_FLAGS;
+}
+
 export function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => {
     if (child.exitCode !== null) r(child.exitCode);
@@ -53,9 +58,10 @@ export async function timeDetect(
   wav: string,
   extra: string[],
   env: NodeJS.ProcessEnv,
+  flags: readonly string[] = NODE_FLAGS,
 ): Promise<DetectFigures> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, "detect", wav, "--jsonl", ...extra], {
+  const child = spawn(process.execPath, [...flags, CLI, "detect", wav, "--jsonl", ...extra], {
     env,
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -93,10 +99,11 @@ export async function runRealtime(
   minutes: number,
   dataDir: string,
   env: Record<string, string> = {},
+  flags: readonly string[] = NODE_FLAGS,
   warmMs = 10_000,
 ): Promise<RealtimeFigures> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, "run", "--input", wav], {
+  const child = spawn(process.execPath, [...flags, CLI, "run", "--input", wav], {
     env: benchEnv(dataDir, {
       BABYMON_MQTT__ENABLED: "true",
       BABYMON_MQTT__EMBEDDED_BROKER__PORT: String(port),

@@ -4,11 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeWav } from "../audio/wav.js";
-import { NODE_FLAGS } from "../cli/node-flags.js";
 import { buildMix, DEFAULT_MIX } from "../dev/mix.js";
 import { readDetector } from "../inference/detector.js";
 import { PROJECT_ROOT } from "../version.js";
-import { benchEnv, CLI, type DetectFigures, exited, runRealtime, timeDetect } from "./daemon-runs.js";
+import {
+  benchEnv,
+  CLI,
+  type DetectFigures,
+  exited,
+  nodeFlags,
+  runRealtime,
+  timeDetect,
+} from "./daemon-runs.js";
 import { procStat } from "./proc-stat.js";
 
 /**
@@ -20,6 +27,7 @@ import { procStat } from "./proc-stat.js";
  *   broker and the SQLite log in a temp data dir (the models as `auto` picks them);
  * - RSS early in and at the end of an accelerated 2-hour run (raw PCM on stdin, as fast as it goes).
  * Options: --detect-minutes 30 --realtime-minutes 10 --accelerated-hours 2 --heads-dir models/babymon-heads
+ * --no-node-flags (node without NODE_FLAGS, to see what they save)
  */
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -49,11 +57,15 @@ export async function run(args: string[]): Promise<void> {
 
     // 1. detect, as fast as possible: YAMNet alone, the heads, the detector block (if any), one run each
     const headsDir = String(values["heads-dir"]);
+    const flags = nodeFlags(args);
+    console.log(
+      `node flags of the measured processes: ${flags.length > 0 ? flags.join(" ") : "none (--no-node-flags)"}`,
+    );
     const detector = readDetector(headsDir);
     const withHeads = { BABYMON_INFERENCE__HEADS_DIR: headsDir };
     if (detectMinutes > 0) {
       const detect = (name: string, extra: string[]) =>
-        timeDetect(wav, extra, benchEnv(join(dir, `detect-${name}`), withHeads));
+        timeDetect(wav, extra, benchEnv(join(dir, `detect-${name}`), withHeads), flags);
       const alone = await detect("yamnet", ["--score-source", "yamnet"]);
       const heads = await detect("heads", ["--score-source", "heads"]);
       const det = detector ? await detect("detector", ["--score-source", "auto"]) : null;
@@ -76,7 +88,7 @@ export async function run(args: string[]): Promise<void> {
 
     // 2. run at real-time speed, with the embedded broker and SQLite
     if (realtimeMinutes > 0) {
-      const f = await runRealtime(wav, realtimeMinutes, join(dir, "realtime"), withHeads);
+      const f = await runRealtime(wav, realtimeMinutes, join(dir, "realtime"), withHeads, flags);
       const models = detector ? `the detector (${detector.source})` : "the heads";
       console.log(
         `run at real time for ${realtimeMinutes} min with ${models}, embedded broker and SQLite (CPU after 10 s warm-up): ` +
@@ -87,7 +99,7 @@ export async function run(args: string[]): Promise<void> {
 
     // 3. accelerated long run: `hours` of raw PCM on stdin (the mix repeated), as fast as the pipeline goes
     if (hours > 0) {
-      const child = spawn(process.execPath, [...NODE_FLAGS, CLI, "run", "--input", "-"], {
+      const child = spawn(process.execPath, [...flags, CLI, "run", "--input", "-"], {
         env: benchEnv(join(dir, "accelerated"), {
           BABYMON_INFERENCE__HEADS_DIR: String(values["heads-dir"]),
         }),

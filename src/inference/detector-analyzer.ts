@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { bandLimit } from "../dsp/band-limit.js";
 import { PATCH_WINDOW_SAMPLES } from "../dsp/frontend-params.js";
 import { LogMelFrontend } from "../dsp/logmel.js";
@@ -8,6 +6,7 @@ import { yamnetCryScore } from "./analyzer.js";
 import type { BackendPreference } from "./backend.js";
 import { calibrate, type Detector, type DetectorPoint, logit, readDetector } from "./detector.js";
 import { HeadsModelError } from "./heads-error.js";
+import { readHeadsManifestJson } from "./heads-manifest-file.js";
 import type { SequenceModel } from "./sequence-model.js";
 import type {
   AnalyzeOptions,
@@ -145,8 +144,7 @@ export class DetectorAnalyzer implements Analyzer {
  * TF.js layers); refuses heads trained on another YAMNet at start, not at the first cry.
  */
 function headsIdentity(headsDir: string, yamnetSha256: string): { version: string; unsure?: number } {
-  const file = join(headsDir, "manifest.json");
-  const m = JSON.parse(readFileSync(file, "utf8")) as {
+  const m = readHeadsManifestJson(headsDir) as {
     name?: unknown;
     version?: unknown;
     yamnet?: { sourceSha256?: unknown };

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { z } from "zod";
 import { HeadsModelError } from "./heads-error.js";
+import { readHeadsManifestJson } from "./heads-manifest-file.js";
 
 /**
  * The `detector` block of a heads manifest (models/babymon-heads/manifest.json, written by `npm run train-export`
@@ -49,14 +48,7 @@ export type DetectorPoint = Detector["point"];
 
 /** The manifest's `detector` block, or null when it has none; throws HeadsModelError naming the field. */
 export function readDetector(headsDir: string): Detector | null {
-  const file = join(headsDir, "manifest.json");
-  if (!existsSync(file)) throw new HeadsModelError(headsDir, "no manifest.json (run `npm run train-export`)");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new HeadsModelError(headsDir, `manifest.json is not valid JSON (${(err as Error).message})`);
-  }
+  const raw = readHeadsManifestJson(headsDir);
   const block = (raw as { detector?: unknown } | null)?.detector;
   if (block === undefined) return null;
   const parsed = detectorSchema.safeParse(block);

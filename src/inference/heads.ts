@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { z } from "zod";
 import { REASONS, type ReasonProbabilities, reasonProbabilities } from "../events.js";
 import { HeadsModelError } from "./heads-error.js";
+import { readHeadsManifestJson } from "./heads-manifest-file.js";
 import type { HeadPrediction, YamnetOutput } from "./types.js";
 import "./head-layers.js";
 
@@ -231,15 +232,7 @@ export class Heads {
     yamnetSha256: string,
     options: { reasonsOnly?: boolean } = {},
   ): Promise<Heads> {
-    const file = join(dir, "manifest.json");
-    if (!existsSync(file)) throw new HeadsModelError(dir, "no manifest.json (run `npm run train-export`)");
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, "utf8"));
-    } catch (err) {
-      throw new HeadsModelError(dir, `manifest.json is not valid JSON (${(err as Error).message})`);
-    }
-    const parsed = headsManifestSchema.safeParse(raw);
+    const parsed = headsManifestSchema.safeParse(readHeadsManifestJson(dir));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new HeadsModelError(dir, `manifest.json: \`${issue?.path.join(".")}\` ${issue?.message}`);

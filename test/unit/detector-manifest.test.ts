@@ -61,22 +61,23 @@ describe("the manifest's detector block", () => {
 });
 
 describe("detection settings with a detector", () => {
-  const analyzer = (point: Analyzer["detectorPoint"]): Analyzer => ({
-    models: { yamnet: "x", heads: "babymon-heads@v" },
-    backend: "cpu",
-    headsOperatingPoint: { unsure: 0.6, episode: 0.99, onsetN: 5, yamnetSupport: 0.1 },
-    detectorPoint: point,
-    analyze: async () => [],
-    dispose: () => {},
-  });
+  const POINT = { threshold: 0.35, onsetN: 4, onsetStrong: 0.85 };
+  /** detectionForModels for an analyzer with the detector's POINT and heads whose own point must not apply. */
+  const resolve = (env: Record<string, string>) => {
+    const { config, origins } = loadConfig({ env });
+    const analyzer: Analyzer = {
+      models: { yamnet: "x", heads: "babymon-heads@v" },
+      backend: "cpu",
+      headsOperatingPoint: { unsure: 0.6, episode: 0.99, onsetN: 5, yamnetSupport: 0.1 },
+      detectorPoint: POINT,
+      analyze: async () => [],
+      dispose: () => {},
+    };
+    return detectionForModels(config.detection, origins, analyzer);
+  };
 
   it("takes the detector's point and the heads' unsure, not the heads' episode point", () => {
-    const { config, origins } = loadConfig({ env: {} });
-    const d = detectionForModels(
-      config.detection,
-      origins,
-      analyzer({ threshold: 0.35, onsetN: 4, onsetStrong: 0.85 }),
-    );
+    const d = resolve({});
     assert.equal(d.threshold, 0.35);
     assert.equal(d.onsetN, 4);
     assert.equal(d.onsetK, 3);
@@ -86,14 +87,7 @@ describe("detection settings with a detector", () => {
   });
 
   it("keeps what the owner set", () => {
-    const { config, origins } = loadConfig({
-      env: { BABYMON_DETECTION__THRESHOLD: "0.6", BABYMON_DETECTION__ONSET_STRONG: "0.95" },
-    });
-    const d = detectionForModels(
-      config.detection,
-      origins,
-      analyzer({ threshold: 0.35, onsetN: 4, onsetStrong: 0.85 }),
-    );
+    const d = resolve({ BABYMON_DETECTION__THRESHOLD: "0.6", BABYMON_DETECTION__ONSET_STRONG: "0.95" });
     assert.equal(d.threshold, 0.6);
     assert.equal(d.onsetStrong, 0.95);
     assert.equal(d.onsetN, 4);
