@@ -235,8 +235,10 @@ export class App {
         critical: true,
         service: {
           name: "analyzer",
-          // the first inference compiles the backend's kernels (~0.5 s on wasm): do it before audio arrives
-          start: async () => void (await a.analyze([new Float32Array(PATCH_WINDOW_SAMPLES)])),
+          // the first inference compiles the backend's kernels (~0.5 s on wasm): do it before audio arrives (a
+          // detector's reason heads wait for the first window that needs a reason: reasonsAbove 1 asks for none)
+          start: async () =>
+            void (await a.analyze([new Float32Array(PATCH_WINDOW_SAMPLES)], { reasonsAbove: 1 })),
           stop: async () => a.dispose(),
         },
       });
