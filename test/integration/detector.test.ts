@@ -6,13 +6,14 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { App } from "../../src/app.js";
 import { encodeWav } from "../../src/audio/wav.js";
 import { replayFile } from "../../src/cli/file-replay.js";
 import { loadConfig } from "../../src/config/load.js";
 import type { BabymonEvent } from "../../src/events.js";
 import { createAnalyzer, type YamnetAnalyzer } from "../../src/inference/analyzer.js";
 import { calibrate, logit } from "../../src/inference/detector.js";
-import { createDetectorAnalyzer, type DetectorAnalyzer } from "../../src/inference/detector-analyzer.js";
+import { createDetectorAnalyzer, DetectorAnalyzer } from "../../src/inference/detector-analyzer.js";
 import { yamnetLogitsInto } from "../../src/inference/heads.js";
 import { detectionForModels, loadAnalyzer } from "../../src/model-loading.js";
 import { PROJECT_ROOT } from "../../src/version.js";
@@ -164,6 +165,33 @@ describe('detector.source "yamnet"', () => {
       reasonsOnly.dispose();
       yamnet.dispose();
     }
+  });
+
+  it("the daemon (App) with the block: its warm-up and a speech file leave the reason heads unloaded", async () => {
+    const { config } = loadConfig({
+      env: {},
+      overrides: {
+        dataDir: join(dir, "app"),
+        "audio.input": speechWav,
+        "audio.realtime": false,
+        "storage.enabled": false,
+        "inference.headsDir": yamnetHeads,
+      },
+    });
+    const loaded = await loadAnalyzer(config.inference, memoryLogger("fatal").log);
+    assert.ok(loaded instanceof DetectorAnalyzer);
+    const app = new App({ config, logger: memoryLogger("fatal").log, analyzer: loaded, sinkFactories: [] });
+    await app.start();
+    await app.pipeline.finished;
+    const windows = app.pipeline.stats.processed;
+    await app.stop();
+    assert.ok(windows > 5);
+    assert.deepEqual(
+      loaded.passes,
+      { fullBand: windows + 1, bandLimited: 0 },
+      "one pass per window (+ warm-up)",
+    );
+    assert.equal(loaded.reasonHeadsLoaded, false);
   });
 
   it("`inference.scoreSource` heads and yamnet ignore the block; auto runs it", async () => {
