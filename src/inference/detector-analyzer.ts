@@ -73,7 +73,8 @@ export class DetectorAnalyzer implements Analyzer {
         );
       }
     });
-    const outputs = this.yamnet.predict(windows.map((w) => this.frontend.patch(w)));
+    const patches = windows.map((w) => this.frontend.patch(w));
+    const outputs = this.yamnet.predict(patches, { logits: this.sequence !== null });
     this.passes.fullBand += windows.length;
     const cry = this.cryOf(outputs);
     const above = options.reasonsAbove ?? Number.NEGATIVE_INFINITY;
@@ -84,6 +85,7 @@ export class DetectorAnalyzer implements Analyzer {
       return {
         scores: o.scores,
         embedding: o.embedding,
+        ...(o.logits ? { logits: o.logits } : {}),
         yamnetCry: yamnetCryScore(o.scores),
         cry: cry[i],
         reasons: at >= 0 && reasons ? reasons[at] : null,
@@ -94,8 +96,10 @@ export class DetectorAnalyzer implements Analyzer {
   /** The calibrated cry probability of each window (the sequence model's history advances). */
   private cryOf(outputs: YamnetOutput[]): number[] {
     const c = this.detector.calibration;
-    if (this.sequence)
-      return Array.from(this.sequence.logits(outputs.map((o) => o.scores)), (z) => calibrate(z, c));
+    if (this.sequence) {
+      const z = this.sequence.logits(outputs.map((o) => o.logits!));
+      return Array.from(z, (x) => calibrate(x, c));
+    }
     return outputs.map((o) => calibrate(logit(yamnetCryScore(o.scores)), c));
   }
 

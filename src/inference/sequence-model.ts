@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { loadLayersModelFromDir, YAMNET_CLASS_COUNT, yamnetLogitsInto } from "./heads.js";
+import { loadLayersModelFromDir, YAMNET_CLASS_COUNT } from "./heads.js";
 import { HeadsModelError } from "./heads-error.js";
 
 /**
  * The detector's temporal model (`detector.source: "sequence"`): a TF.js layers model reading, per window, the
- * YAMNet class logits (full band) of the last `windows` windows of the stream, oldest first, and giving one cry
- * logit. The history is the model's state per stream: `reset()` on a new stream or a capture restart; at the start
+ * YAMNet class logits (full band, raw: embedding · kernel + bias before the sigmoid, as the training computes them
+ * from the cached embeddings) of the last `windows` windows of the stream, oldest first, and giving one cry logit. The history is the model's state per stream: `reset()` on a new stream or a capture restart; at the start
  * of a stream the first window is repeated to fill it.
  */
 export class SequenceModel {
@@ -57,10 +57,12 @@ export class SequenceModel {
     this.filled = 0;
   }
 
-  /** Appends one window's YAMNet scores (as logits) to the history. */
-  private push(scores: ArrayLike<number>): void {
+  /** Appends one window's 521 YAMNet class logits to the history. */
+  private push(logits: Float32Array): void {
     const c = YAMNET_CLASS_COUNT;
-    yamnetLogitsInto(scores, this.ring, this.next * c);
+    if (logits.length !== c)
+      throw new RangeError(`Expected ${c} YAMNet class logits per window, got ${logits.length}`);
+    this.ring.set(logits, this.next * c);
     if (this.filled === 0) {
       // first window of the stream: it fills the whole history
       const first = this.ring.subarray(0, c).slice();
@@ -81,13 +83,13 @@ export class SequenceModel {
     }
   }
 
-  /** The cry logit of each window, in stream order; each window joins the history first. */
-  logits(scores: ReadonlyArray<ArrayLike<number>>): Float32Array {
-    const n = scores.length;
+  /** The cry logit of each window (given its YAMNet class logits), in stream order; each joins the history first. */
+  logits(classLogits: readonly Float32Array[]): Float32Array {
+    const n = classLogits.length;
     if (n === 0) return new Float32Array(0);
     const size = this.windows * YAMNET_CLASS_COUNT;
     const input = new Float32Array(n * size);
-    scores.forEach((s, i) => {
+    classLogits.forEach((s, i) => {
       this.push(s);
       this.historyInto(input, i * size);
     });

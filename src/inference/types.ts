@@ -6,6 +6,8 @@ export interface YamnetOutput {
   scores: Float32Array;
   /** 1024-d embedding (global average pool of the last conv layer). */
   embedding: Float32Array;
+  /** the 521 class logits before the sigmoid, when asked for (`logits: true`) */
+  logits?: Float32Array;
   /** Intermediate feature maps requested by layer index, flattened HWC, with their shape. */
   featureMaps?: Record<number, { data: Float32Array; shape: [number, number, number] }>;
 }
