@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { createAudioSource } from "./audio/sources/index.js";
 import type { AudioSource } from "./audio/sources/source.js";
 import { resolveDataDir } from "./config/load.js";
-import type { Config, DetectionConfig, InferenceConfig } from "./config/schema.js";
+import type { Config } from "./config/schema.js";
 import {
   type DetectionControl,
   detectionOffWarning,
@@ -10,16 +10,14 @@ import {
 } from "./control/detection-control.js";
 import { FaultBoard } from "./control/faults.js";
 import { HealthState } from "./control/health.js";
-import { type ResolvedDetection, resolveDetection } from "./detection/episodes.js";
 import { ListeningPipeline } from "./detection/listening-pipeline.js";
 import { PATCH_WINDOW_SAMPLES } from "./dsp/frontend-params.js";
 import type { BabymonEvent, HealthSnapshot } from "./events.js";
-import { createAnalyzer, findHeadsDirs } from "./inference/analyzer.js";
-import { HeadsModelError } from "./inference/heads-error.js";
 import type { Analyzer } from "./inference/types.js";
 import { learningSinkFactory } from "./learning/factory.js";
 import { LearningSink } from "./learning/learning-sink.js";
 import { type Logger, RepeatLimiter } from "./logging.js";
+import { detectionForModels, loadAnalyzer } from "./model-loading.js";
 import { type RetryPolicy, ServiceRegistry, type Tier } from "./service/registry.js";
 import { clipRecorderFactory } from "./sinks/clips/factory.js";
 import { gpioSinkFactory } from "./sinks/gpio/factory.js";
@@ -31,8 +29,9 @@ import { sqliteSinkFactory } from "./sinks/sqlite/factory.js";
 import { closeInterruptedEpisodes } from "./sinks/sqlite/interrupted.js";
 import { openDaemonDatabase } from "./sinks/sqlite/open-daemon-database.js";
 import { systemdWatchdogFactory } from "./sinks/systemd-watchdog.js";
-import { PROJECT_ROOT } from "./version.js";
 import { webSinkFactory } from "./web/factory.js";
+
+export { detectionForModels, loadAnalyzer, resolveHeadsDir } from "./model-loading.js";
 
 /**
  * Every sink of the daemon. Add a sink: write its factory (src/sinks/<name>/factory.ts) and append it here. Each
@@ -67,73 +66,6 @@ export interface AppOptions {
 
 export function databasePath(config: Config, dataDir: string): string {
   return config.storage.path ?? join(dataDir, "babymon.db");
-}
-
-/** The heads folder for `auto`/`heads`: the configured one, else the newest heads folder under models/. */
-export function resolveHeadsDir(inference: InferenceConfig): string | null {
-  if (inference.scoreSource === "yamnet") return null;
-  if (inference.headsDir) return inference.headsDir;
-  const found = findHeadsDirs()[0] ?? null;
-  if (!found && inference.scoreSource === "heads") {
-    throw new Error(
-      `Expected trained heads in \`inference.headsDir\` or under ${join(PROJECT_ROOT, "models")} for \`inference.scoreSource: heads\`, found none (run \`npm run train-export\`)`,
-    );
-  }
-  return found;
-}
-
-/**
- * The detection settings for the loaded models: per-score defaults for what the owner left unset
- * (`resolveDetection`). Trained heads may ship their own operating points in their manifest (validated when the
- * heads load, src/inference/heads.ts):
- * `thresholds.episode` (the episode threshold for this export, calibrated on a held-out nursery mix, see
- * scripts/calibrate-episode.ts --cross-fit --write) replaces the heads default, as do `thresholds.onsetN` (unless
- * below the configured `onsetK`) and `thresholds.onsetStrong`, chosen with it; `thresholds.unsure` replaces
- * `detection.unsureBelow`, `thresholds.yamnetSupport` `detection.yamnetSupport`. Values the owner set explicitly
- * (file, env, flag) always win.
- */
-export function detectionForModels(
-  detection: DetectionConfig,
-  origins: Record<string, string>,
-  analyzer: Analyzer | null,
-): ResolvedDetection {
-  const resolved = resolveDetection(detection, analyzer?.models.heads ? "heads" : "yamnet");
-  const point = analyzer?.models.heads ? analyzer.headsOperatingPoint : null;
-  if (!point) return resolved;
-  if (!origins["detection.threshold"] && point.episode !== undefined) resolved.threshold = point.episode;
-  if (!origins["detection.onsetN"] && point.onsetN !== undefined && point.onsetN >= resolved.onsetK)
-    resolved.onsetN = point.onsetN;
-  if (!origins["detection.onsetStrong"] && point.onsetStrong !== undefined)
-    resolved.onsetStrong = point.onsetStrong;
-  if (!origins["detection.unsureBelow"] && point.unsure !== undefined) resolved.unsureBelow = point.unsure;
-  if (!origins["detection.yamnetSupport"] && point.yamnetSupport !== undefined)
-    resolved.yamnetSupport = point.yamnetSupport;
-  return resolved;
-}
-
-/** Loads YAMNet and (per `inference.scoreSource`) the trained heads. */
-export async function loadAnalyzer(inference: InferenceConfig, logger: Logger): Promise<Analyzer> {
-  const headsDir = resolveHeadsDir(inference);
-  const load = (heads: string | null) =>
-    createAnalyzer({
-      modelDir: inference.yamnetDir ?? undefined,
-      backend: inference.backend,
-      heads,
-      log: (line) => logger.info(line),
-    });
-  if (!headsDir || inference.scoreSource === "heads") return load(headsDir);
-  try {
-    return await load(headsDir);
-  } catch (err) {
-    // `auto`: unusable heads must not silence the monitor — fall back to YAMNet's own cry score. Only the heads'
-    // error: a broken YAMNet is reported as YAMNet's (falling back would not help).
-    if (!(err instanceof HeadsModelError)) throw err;
-    logger.warn(
-      { err: (err as Error).message, headsDir },
-      "trained heads not usable; using YAMNet's cry score",
-    );
-    return load(null);
-  }
 }
 
 /**
@@ -303,8 +235,10 @@ export class App {
         critical: true,
         service: {
           name: "analyzer",
-          // the first inference compiles the backend's kernels (~0.5 s on wasm): do it before audio arrives
-          start: async () => void (await a.analyze([new Float32Array(PATCH_WINDOW_SAMPLES)])),
+          // the first inference compiles the backend's kernels (~0.5 s on wasm): do it before audio arrives (a
+          // detector's reason heads wait for the first window that needs a reason: reasonsAbove 1 asks for none)
+          start: async () =>
+            void (await a.analyze([new Float32Array(PATCH_WINDOW_SAMPLES)], { reasonsAbove: 1 })),
           stop: async () => a.dispose(),
         },
       });

@@ -5,57 +5,30 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeWav } from "../audio/wav.js";
 import { buildMix, DEFAULT_MIX } from "../dev/mix.js";
+import { readDetector } from "../inference/detector.js";
 import { PROJECT_ROOT } from "../version.js";
+import {
+  benchEnv,
+  CLI,
+  type DetectFigures,
+  exited,
+  nodeFlags,
+  runRealtime,
+  timeDetect,
+} from "./daemon-runs.js";
 import { procStat } from "./proc-stat.js";
 
 /**
  * The listening pipeline's costs, measured on the seeded evaluation mix (src/dev/mix.ts):
- * - `detect`'s real-time factor on a 30-minute file;
- * - average CPU (% of one core) and RSS of `run` processing audio at real-time speed (default 10 minutes);
+ * - `detect` on a 30-minute file with YAMNet's own score alone, the heads, and the heads manifest's `detector`
+ *   block when it has one: wall and CPU time, peak RSS, and the detector's (else the heads') cost as a ratio to
+ *   YAMNet alone, in one run;
+ * - CPU (% of one core), mean and peak RSS of `run` at real-time speed (default 10 minutes) with the embedded
+ *   broker and the SQLite log in a temp data dir (the models as `auto` picks them);
  * - RSS early in and at the end of an accelerated 2-hour run (raw PCM on stdin, as fast as it goes).
- * Options: --detect-minutes 30 --realtime-minutes 10 --accelerated-hours 2
+ * Options: --detect-minutes 30 --realtime-minutes 10 --accelerated-hours 2 --heads-dir models/babymon-heads
+ * --no-node-flags (node without NODE_FLAGS, to see what they save)
  */
-const CLI = join(PROJECT_ROOT, "dist", "cli", "main.js");
-function env(dataDir: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    BABYMON_DATA_DIR: dataDir,
-    BABYMON_MQTT__ENABLED: "false",
-    BABYMON_GPIO__ENABLED: "false",
-    BABYMON_LOGGING__LEVEL: "warn",
-  };
-}
-
-function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
-  return new Promise((r) => child.on("exit", (code) => r(code)));
-}
-
-/** `babymon detect FILE --jsonl` with `extra` options: wall time, peak RSS and its summary line. */
-async function timeDetect(
-  wav: string,
-  extra: string[],
-  dataDir: string,
-): Promise<{ sec: number; peakRss: number; summary: string }> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, "detect", wav, "--jsonl", ...extra], {
-    env: env(dataDir),
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let peakRss = 0;
-  const timer = setInterval(() => {
-    const s = child.pid ? procStat(child.pid) : null;
-    if (s) peakRss = Math.max(peakRss, s.rssMb);
-  }, 500);
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const code = await exited(child);
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`detect ${extra.join(" ")} failed: ${stderr}`);
-  return { sec: (performance.now() - t0) / 1000, peakRss, summary: stderr.trim().split("\n").pop() ?? "" };
-}
-
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -63,6 +36,7 @@ export async function run(args: string[]): Promise<void> {
       "detect-minutes": { type: "string", default: "30" },
       "realtime-minutes": { type: "string", default: "10" },
       "accelerated-hours": { type: "string", default: "2" },
+      "heads-dir": { type: "string", default: join(PROJECT_ROOT, "models", "babymon-heads") },
     },
     strict: false,
     allowPositionals: true,
@@ -81,53 +55,54 @@ export async function run(args: string[]): Promise<void> {
     writeFileSync(wav, encodeWav(mix.samples, 16000));
     console.log(`input: seeded evaluation mix, ${(mix.durationSec / 60).toFixed(0)} min at 16 kHz`);
 
-    // 1. detect, as fast as possible: with the heads (as shipped) and with YAMNet's own score alone, one run each
+    // 1. detect, as fast as possible: YAMNet alone, the heads, the detector block (if any), one run each
+    const headsDir = String(values["heads-dir"]);
+    const flags = nodeFlags(args);
+    console.log(
+      `node flags of the measured processes: ${flags.length > 0 ? flags.join(" ") : "none (--no-node-flags)"}`,
+    );
+    const detector = readDetector(headsDir);
+    const withHeads = { BABYMON_INFERENCE__HEADS_DIR: headsDir };
     if (detectMinutes > 0) {
-      const heads = await timeDetect(wav, [], join(dir, "detect-heads"));
-      const alone = await timeDetect(wav, ["--score-source", "yamnet"], join(dir, "detect-yamnet"));
-      const rt = (sec: number) => `${(mix.durationSec / sec).toFixed(1)}× real time`;
+      const detect = (name: string, extra: string[]) =>
+        timeDetect(wav, extra, benchEnv(join(dir, `detect-${name}`), withHeads), flags);
+      const alone = await detect("yamnet", ["--score-source", "yamnet"]);
+      const heads = await detect("heads", ["--score-source", "heads"]);
+      const det = detector ? await detect("detector", ["--score-source", "auto"]) : null;
+      const line = (name: string, f: DetectFigures) =>
+        `  ${name.padEnd(34)} ${f.sec.toFixed(1).padStart(6)} s wall (${(mix.durationSec / f.sec).toFixed(1)}× real time), ` +
+        `${f.cpuSec.toFixed(1).padStart(6)} s CPU, peak RSS ${f.peakRssMb.toFixed(0)} MB — ${f.summary.replace(/^detect: [^:]*: /, "")}`;
+      console.log(`detect ${(mix.durationSec / 60).toFixed(0)} min file (${headsDir}):`);
+      console.log(line("YAMNet alone", alone));
+      console.log(line("heads (scoreSource heads)", heads));
+      if (det) console.log(line(`detector (${detector?.source})`, det));
+      else console.log(`  detector: ${headsDir}/manifest.json has no \`detector\` block`);
+      const measured = det ?? heads;
+      const ratio = (f: DetectFigures) =>
+        `${(f.cpuSec / alone.cpuSec).toFixed(2)} CPU, ${(f.sec / alone.sec).toFixed(2)} wall`;
       console.log(
-        `detect ${(mix.durationSec / 60).toFixed(0)} min file: heads ${heads.sec.toFixed(1)} s (${rt(heads.sec)}, peak RSS ${heads.peakRss.toFixed(0)} MB), ` +
-          `YAMNet alone ${alone.sec.toFixed(1)} s (${rt(alone.sec)}, peak RSS ${alone.peakRss.toFixed(0)} MB): ` +
-          `the heads take ${heads.sec / alone.sec >= 1 ? "+" : ""}${((heads.sec / alone.sec - 1) * 100).toFixed(0)} % (ratio ${(heads.sec / alone.sec).toFixed(2)}; goals ≤ +30 %, peak RSS ≤ 200 MB) — ${heads.summary}`,
+        `  ratio to YAMNet alone: heads ${ratio(heads)}${det ? `; detector ${ratio(det)}` : ""} (goal ≤ 1.3); ` +
+          `peak RSS of detect with the ${det ? "detector" : "heads"} ${measured.peakRssMb.toFixed(0)} MB (goal ≤ 200 MB)`,
       );
     }
 
-    // 2. run at real-time speed
+    // 2. run at real-time speed, with the embedded broker and SQLite
     if (realtimeMinutes > 0) {
-      const child = spawn(process.execPath, [CLI, "run", "--input", wav], {
-        env: env(join(dir, "realtime")),
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-      const warm = 10_000;
-      await new Promise((r) => setTimeout(r, warm));
-      const start = procStat(child.pid!);
-      const t0 = performance.now();
-      const rss: number[] = [];
-      const end = t0 + realtimeMinutes * 60_000 - warm;
-      while (performance.now() < end && child.exitCode === null) {
-        await new Promise((r) => setTimeout(r, 5000));
-        const s = procStat(child.pid!);
-        if (s) rss.push(s.rssMb);
-      }
-      const stop = procStat(child.pid!);
-      const wall = (performance.now() - t0) / 1000;
-      child.kill("SIGTERM");
-      await exited(child);
-      if (start && stop) {
-        const cpu = ((stop.cpuSec - start.cpuSec) / wall) * 100;
-        console.log(
-          `run at real time for ${realtimeMinutes} min (measured after ${warm / 1000} s warm-up): CPU ${cpu.toFixed(2)} % of one core, ` +
-            `RSS mean ${(rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length)).toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB ` +
-            `(goals: ≤ 5 %, ≤ 160 MB)`,
-        );
-      }
+      const f = await runRealtime(wav, realtimeMinutes, join(dir, "realtime"), withHeads, flags);
+      const models = detector ? `the detector (${detector.source})` : "the heads";
+      console.log(
+        `run at real time for ${realtimeMinutes} min with ${models}, embedded broker and SQLite (CPU after 10 s warm-up): ` +
+          `CPU ${f.cpuPercent.toFixed(2)} % of one core, RSS mean ${f.meanRssMb.toFixed(0)} MB, peak ${f.peakRssMb.toFixed(0)} MB ` +
+          `(VmHWM), ${f.episodes} episode(s) (goals: ≤ 5 %, peak ≤ 160 MB)`,
+      );
     }
 
     // 3. accelerated long run: `hours` of raw PCM on stdin (the mix repeated), as fast as the pipeline goes
     if (hours > 0) {
-      const child = spawn(process.execPath, [CLI, "run", "--input", "-"], {
-        env: env(join(dir, "accelerated")),
+      const child = spawn(process.execPath, [...flags, CLI, "run", "--input", "-"], {
+        env: benchEnv(join(dir, "accelerated"), {
+          BABYMON_INFERENCE__HEADS_DIR: String(values["heads-dir"]),
+        }),
         stdio: ["pipe", "ignore", "inherit"],
       });
       const pcm = Buffer.alloc(mix.samples.length * 2);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 import type { Command as CommandType } from "commander";
 import { Command } from "commander";
 import { readPackageVersion } from "../version.js";

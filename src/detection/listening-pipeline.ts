@@ -119,6 +119,8 @@ export class ListeningPipeline {
       data: (samples) => this.onSamples(samples),
       status: (status, detail) => {
         this.capture = status;
+        // a new stream: an analyzer's state over past windows (the sequence model's history) starts afresh
+        if (status === "online") this.o.analyzer?.reset?.();
         const live = !source.replayClock && !source.lossless;
         logger[status === "online" || !live ? "info" : "warn"](
           { status, detail, restarts: source.restarts },
@@ -186,7 +188,11 @@ export class ListeningPipeline {
       if (toAnalyse.length > 0 && this.o.analyzer) {
         const t0 = performance.now();
         try {
-          const results = await this.o.analyzer.analyze(toAnalyse.map((q) => q.window.samples));
+          // reasons only for windows an episode could average them over (those over the threshold)
+          const results = await this.o.analyzer.analyze(
+            toAnalyse.map((q) => q.window.samples),
+            { reasonsAbove: this.tracker.getThreshold() },
+          );
           const inferenceMs = (performance.now() - t0) / toAnalyse.length;
           results.forEach((r, i) => {
             const scores = vetoedScores(r, this.o.detection.laughterVeto);

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { z } from "zod";
-import { REASONS, reasonProbabilities } from "../events.js";
+import { REASONS, type ReasonProbabilities, reasonProbabilities } from "../events.js";
 import { HeadsModelError } from "./heads-error.js";
+import { readHeadsManifestJson } from "./heads-manifest-file.js";
 import type { HeadPrediction, YamnetOutput } from "./types.js";
 import "./head-layers.js";
 
@@ -217,19 +218,21 @@ export class Heads {
     readonly manifest: HeadsManifest,
     private readonly fc: tfl.LayersModel[],
     private readonly mnv3: tfl.LayersModel[],
+    /** loaded with `reasonsOnly`: a kind the reasons weigh 0 is missing, so the cry combination cannot be made */
+    private readonly reasonsOnly = false,
   ) {}
 
-  /** Loads models/<name>/ and refuses heads trained on another YAMNet than `yamnetSha256` (its TFLite source sha256). */
-  static async load(dir: string, yamnetSha256: string): Promise<Heads> {
-    const file = join(dir, "manifest.json");
-    if (!existsSync(file)) throw new HeadsModelError(dir, "no manifest.json (run `npm run train-export`)");
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, "utf8"));
-    } catch (err) {
-      throw new HeadsModelError(dir, `manifest.json is not valid JSON (${(err as Error).message})`);
-    }
-    const parsed = headsManifestSchema.safeParse(raw);
+  /**
+   * Loads models/<name>/ and refuses heads trained on another YAMNet than `yamnetSha256` (its TFLite source sha256).
+   * `reasonsOnly`: only the ensemble members the reason combination weighs (not fc when `reason.fcWeight` is 0,
+   * not mnv3 when it is 1); such heads give reasons(), not predict().
+   */
+  static async load(
+    dir: string,
+    yamnetSha256: string,
+    options: { reasonsOnly?: boolean } = {},
+  ): Promise<Heads> {
+    const parsed = headsManifestSchema.safeParse(readHeadsManifestJson(dir));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new HeadsModelError(dir, `manifest.json: \`${issue?.path.join(".")}\` ${issue?.message}`);
@@ -251,9 +254,12 @@ export class Heads {
       loadLayersModelFromDir(join(dir, sub)).catch((err: Error) => {
         throw new HeadsModelError(dir, err.message);
       });
-    const fc = await Promise.all(manifest.heads.fc.map(load));
-    const mnv3 = await Promise.all((manifest.heads.mnv3 ?? []).map(load));
-    return new Heads(dir, manifest, fc, mnv3);
+    const w = manifest.combination.reason.fcWeight;
+    const fc = await Promise.all(options.reasonsOnly && w === 0 ? [] : manifest.heads.fc.map(load));
+    const mnv3 = await Promise.all(
+      options.reasonsOnly && w === 1 ? [] : (manifest.heads.mnv3 ?? []).map(load),
+    );
+    return new Heads(dir, manifest, fc, mnv3, options.reasonsOnly === true);
   }
 
   /** `<name>@<version>` */
@@ -281,16 +287,17 @@ export class Heads {
   logits(outputs: YamnetOutput[]): HeadLogits {
     const n = outputs.length;
     const withMaps = this.mnv3.length > 0;
+    const withFc = this.fc.length > 0;
     const layer = this.manifest.featureLayer ?? 0;
     const [h, w, c] = this.manifest.featureShape ?? [0, 0, 0];
     const size = h * w * c;
     const emb = new Float32Array(n * 1024);
     const maps = new Float32Array(n * size);
     outputs.forEach((o, i) => {
-      if (o.embedding.length !== 1024) {
+      if (withFc && o.embedding.length !== 1024) {
         throw new RangeError(`Expected output ${i} to have a 1024-d embedding, got ${o.embedding.length}`);
       }
-      emb.set(o.embedding, i * 1024);
+      if (withFc) emb.set(o.embedding, i * 1024);
       if (!withMaps) return;
       const map = o.featureMaps?.[layer];
       if (!map || map.data.length !== size) {
@@ -309,6 +316,8 @@ export class Heads {
     }
     // an ensemble's logits are the mean of its members' (as in training: predictEnsembleLogits)
     const mean = (members: tfl.LayersModel[], x: tf.Tensor): tf.Tensor[] => {
+      // a kind left out (reasonsOnly) weighs 0: zeros stand in for its logits
+      if (members.length === 0) return [tf.zeros([n, 1]), tf.zeros([n, REASONS.length])];
       const outs = members.map((m) => m.predict(x) as tf.Tensor[]);
       return [0, 1].map((k) => tf.div(tf.addN(outs.map((o) => o[k])), members.length));
     };
@@ -336,6 +345,8 @@ export class Heads {
 
   /** Calibrated cry probability and reason probabilities per YAMNet output. */
   predict(outputs: YamnetOutput[]): HeadPrediction[] {
+    if (this.reasonsOnly)
+      throw new Error(`${this.version}: loaded with reasonsOnly, they give reasons() only`);
     if (outputs.length === 0) return [];
     const { cry, reasons } = combineLogits(this.logits(outputs), this.manifest.combination);
     const k = REASONS.length;
@@ -343,6 +354,14 @@ export class Heads {
       cry: cry[i],
       reasons: reasonProbabilities((_, j) => reasons[i * k + j]),
     }));
+  }
+
+  /** Reason probabilities per YAMNet output (what predict() gives as `reasons`). */
+  reasons(outputs: YamnetOutput[]): ReasonProbabilities[] {
+    if (outputs.length === 0) return [];
+    const { reasons } = combineLogits(this.logits(outputs), this.manifest.combination);
+    const k = REASONS.length;
+    return outputs.map((_, i) => reasonProbabilities((_, j) => reasons[i * k + j]));
   }
 
   dispose(): void {
@@ -353,4 +372,9 @@ export class Heads {
 /** Loads the heads in `dir` for the YAMNet whose TFLite source has sha256 `yamnetSha256`. */
 export function loadHeads(dir: string, yamnetSha256: string): Promise<Heads> {
   return Heads.load(dir, yamnetSha256);
+}
+
+/** The heads in `dir` for their reasons alone (the detector block gives the cry): see Heads.load `reasonsOnly`. */
+export function loadReasonHeads(dir: string, yamnetSha256: string): Promise<Heads> {
+  return Heads.load(dir, yamnetSha256, { reasonsOnly: true });
 }

@@ -6,6 +6,8 @@ export interface YamnetOutput {
   scores: Float32Array;
   /** 1024-d embedding (global average pool of the last conv layer). */
   embedding: Float32Array;
+  /** the 521 class logits before the sigmoid, when asked for (`logits: true`) */
+  logits?: Float32Array;
   /** Intermediate feature maps requested by layer index, flattened HWC, with their shape. */
   featureMaps?: Record<number, { data: Float32Array; shape: [number, number, number] }>;
 }
@@ -56,12 +58,39 @@ export interface CryHeads {
   dispose?(): void;
 }
 
+/** The operating point of a manifest's `detector` block (src/inference/detector.ts), on the calibrated cry. */
+export interface DetectorOperatingPoint {
+  threshold: number;
+  onsetN: number;
+  onsetStrong: number;
+}
+
+export interface AnalyzeOptions {
+  /**
+   * Reasons are needed only for windows whose cry probability is above this (the episode threshold: the windows
+   * an episode's reason is averaged over); an analyzer whose reasons cost a second pass (DetectorAnalyzer) skips
+   * the others and gives them `reasons: null`. Default: every window.
+   */
+  reasonsAbove?: number;
+}
+
+/** What the detector's analyzer needs from the heads when only their reasons are used (Heads with `reasonsOnly`). */
+export interface ReasonHeads extends Pick<CryHeads, "version" | "featureLayers" | "bandLimitHz"> {
+  reasons(outputs: YamnetOutput[]): ReasonProbabilities[];
+  dispose(): void;
+}
+
 /** Turns 16 kHz windows of PATCH_WINDOW_SAMPLES samples into analyses (log-mel → YAMNet → heads). */
 export interface Analyzer {
   readonly models: ModelVersions;
   readonly backend: string;
   /** the loaded heads' operating point; absent or null without heads */
   readonly headsOperatingPoint?: HeadsOperatingPoint | null;
-  analyze(windows: Float32Array[]): Promise<WindowAnalysis[]>;
+  /** the manifest's `detector` point when the detector block gives the cry probability; absent otherwise */
+  readonly detectorPoint?: DetectorOperatingPoint;
+  /** Windows in order of the stream; an analyzer with state over windows (sequence model) keeps it per stream. */
+  analyze(windows: Float32Array[], options?: AnalyzeOptions): Promise<WindowAnalysis[]>;
+  /** A new stream begins (capture (re)started): forget the state over past windows. */
+  reset?(): void;
   dispose(): void;
 }

@@ -26,6 +26,8 @@ export interface PredictOptions {
    * 9 → 12×8×256.
    */
   featureLayers?: number[];
+  /** also return the 521 class logits (before the sigmoid) */
+  logits?: boolean;
 }
 
 export interface LoadOptions {
@@ -125,7 +127,9 @@ export class YamnetModel {
     });
     const out: YamnetOutput[] = [];
     for (let start = 0; start < patches.length; start += MAX_BATCH) {
-      out.push(...this.predictBatch(patches.slice(start, start + MAX_BATCH), featureLayers));
+      out.push(
+        ...this.predictBatch(patches.slice(start, start + MAX_BATCH), featureLayers, opts.logits === true),
+      );
     }
     return out;
   }
@@ -159,14 +163,14 @@ export class YamnetModel {
     }
   }
 
-  private predictBatch(patches: Float32Array[], featureLayers: number[]): YamnetOutput[] {
+  private predictBatch(patches: Float32Array[], featureLayers: number[], withLogits = false): YamnetOutput[] {
     const n = patches.length;
     if (n === 0) return [];
     // One input buffer for every call: backends copy it or drop their reference when the tensor is disposed.
     const input = this.inputBuffer.subarray(0, n * PATCH_SIZE);
     for (const [i, p] of patches.entries()) input.set(p, i * PATCH_SIZE);
     const wanted = new Set(featureLayers);
-    const { scores, embedding, features } = tf.tidy(() => {
+    const { scores, embedding, features, logits } = tf.tidy(() => {
       let x: TF.Tensor4D = tf.tensor4d(input, [n, YAMNET_FRONTEND.patchFrames, YAMNET_FRONTEND.melBands, 1]);
       // tidy keeps returned tensors found in plain objects/arrays (not Maps).
       const features: Record<number, TF.Tensor4D> = {};
@@ -197,11 +201,12 @@ export class YamnetModel {
         bias: this.dense.bias,
         activation: this.dense.meta.activation,
       });
-      return { scores: tf.sigmoid(logits), embedding, features };
+      return { scores: tf.sigmoid(logits), embedding, features, logits };
     });
     try {
       const scoreData = scores.dataSync() as Float32Array;
       const embData = embedding.dataSync() as Float32Array;
+      const logitData = withLogits ? (logits.dataSync() as Float32Array) : null;
       const featData = new Map(
         Object.entries(features).map(([k, t]) => [Number(k), t.dataSync() as Float32Array]),
       );
@@ -213,6 +218,7 @@ export class YamnetModel {
           scores: scoreData.subarray(i * classes, (i + 1) * classes),
           embedding: embData.subarray(i * dims, (i + 1) * dims),
         };
+        if (logitData) result.logits = logitData.subarray(i * classes, (i + 1) * classes);
         if (featData.size > 0) {
           result.featureMaps = {};
           for (const [layer, data] of featData) {
@@ -226,6 +232,7 @@ export class YamnetModel {
     } finally {
       scores.dispose();
       embedding.dispose();
+      logits.dispose();
       for (const t of Object.values(features)) t.dispose();
     }
   }

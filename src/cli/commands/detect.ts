@@ -119,7 +119,7 @@ export function register(program: Command): void {
       process.stderr.write(
         `detect: ${file}: ${n} episode(s), ${windows} windows (${audioSec.toFixed(1)} s of audio) in ${sec.toFixed(1)} s ` +
           `(${(audioSec / Math.max(sec, 1e-9)).toFixed(1)}× real time), ${analyzer.backend}, ` +
-          `cry score: ${analyzer.models.heads ?? "YAMNet classes 19–21"}, threshold ${detection.threshold}, ` +
+          `cry score: ${analyzer.detectorPoint ? `the detector block of ${analyzer.models.heads}` : (analyzer.models.heads ?? "YAMNet classes 19–21")}, threshold ${detection.threshold}, ` +
           `onset ${detection.onsetK} of ${detection.onsetN}${detection.onsetStrong < 1 ? ` or one window ≥ ${detection.onsetStrong}` : ""}\n`,
       );
       analyzer.dispose();

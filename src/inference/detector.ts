@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { HeadsModelError } from "./heads-error.js";
+import { readHeadsManifestJson } from "./heads-manifest-file.js";
+
+/**
+ * The `detector` block of a heads manifest (models/babymon-heads/manifest.json, written by `npm run train-export`
+ * from the leave-source-out benchmark): which cry score the daemon uses, its Platt calibration, the operating
+ * point chosen on the benchmark, and for `sequence` the temporal model over the last windows' YAMNet logits.
+ * Without the block the trained heads detect, as before.
+ */
+
+const pointSchema = z
+  .object({
+    threshold: z.number().gt(0).lt(1),
+    onsetN: z.number().int().min(1).max(20),
+    onsetStrong: z.number().gt(0).max(1),
+  })
+  .passthrough();
+
+const sequenceSchema = z
+  .object({
+    /** folder of the TF.js layers model, relative to the heads folder */
+    dir: z.string().min(1),
+    /** how many windows (oldest first) the model reads */
+    windows: z.number().int().min(1).max(64),
+    features: z.literal("yamnet-logits"),
+  })
+  .passthrough();
+
+export const detectorSchema = z
+  .object({
+    source: z.enum(["yamnet", "sequence"]),
+    /** p = sigmoid(a · z + b), z = logit of the raw score (yamnet) or the model's output logit (sequence) */
+    calibration: z.object({ a: z.number(), b: z.number() }).passthrough(),
+    point: pointSchema,
+    sequence: sequenceSchema.optional(),
+    benchmark: z.record(z.string(), z.unknown()).optional(),
+    /** clips (relative to ../shared) of sources the detector never trained on, per kind */
+    heldOut: z.record(z.string(), z.array(z.string())).optional(),
+  })
+  .passthrough()
+  .refine((d) => d.source !== "sequence" || d.sequence !== undefined, {
+    message: 'is required with `source: "sequence"`',
+    path: ["sequence"],
+  });
+export type Detector = z.infer<typeof detectorSchema>;
+export type DetectorPoint = Detector["point"];
+
+/** The manifest's `detector` block, or null when it has none; throws HeadsModelError naming the field. */
+export function readDetector(headsDir: string): Detector | null {
+  const raw = readHeadsManifestJson(headsDir);
+  const block = (raw as { detector?: unknown } | null)?.detector;
+  if (block === undefined) return null;
+  const parsed = detectorSchema.safeParse(block);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = ["detector", ...(issue?.path ?? [])].join(".");
+    throw new HeadsModelError(headsDir, `manifest.json: \`${path}\` ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** Clamped logit: a saturated float32 score gives ±13.8, never an infinite logit. */
+export function logit(p: number): number {
+  const s = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(s / (1 - s));
+}
+
+export function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/** The detector's calibrated cry probability for a raw logit `z`. */
+export function calibrate(z: number, c: Detector["calibration"]): number {
+  return sigmoid(c.a * z + c.b);
+}
