@@ -1,0 +1,108 @@
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import type * as TF from "@tensorflow/tfjs-core";
+import { tf } from "../backend.js";
+import { input, type KernelArgs } from "./wasm-ops.js";
+
+/*
+ * Wrappers around two wasm kernels that training hits on every step and whose general path is a slow loop:
+ * a transposed BatchMatMul (every Dense layer's gradient; ~15× slower than transposing first with the wasm
+ * Transpose kernel and taking the untransposed fast path) and Tile of a broadcast vector (batch-norm's input
+ * gradient tiles its per-channel scale over the whole activation). Anything else goes to the original kernel.
+ */
+
+export type WasmKernelFunc = (args: KernelArgs) => TF.TensorInfo | TF.TensorInfo[];
+
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  return perm;
+}
+
+export function transposingMatMul(original: WasmKernelFunc, transpose: WasmKernelFunc): WasmKernelFunc {
+  return (args) => {
+    const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean } | undefined;
+    if (!attrs?.transposeA && !attrs?.transposeB) return original(args);
+    const backend = args.backend as BackendWasm;
+    const temps: TF.TensorInfo[] = [];
+    const operand = (name: string, flip: boolean | undefined): TF.TensorInfo => {
+      const t = input(args, name, "BatchMatMul");
+      if (!flip) return t;
+      const out = transpose({ inputs: { x: t }, backend, attrs: { perm: swapLastTwo(t.shape.length) } });
+      if (Array.isArray(out)) throw new Error("wasm Transpose returned several tensors, expected one");
+      temps.push(out);
+      return out;
+    };
+    try {
+      const a = operand("a", attrs.transposeA);
+      const b = operand("b", attrs.transposeB);
+      return original({
+        inputs: { a, b },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      });
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  };
+}
+
+/**
+ * Tile where every axis with reps > 1 precedes every axis of size > 1: the output is the input's data
+ * repeated, written by doubling copies.
+ */
+export function repeatingTile(original: WasmKernelFunc): WasmKernelFunc {
+  return (args) => {
+    const x = input(args, "x", "Tile");
+    const reps = (args.attrs as { reps: number[] }).reps;
+    const firstData = x.shape.findIndex((d) => d > 1);
+    const lastRep = reps.reduce((last, r, i) => (r > 1 ? i : last), -1);
+    const repeatable =
+      (x.dtype === "float32" || x.dtype === "int32") && (firstData === -1 || lastRep < firstData);
+    if (!repeatable) return original(args);
+    const backend = args.backend as BackendWasm;
+    const out = backend.makeOutput(
+      x.shape.map((d, i) => d * reps[i]),
+      x.dtype,
+    );
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(out);
+    dst.set(src);
+    for (let filled = src.length; filled < dst.length; filled *= 2) {
+      dst.copyWithin(filled, 0, Math.min(filled, dst.length - filled));
+    }
+    return out;
+  };
+}
+
+/**
+ * Sum or Mean over leading axes (batch-norm's moments and its gradients, every conv bias gradient: axes
+ * [0, 1, 2] of NHWC). The wasm kernels transpose the input first so that the axes are innermost; summing
+ * the rows in place (float64 accumulators) reads the input once, ~3× faster on training shapes. (A matMul
+ * with a ones row is not: the wasm matMul repacks its right operand, the whole input, on every call.)
+ */
+export function leadingAxesReduce(original: WasmKernelFunc, kind: "Sum" | "Mean"): WasmKernelFunc {
+  return (args) => {
+    const x = input(args, "x", kind);
+    const attrs = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape).sort((p, q) => p - q);
+    const leading = axes.every((a, i) => a === i);
+    if (x.dtype !== "float32" || !leading || axes.length === 0 || axes.length >= x.shape.length) {
+      return original(args);
+    }
+    const rows = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
+    const kept = x.shape.slice(axes.length);
+    const cols = kept.reduce((p, d) => p * d, 1);
+    if (rows === 0) return original(args);
+    const backend = args.backend as BackendWasm;
+    const out = backend.makeOutput(attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept, "float32");
+    const xs = backend.typedArrayFromHeap(x);
+    const acc = new Float64Array(cols);
+    for (let r = 0, o = 0; r < rows; r++, o += cols) {
+      for (let c = 0; c < cols; c++) acc[c] += xs[o + c];
+    }
+    const scale = kind === "Mean" ? 1 / rows : 1;
+    const dst = backend.typedArrayFromHeap(out);
+    for (let c = 0; c < cols; c++) dst[c] = acc[c] * scale;
+    return out;
+  };
+}
