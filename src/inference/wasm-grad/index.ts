@@ -1,8 +1,10 @@
 import { tf } from "../backend.js";
+import { type BinaryOp, broadcastBinary } from "./broadcast.js";
 import { conv2dBackpropFilter, conv2dBackpropInput } from "./conv2d-grads.js";
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-grads.js";
-import { leadingAxesReduce, repeatingTile, transposingMatMul, type WasmKernelFunc } from "./fast-paths.js";
+import { repeatingTile, transposingMatMul, type WasmKernelFunc } from "./fast-paths.js";
 import { maxPoolGrad } from "./pool-grads.js";
+import { runReduce } from "./reduce.js";
 
 /**
  * Gradient kernels for the TF.js wasm backend, which ships no Conv2DBackpropFilter and no depthwise
@@ -23,8 +25,14 @@ const GRADIENT_KERNELS = {
 const WRAPPED_KERNELS = {
   BatchMatMul: (original: WasmKernelFunc) => transposingMatMul(original, wasmKernel("Transpose")),
   Tile: repeatingTile,
-  Sum: (original: WasmKernelFunc) => leadingAxesReduce(original, "Sum"),
-  Mean: (original: WasmKernelFunc) => leadingAxesReduce(original, "Mean"),
+  Sum: (original: WasmKernelFunc) => runReduce(original, "Sum"),
+  Mean: (original: WasmKernelFunc) => runReduce(original, "Mean"),
+  ...Object.fromEntries(
+    (["Multiply", "Add", "Sub", "RealDiv"] as BinaryOp[]).map((op) => [
+      op,
+      (original: WasmKernelFunc) => broadcastBinary(original, op),
+    ]),
+  ),
 } as const;
 
 /** The kernel names registerWasmGradientKernels() registers (or wraps) for the "wasm" backend. */
