@@ -200,7 +200,7 @@ test(`max-pool gradients match the cpu backend on ${RUNS} random shapes, ties af
   );
 });
 
-test(`the wrapped BatchMatMul (transposes), Tile, Sum, Mean and broadcast Multiply/Add/Sub/RealDiv match the cpu backend on ${RUNS} random cases`, async () => {
+test(`the wrapped BatchMatMul (transposes), Tile, Sum and Mean match the cpu backend on ${RUNS} random cases`, async () => {
   const arb = fc.record({
     batch: fc.integer({ min: 1, max: 3 }),
     dims: shapeArb(3, 9),
@@ -211,9 +211,6 @@ test(`the wrapped BatchMatMul (transposes), Tile, Sum, Mean and broadcast Multip
     reps: shapeArb(4, 3),
     axes: fc.subarray([0, 1, 2, 3], { minLength: 1 }),
     keepDims: fc.boolean(),
-    /** which axes of the second operand of the broadcast ops are 1 (a run of them hits the fast path) */
-    broadcastAxes: fc.subarray([0, 1, 2, 3]),
-    dropLeading: fc.integer({ min: 0, max: 3 }),
     seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
   });
   await fc.assert(
@@ -228,11 +225,6 @@ test(`the wrapped BatchMatMul (transposes), Tile, Sum, Mean and broadcast Multip
         tileShape.reduce((p, d) => p * d),
         rand,
       );
-      const bShape = tileShape.map((d, i) => (c.broadcastAxes.includes(i) ? 1 : d)).slice(c.dropLeading);
-      const bValues = randomArray(
-        bShape.reduce((p, d) => p * d, 1),
-        rand,
-      ).map((v) => v + Math.sign(v) * 0.5); // no divisor near 0
       await sameOnBoth(`ops ${JSON.stringify(c)}`, () => {
         const at = tf.tensor3d(a, c.transposeA ? [c.batch, k, m] : [c.batch, m, k]);
         const bt = tf.tensor3d(b, c.transposeB ? [c.batch, n, k] : [c.batch, k, n]);
@@ -242,10 +234,6 @@ test(`the wrapped BatchMatMul (transposes), Tile, Sum, Mean and broadcast Multip
           tf.tile(x, c.reps),
           tf.sum(x, c.axes, c.keepDims),
           tf.mean(x, c.axes, c.keepDims),
-          ...[tf.mul, tf.add, tf.sub, tf.div].flatMap((op) => {
-            const y = tf.tensor(bValues, bShape);
-            return [op(x, y), op(y, x)];
-          }),
         ];
       });
     }),

@@ -1,5 +1,4 @@
 import { tf } from "../backend.js";
-import { type BinaryOp, broadcastBinary } from "./broadcast.js";
 import { conv2dBackpropFilter, conv2dBackpropInput } from "./conv2d-grads.js";
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-grads.js";
 import { repeatingTile, transposingMatMul, type WasmKernelFunc } from "./fast-paths.js";
@@ -27,12 +26,6 @@ const WRAPPED_KERNELS = {
   Tile: repeatingTile,
   Sum: (original: WasmKernelFunc) => runReduce(original, "Sum"),
   Mean: (original: WasmKernelFunc) => runReduce(original, "Mean"),
-  ...Object.fromEntries(
-    (["Multiply", "Add", "Sub", "RealDiv"] as BinaryOp[]).map((op) => [
-      op,
-      (original: WasmKernelFunc) => broadcastBinary(original, op),
-    ]),
-  ),
 } as const;
 
 /** The kernel names registerWasmGradientKernels() registers (or wraps) for the "wasm" backend. */
