@@ -2,6 +2,7 @@ import type * as TF from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { type BackendPreference, selectBackend, tf } from "../inference/backend.js";
 import { registerWasmGradientKernels } from "../inference/wasm-grad/index.js";
+import { formatKernelTimings, timeWasmKernels } from "./wasm-kernel-timings.js";
 
 /**
  * Conv training section of `npm run bench` (`npm run bench -- convtrain [--patches=N] [--batch=N]
@@ -10,7 +11,8 @@ import { registerWasmGradientKernels } from "../inference/wasm-grad/index.js";
  * YAMNet-sized 96 × 64 log-mel patches, per backend: wasm with babymon's gradient kernels
  * (src/inference/wasm-grad) vs the cpu backend, and tfjs-node where installed. Prints patches/s of one
  * training step (median of repeated steps) and the time of one synthetic epoch (`--patches`, default 256),
- * wall and CPU (user + system, all threads: less sensitive to other load on a shared machine).
+ * wall and CPU (user + system, all threads: less sensitive to other load on a shared machine); on wasm also
+ * per-kernel times of its own kernels vs babymon's (src/bench/wasm-kernel-timings.ts).
  */
 const PATCH: [number, number, number] = [96, 64, 1];
 
@@ -124,7 +126,12 @@ async function benchBackend(pref: BackendPreference, o: Options): Promise<string
   } catch (err) {
     return `  ${pref}: not available (${(err as Error).message.split("\n")[0]})`;
   }
-  if (active.name === "wasm") registerWasmGradientKernels();
+  let kernelLines = "";
+  if (active.name === "wasm") {
+    const native = timeWasmKernels(3, false);
+    registerWasmGradientKernels();
+    kernelLines = `\n  per kernel (least CPU time of 3 runs):\n${formatKernelTimings(native, timeWasmKernels(3, true))}`;
+  }
   const label = `${active.description}${active.name === "wasm" ? " + babymon gradient kernels" : ""}`;
   const model = baseCnnShape(o.width);
   const { x, y } = syntheticBatch(o.batch, 1);
@@ -141,12 +148,14 @@ async function benchBackend(pref: BackendPreference, o: Options): Promise<string
       model.fit(epochData.x, epochData.y, { batchSize: o.batch, epochs: 1, shuffle: false, verbose: 0 }),
     );
     tf.dispose([epochData.x, epochData.y]);
-    return [
-      `  ${label}:`,
-      `    training step (batch ${o.batch}): ${((o.batch * 1000) / stepWall).toFixed(1)} patches/s wall` +
-        ` (${stepWall.toFixed(0)} ms/step, median of ${reps}), ${(stepCpu / o.batch).toFixed(1)} CPU ms/patch`,
-      `    epoch of ${o.patches} patches: ${(epoch.wallMs / 1000).toFixed(1)} s wall, ${(epoch.cpuMs / 1000).toFixed(1)} s CPU`,
-    ].join("\n");
+    return (
+      [
+        `  ${label}:`,
+        `    training step (batch ${o.batch}): ${((o.batch * 1000) / stepWall).toFixed(1)} patches/s wall` +
+          ` (${stepWall.toFixed(0)} ms/step, median of ${reps}), ${(stepCpu / o.batch).toFixed(1)} CPU ms/patch`,
+        `    epoch of ${o.patches} patches: ${(epoch.wallMs / 1000).toFixed(1)} s wall, ${(epoch.cpuMs / 1000).toFixed(1)} s CPU`,
+      ].join("\n") + kernelLines
+    );
   } finally {
     tf.dispose([x, y]);
     model.dispose();
