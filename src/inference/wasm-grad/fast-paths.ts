@@ -4,7 +4,7 @@ import { input, type KernelArgs } from "./wasm-ops.js";
 
 /*
  * Wrappers around two wasm kernels that training hits on every step and whose general path is a slow loop:
- * a transposed BatchMatMul (every Dense layer's gradient; ~15× slower than transposing first with the wasm
+ * a transposed BatchMatMul (every Dense layer's gradient; ~6× slower than transposing first with the wasm
  * Transpose kernel and taking the untransposed fast path) and Tile of a broadcast vector (batch-norm's input
  * gradient tiles its per-channel scale over the whole activation). Anything else goes to the original kernel.
  */

@@ -7,10 +7,12 @@ import { runReduce } from "./reduce.js";
 
 /**
  * Gradient kernels for the TF.js wasm backend, which ships no Conv2DBackpropFilter and no depthwise
- * gradients (training a conv net on wasm otherwise fails), and whose own Conv2DBackpropInput and
- * MaxPoolGrad are plain loops 5-15× slower than their forward ops. The conv ones are im2col / col2im
- * (memory moves in JS) around the wasm backend's SIMD matMul; the depthwise and pool ones have no
- * contraction to hand to a matMul and are single passes in JS over the wasm heap. AvgPoolGrad is wasm's own.
+ * gradients (training a conv net on wasm otherwise fails), whose own Conv2DBackpropInput is a plain loop
+ * (~3× babymon's on stride 1, convtrain bench) and whose MaxPoolGrad disagrees with the cpu backend
+ * (pool-grads.ts). The conv ones are im2col / col2im (memory moves in JS) around the wasm backend's SIMD
+ * matMul, or its XNNPACK conv for stride-1 input gradients; the depthwise filter gradient and the strided
+ * depthwise input gradient have no contraction to hand to a matMul and are single passes in JS over the
+ * wasm heap. AvgPoolGrad is wasm's own (not replaced; the archs use global average pooling via Mean).
  */
 const GRADIENT_KERNELS = {
   Conv2DBackpropFilter: conv2dBackpropFilter,

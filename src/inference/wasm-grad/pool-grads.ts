@@ -12,8 +12,9 @@ interface PoolAttrs {
 
 /**
  * MaxPoolGrad: each window's dy goes to the window's first maximum in scan order (rows, then columns), as on
- * the cpu backend, so ties (common after ReLU) resolve the same way. One pass over the windows with the
- * channels innermost; the wasm backend's own kernel is ~15× slower than its forward pool on training shapes.
+ * the cpu backend, so ties (common after ReLU) resolve the same way. The wasm backend's own kernel is about
+ * as fast (convtrain bench) but disagrees with the cpu backend already on a 1×1×2 input with "same" padding
+ * (the max-pool property test fails with it), so this one replaces it. One pass, channels innermost.
  */
 export function maxPoolGrad(args: KernelArgs): TF.TensorInfo {
   const dy = input(args, "dy", "MaxPoolGrad");

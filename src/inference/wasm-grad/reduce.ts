@@ -7,7 +7,7 @@ import { input } from "./wasm-ops.js";
  * Sum or Mean over a run of adjacent axes that excludes the last one: batch-norm's moments and gradients and
  * every conv bias gradient (axes [0, 1, 2] of NHWC), squeeze-excitation's pooled gradient (axes [1, 2]).
  * The wasm kernels transpose the input first so that the axes are innermost; summing in place (float64
- * accumulators) reads the input once, 3-10× faster on training shapes. (A matMul with a ones row is not:
+ * accumulators) reads the input once, ~2× faster on training shapes (convtrain bench). (A matMul with a ones row is not:
  * the wasm matMul repacks its right operand, the whole input, on every call.) Other axes go to the original.
  */
 export function runReduce(original: WasmKernelFunc, kind: "Sum" | "Mean"): WasmKernelFunc {
