@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import type * as TF from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers"; // also registers TF.js's gradient functions
 import fc from "fast-check";
 import { selectBackend, tf } from "../../src/inference/backend.js";
 import { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from "../../src/inference/wasm-grad/index.js";
 import { mulberry32 } from "../../src/train/random.js";
-import "@tensorflow/tfjs-layers"; // registers TF.js's gradient functions
 
 /*
  * Gradients on wasm (with babymon's kernels) against the cpu backend's, on random shapes. Tolerance: max
@@ -239,6 +239,58 @@ test(`the wrapped BatchMatMul (transposes), Tile, Sum and Mean match the cpu bac
     }),
     { seed: 1804, numRuns: RUNS },
   );
+});
+
+/** Conv (strided, same), batch-norm, ReLU, max-pool (same), depthwise, global pooling, Dense: one of each. */
+function smallConvNet(): tfl.LayersModel {
+  const seed = (n: number) => tfl.initializers.glorotUniform({ seed: n });
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({
+        inputShape: [24, 16, 1],
+        filters: 8,
+        kernelSize: 3,
+        strides: 2,
+        padding: "same",
+        kernelInitializer: seed(1),
+      }),
+      tfl.layers.batchNormalization(),
+      tfl.layers.reLU(),
+      tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: "same" }),
+      tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: "same", depthwiseInitializer: seed(2) }),
+      tfl.layers.conv2d({ filters: 12, kernelSize: 1, kernelInitializer: seed(3) }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: 5, kernelInitializer: seed(4) }),
+    ],
+  });
+}
+
+test("six SGD steps of a small conv net give the same losses on wasm as on cpu", async () => {
+  const losses = async (backend: "cpu" | "wasm") => {
+    await selectBackend(backend);
+    const model = smallConvNet();
+    model.compile({
+      optimizer: tf.train.sgd(0.05),
+      loss: (y: TF.Tensor, p: TF.Tensor) => tf.losses.softmaxCrossEntropy(y, p),
+    });
+    const rand = mulberry32(18);
+    const x = tf.tensor4d(randomArray(8 * 24 * 16, rand), [8, 24, 16, 1]);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], "int32"), 5);
+    const out: number[] = [];
+    for (let i = 0; i < 6; i++) out.push((await model.trainOnBatch(x, tf.cast(y, "float32"))) as number);
+    model.dispose();
+    tf.dispose([x, y]);
+    return out;
+  };
+  const ref = await losses("cpu");
+  const got = await losses("wasm");
+  assert.ok(ref[5] < ref[0], `the loss falls on cpu (${ref.join(", ")})`);
+  for (const [i, r] of ref.entries()) {
+    assert.ok(
+      Math.abs(got[i] - r) <= TOLERANCE * Math.max(1, Math.abs(r)),
+      `step ${i}: wasm ${got[i]} vs cpu ${r}`,
+    );
+  }
 });
 
 test("a kernel that cannot serve the request names the value, expected and where", async () => {
