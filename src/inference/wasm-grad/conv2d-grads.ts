@@ -1,15 +1,8 @@
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type * as TF from "@tensorflow/tfjs-core";
-import { type ConvPad, convGeometry, patchCols, patchRows, transposedConvPads } from "./geometry.js";
+import { type ConvAttrs, convGeometry, patchCols, patchRows, transposedConvPads } from "./geometry.js";
 import { col2im, im2colTransposed } from "./im2col.js";
 import { input, type KernelArgs, withScope } from "./wasm-ops.js";
-
-interface ConvAttrs {
-  strides: [number, number] | number;
-  pad: ConvPad;
-  dataFormat?: "NHWC" | "NCHW";
-  dimRoundingMode?: "floor" | "round" | "ceil";
-}
 
 /**
  * dW[(kh, kw, ci), co] = Σ_m patchesᵀ[(kh, kw, ci), m] · dy[m, co]: one wasm matMul with both operands
@@ -19,16 +12,7 @@ export function conv2dBackpropFilter(args: KernelArgs): TF.TensorInfo {
   const x = input(args, "x", "Conv2DBackpropFilter");
   const dy = input(args, "dy", "Conv2DBackpropFilter");
   const a = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
-  const g = convGeometry({
-    kernel: "Conv2DBackpropFilter",
-    inShape: x.shape,
-    filterShape: a.filterShape,
-    strides: a.strides,
-    pad: a.pad,
-    dimRoundingMode: a.dimRoundingMode,
-    dataFormat: a.dataFormat,
-    depthwise: false,
-  });
+  const g = convGeometry("Conv2DBackpropFilter", x.shape, a.filterShape, a, false);
   const outChannels = a.filterShape[3];
   const rows = patchRows(g);
   const cols = patchCols(g);
@@ -48,18 +32,8 @@ export function conv2dBackpropFilter(args: KernelArgs): TF.TensorInfo {
 export function conv2dBackpropInput(args: KernelArgs): TF.TensorInfo {
   const dy = input(args, "dy", "Conv2DBackpropInput");
   const filter = input(args, "filter", "Conv2DBackpropInput");
-  const attrs = args.attrs;
-  const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
-  const g = convGeometry({
-    kernel: "Conv2DBackpropInput",
-    inShape: a.inputShape,
-    filterShape: filter.shape,
-    strides: a.strides,
-    pad: a.pad,
-    dimRoundingMode: a.dimRoundingMode,
-    dataFormat: a.dataFormat,
-    depthwise: false,
-  });
+  const a = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+  const g = convGeometry("Conv2DBackpropInput", a.inputShape, filter.shape, a, false);
   const outChannels = filter.shape[3];
   const rows = patchRows(g);
   const cols = patchCols(g);
@@ -67,7 +41,7 @@ export function conv2dBackpropInput(args: KernelArgs): TF.TensorInfo {
   return withScope(args.backend as BackendWasm, (s) => {
     if (pads) {
       const flipped = s.transpose(s.reverse(filter, [0, 1]), [0, 1, 3, 2]);
-      return s.finish(s.conv2d(dy, flipped, pads, [g.dilationHeight, g.dilationWidth]), a.inputShape);
+      return s.finish(s.conv("Conv2D", dy, flipped, pads, [g.dilationHeight, g.dilationWidth]), a.inputShape);
     }
     const wT = s.transpose(s.reshape(filter, [cols, outChannels]), [1, 0]);
     const dCols = s.matMul(s.reshape(dy, [1, rows, outChannels]), s.reshape(wT, [1, outChannels, cols]));

@@ -1,14 +1,7 @@
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type * as TF from "@tensorflow/tfjs-core";
-import { type ConvGeometry, type ConvPad, convGeometry, transposedConvPads } from "./geometry.js";
+import { type ConvAttrs, type ConvGeometry, convGeometry, transposedConvPads } from "./geometry.js";
 import { input, type KernelArgs, withScope } from "./wasm-ops.js";
-
-interface DepthwiseAttrs {
-  strides: [number, number] | number;
-  dilations: [number, number] | number;
-  pad: ConvPad;
-  dimRoundingMode?: "floor" | "round" | "ceil";
-}
 
 /*
  * Depthwise conv with channel multiplier q: out[m, c·q + j] = Σ_(kh,kw) x[window(m, kh, kw), c] · W[kh, kw, c, j].
@@ -40,25 +33,12 @@ function forEachTap(g: ConvGeometry, visit: (m: number, xOffset: number, tap: nu
   }
 }
 
-function geometry(kernel: string, inShape: number[], filterShape: number[], a: DepthwiseAttrs): ConvGeometry {
-  return convGeometry({
-    kernel,
-    inShape,
-    filterShape,
-    strides: a.strides,
-    dilations: a.dilations,
-    pad: a.pad,
-    dimRoundingMode: a.dimRoundingMode,
-    depthwise: true,
-  });
-}
-
 /** dW[tap, c, j] = Σ_m x[window(m, tap), c] · dy[m, c·q + j], accumulated in float64. */
 export function depthwiseBackpropFilter(args: KernelArgs): TF.TensorInfo {
   const x = input(args, "x", "DepthwiseConv2dNativeBackpropFilter");
   const dy = input(args, "dy", "DepthwiseConv2dNativeBackpropFilter");
-  const a = args.attrs as unknown as DepthwiseAttrs & { filterShape: [number, number, number, number] };
-  const g = geometry("DepthwiseConv2dNativeBackpropFilter", x.shape, a.filterShape, a);
+  const a = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+  const g = convGeometry("DepthwiseConv2dNativeBackpropFilter", x.shape, a.filterShape, a, true);
   const [, , C, Q] = a.filterShape;
   const CQ = C * Q;
   return withScope(args.backend as BackendWasm, (s) => {
@@ -87,8 +67,8 @@ export function depthwiseBackpropFilter(args: KernelArgs): TF.TensorInfo {
 export function depthwiseBackpropInput(args: KernelArgs): TF.TensorInfo {
   const dy = input(args, "dy", "DepthwiseConv2dNativeBackpropInput");
   const filter = input(args, "filter", "DepthwiseConv2dNativeBackpropInput");
-  const a = args.attrs as unknown as DepthwiseAttrs & { inputShape: [number, number, number, number] };
-  const g = geometry("DepthwiseConv2dNativeBackpropInput", a.inputShape, filter.shape, a);
+  const a = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+  const g = convGeometry("DepthwiseConv2dNativeBackpropInput", a.inputShape, filter.shape, a, true);
   const [, , C, Q] = filter.shape;
   const CQ = C * Q;
   const pads = Q === 1 ? transposedConvPads(g) : null;
@@ -96,7 +76,10 @@ export function depthwiseBackpropInput(args: KernelArgs): TF.TensorInfo {
     if (pads) {
       // stride 1, multiplier 1: the wasm (XNNPACK) depthwise conv of dy with the filter flipped in space
       const flipped = s.reverse(filter, [0, 1]);
-      return s.finish(s.depthwise(dy, flipped, pads, [g.dilationHeight, g.dilationWidth]), a.inputShape);
+      return s.finish(
+        s.conv("DepthwiseConv2dNative", dy, flipped, pads, [g.dilationHeight, g.dilationWidth]),
+        a.inputShape,
+      );
     }
     const dx = s.alloc(a.inputShape);
     const dys = s.view(dy);

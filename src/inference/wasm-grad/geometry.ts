@@ -23,20 +23,24 @@ export interface ConvGeometry {
 
 export type ConvPad = "valid" | "same" | number | TF.backend_util.ExplicitPadding;
 
-interface GeometryRequest {
-  kernel: string;
-  inShape: number[];
-  filterShape: number[];
+/** The geometry attributes of TF.js's conv gradient kernels (Conv2DBackprop*, DepthwiseConv2dNativeBackprop*). */
+export interface ConvAttrs {
   strides: [number, number] | number;
   dilations?: [number, number] | number;
   pad: ConvPad;
   dimRoundingMode?: "floor" | "round" | "ceil";
   dataFormat?: "NHWC" | "NCHW";
-  depthwise: boolean;
 }
 
 /** TF.js's own conv arithmetic (output size, "same" padding split), so the gradients match its forward pass. */
-export function convGeometry(req: GeometryRequest): ConvGeometry {
+export function convGeometry(
+  kernel: string,
+  inShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+  depthwise: boolean,
+): ConvGeometry {
+  const req = { kernel, inShape, filterShape, depthwise, ...attrs };
   if (req.dataFormat !== undefined && req.dataFormat !== "NHWC") {
     throw new Error(
       `${req.kernel} on wasm: expected dataFormat "NHWC", got ${JSON.stringify(req.dataFormat)}`,

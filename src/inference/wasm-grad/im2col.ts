@@ -3,44 +3,8 @@ import type { ConvGeometry } from "./geometry.js";
 /*
  * The patch matrix ("im2col") of an NHWC input: row m = (n, oh, ow), column k = (kh, kw, c), so that
  * conv2d(x, W) = patches · W[K, outChannels]. Only memory moves here; the multiply-adds run in the wasm
- * backend's matMul. Each run of `inChannels` floats is contiguous in both arrays.
+ * backend's matMul.
  */
-
-/** Fills `out` (patchRows × patchCols) with the patches of `x`; zero where the window overlaps the padding. */
-export function im2col(x: Float32Array, g: ConvGeometry, out: Float32Array): void {
-  const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = g;
-  const { filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW } = g;
-  const { dilationHeight: DH, dilationWidth: DW, padTop, padLeft } = g;
-  let o = 0;
-  for (let n = 0; n < g.batch; n++) {
-    const xBatch = n * H * W * C;
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = oh * SH - padTop;
-      for (let ow = 0; ow < OW; ow++) {
-        const w0 = ow * SW - padLeft;
-        for (let kh = 0; kh < FH; kh++) {
-          const h = h0 + kh * DH;
-          if (h < 0 || h >= H) {
-            out.fill(0, o, o + FW * C);
-            o += FW * C;
-            continue;
-          }
-          const xRow = xBatch + h * W * C;
-          for (let kw = 0; kw < FW; kw++) {
-            const w = w0 + kw * DW;
-            if (w < 0 || w >= W) {
-              out.fill(0, o, o + C);
-            } else {
-              const src = xRow + w * C;
-              for (let c = 0; c < C; c++) out[o + c] = x[src + c];
-            }
-            o += C;
-          }
-        }
-      }
-    }
-  }
-}
 
 /**
  * The transposed patch matrix (patchCols × patchRows): row k = (kh, kw, c), column m = (n, oh, ow). Built one

@@ -75,30 +75,19 @@ export class Scope {
     return this.run("Reverse", { x }, { dims });
   }
 
-  /** The wasm backend's (XNNPACK) conv2d, stride 1, with explicit [before, after] pads for height and width. */
-  conv2d(
+  /**
+   * The wasm backend's (XNNPACK) conv2d or depthwise conv2d, stride 1, with explicit [before, after] pads
+   * for height and width.
+   */
+  conv(
+    kernel: "Conv2D" | "DepthwiseConv2dNative",
     x: TF.TensorInfo,
     filter: TF.TensorInfo,
     pads: [number, number][],
     dilations: [number, number],
   ): TF.TensorInfo {
     const pad = [[0, 0], pads[0], pads[1], [0, 0]];
-    return this.run("Conv2D", { x, filter }, { strides: 1, pad, dilations, dataFormat: "NHWC" });
-  }
-
-  /** The wasm backend's (XNNPACK) depthwise conv2d, stride 1, explicit pads as for conv2d. */
-  depthwise(
-    x: TF.TensorInfo,
-    filter: TF.TensorInfo,
-    pads: [number, number][],
-    dilations: [number, number],
-  ): TF.TensorInfo {
-    const pad = [[0, 0], pads[0], pads[1], [0, 0]];
-    return this.run(
-      "DepthwiseConv2dNative",
-      { x, filter },
-      { strides: 1, pad, dilations, dataFormat: "NHWC" },
-    );
+    return this.run(kernel, { x, filter }, { strides: 1, pad, dilations, dataFormat: "NHWC" });
   }
 
   /** Frees every intermediate except `result`, which is returned with the given shape. */
