@@ -1,0 +1,29 @@
+import * as tfl from "@tensorflow/tfjs-layers";
+import { withOutputs } from "../models.js";
+import { LayerKit, scaleChannels } from "./blocks.js";
+import type { ArchBuildOptions } from "./types.js";
+
+/** Filters of the three conv blocks, and the units of the dense head (the study's Base CNN). */
+const FILTERS = [32, 64, 128];
+const HEAD_UNITS = 256;
+
+/**
+ * The study's 3-layer Base CNN: 3 × [conv 3×3 → batch norm → ReLU → max-pool 2], flatten, dropout,
+ * Dense 256 (ReLU), dropout, outputs. The study fed it 128×128 images; on the 96×64 patch the flattened map
+ * is 12×8×128. It has no repeated blocks, so `depth` does not change it.
+ */
+export function buildBaseCnn(o: ArchBuildOptions): tfl.LayersModel {
+  const kit = new LayerKit(o.seed);
+  const input = tfl.input({ shape: o.inputShape, name: "logmel_patch" });
+  let x = input;
+  FILTERS.forEach((filters, i) => {
+    const name = `block${i + 1}`;
+    x = kit.convBnAct(x, { filters: scaleChannels(filters, o.width), kernel: 3 }, "relu", name);
+    x = kit.maxPool(x, 2, 2, `${name}_pool`);
+  });
+  x = tfl.layers.flatten({ name: "flatten" }).apply(x) as tfl.SymbolicTensor;
+  x = kit.dropout(x, o.dropout, "flatten_dropout");
+  x = kit.dense(x, scaleChannels(HEAD_UNITS, o.width), "head_dense", "relu");
+  x = kit.dropout(x, o.dropout, "head_dropout");
+  return withOutputs(input, x, kit.seed(), "base-cnn");
+}
