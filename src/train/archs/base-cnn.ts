@@ -1,6 +1,6 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { withOutputs } from "../models.js";
-import { LayerKit, scaleChannels } from "./blocks.js";
+import { LayerKit, patchInput, scaleChannels } from "./blocks.js";
 import type { ArchBuildOptions } from "./types.js";
 
 /** Filters of the three conv blocks, and the units of the dense head (the study's Base CNN). */
@@ -14,7 +14,7 @@ const HEAD_UNITS = 256;
  */
 export function buildBaseCnn(o: ArchBuildOptions): tfl.LayersModel {
   const kit = new LayerKit(o.seed);
-  const input = tfl.input({ shape: o.inputShape, name: "logmel_patch" });
+  const input = patchInput(o.inputShape);
   let x = input;
   FILTERS.forEach((filters, i) => {
     const name = `block${i + 1}`;

@@ -21,6 +21,11 @@ export function scaleRepeats(repeats: number, depth = 1): number {
   return Math.max(1, Math.ceil(repeats * depth));
 }
 
+/** The model input: one log-mel patch (see PATCH_SHAPE). */
+export function patchInput(shape: [number, number, number]): T {
+  return tfl.input({ shape, name: "logmel_patch" });
+}
+
 export interface ConvSpec {
   filters: number;
   kernel: number;
@@ -83,6 +88,11 @@ export class LayerKit {
   /** conv → batch norm → activation */
   convBnAct(x: T, s: ConvSpec, kind: Activation, name: string): T {
     return this.act(this.bn(this.conv(x, s, `${name}_conv`), `${name}_bn`), kind, `${name}_${kind}`);
+  }
+
+  /** The stride-2 stem of ResNet, EfficientNet and MobileNetV3: k×k/2 conv → batch norm → activation. */
+  stem(input: T, filters: number, kernel: number, kind: Activation): T {
+    return this.convBnAct(input, { filters, kernel, strides: 2 }, kind, "stem");
   }
 
   dense(x: T, units: number, name: string, activation: "relu" | "swish" | "linear" = "linear"): T {

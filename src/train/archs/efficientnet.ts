@@ -1,6 +1,6 @@
-import * as tfl from "@tensorflow/tfjs-layers";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { withOutputs } from "../models.js";
-import { LayerKit, scaleChannels, scaleRepeats } from "./blocks.js";
+import { LayerKit, patchInput, scaleChannels, scaleRepeats } from "./blocks.js";
 import type { ArchBuildOptions } from "./types.js";
 
 type T = tfl.SymbolicTensor;
@@ -53,13 +53,8 @@ function mbConv(kit: LayerKit, x: T, s: MbStage, out: number, strides: number, n
 /** EfficientNet-B0: 3×3/2 stem, seven MBConv stages, 1×1 conv to 1280, global pool, dropout, outputs. */
 export function buildEfficientNetB0(o: ArchBuildOptions): tfl.LayersModel {
   const kit = new LayerKit(o.seed);
-  const input = tfl.input({ shape: o.inputShape, name: "logmel_patch" });
-  let x = kit.convBnAct(
-    input,
-    { filters: scaleChannels(STEM, o.width), kernel: 3, strides: 2 },
-    "swish",
-    "stem",
-  );
+  const input = patchInput(o.inputShape);
+  let x = kit.stem(input, scaleChannels(STEM, o.width), 3, "swish");
   B0_STAGES.forEach((s, stage) => {
     const out = scaleChannels(s.out, o.width);
     for (let b = 0; b < scaleRepeats(s.repeats, o.depth); b++) {

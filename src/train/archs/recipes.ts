@@ -34,6 +34,18 @@ const COMMON = {
   weightDecay: 0,
 } as const;
 
+const MOBILENETV3_LARGE: ArchRecipe = {
+  ...COMMON,
+  optimizer: "adam",
+  learningRate: 1e-3,
+  batchSize: 64,
+  augmentation: STRONG,
+  dropout: 0.2,
+  plateau: { factor: 0.5, patience: 3 },
+  patience: 5,
+  training: NOT_FROZEN("fine-tuned"),
+};
+
 /**
  * The study's recipe per architecture (Adam/AdamW, cross-entropy with label smoothing and class weights,
  * ReduceLROnPlateau, early stopping with patience 5–7, lr 1e-3…3e-5, batch 16/32/64). Where the study's
@@ -90,26 +102,9 @@ export const ARCH_RECIPES: Record<ArchName, ArchRecipe> = {
     patience: 7,
     training: NOT_FROZEN("blocks 4–7 fine-tuned, the rest frozen"),
   },
-  "mobilenetv3-large": {
-    ...COMMON,
-    optimizer: "adam",
-    learningRate: 1e-3,
-    batchSize: 64,
-    augmentation: STRONG,
-    dropout: 0.2,
-    plateau: { factor: 0.5, patience: 3 },
-    patience: 5,
-    training: NOT_FROZEN("fine-tuned"),
-  },
+  "mobilenetv3-large": MOBILENETV3_LARGE,
   "mobilenetv3-small": {
-    ...COMMON,
-    optimizer: "adam",
-    learningRate: 1e-3,
-    batchSize: 64,
-    augmentation: STRONG,
-    dropout: 0.2,
-    plateau: { factor: 0.5, patience: 3 },
-    patience: 5,
+    ...MOBILENETV3_LARGE,
     training: "not in the study: the MobileNetV3-Large recipe, trained from scratch",
   },
 };
