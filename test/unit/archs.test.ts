@@ -17,12 +17,12 @@ import {
   isArchName,
   multiplyAdds,
   PATCH_SHAPE,
+  SMOKE_SCALE,
 } from "../../src/train/archs/index.js";
 import { applyQuantization, saveQuantizedModel } from "../../src/train/export.js";
 import { mulberry32 } from "../../src/train/random.js";
 
-/** tiny networks: 1/8 of the channels (at least 8), one block per stage */
-const TINY = { inputShape: PATCH_SHAPE, width: 0.125, depth: 0.01, dropout: 0, seed: 7 };
+const TINY = { inputShape: PATCH_SHAPE, ...SMOKE_SCALE, dropout: 0, seed: 7 };
 const rand = mulberry32(11);
 let dir: string;
 

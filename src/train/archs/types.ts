@@ -14,6 +14,16 @@ export const ARCH_NAMES = [
 ] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
 
+/** How the comparison table names each architecture, with the paper its blocks come from. */
+export const ARCH_TITLES: Record<ArchName, string> = {
+  "base-cnn": "Base CNN (the study's 3-layer CNN)",
+  resnet18: "ResNet-18 (He et al. 2015)",
+  resnet50: "ResNet-50 (He et al. 2015)",
+  "efficientnet-b0": "EfficientNet-B0 (Tan & Le 2019)",
+  "mobilenetv3-large": "MobileNetV3-Large (Howard et al. 2019)",
+  "mobilenetv3-small": "MobileNetV3-Small (Howard et al. 2019)",
+};
+
 export function isArchName(value: string): value is ArchName {
   return (ARCH_NAMES as readonly string[]).includes(value);
 }
@@ -43,6 +53,12 @@ export interface ArchBuildOptions {
   /** seed of every initializer and dropout layer (reproducible training) */
   seed: number;
 }
+
+/**
+ * Width and depth multipliers of smoke runs and tests: 1/8 of the channels (at least 8), one block per stage —
+ * every block type and stride of the family is still built, at a few percent of the compute.
+ */
+export const SMOKE_SCALE = { width: 0.125, depth: 0.01 } as const;
 
 /**
  * SpecAugment-style masks on the log-mel patch (Park et al. 2019), the audio counterpart of the study's
