@@ -167,3 +167,29 @@ test("recipes stay within the study's: Adam/AdamW, lr 1e-3…3e-5 (from-scratch 
     assert.ok(r.optimizer === "adamw" || r.weightDecay === 0, `${name}: weight decay needs AdamW`);
   }
 });
+
+test("tiny builds predict the same on wasm (the daemon's backend) as on cpu (training's fallback)", async () => {
+  const x = patches(2);
+  const onCpu = ARCH_NAMES.map((name) => {
+    const model = buildArch(name, TINY);
+    return { name, model, logits: outputs(model, x).map((t) => t.dataSync() as Float32Array) };
+  });
+  try {
+    await selectBackend("wasm");
+    for (const { name, model, logits } of onCpu) {
+      const onWasm = outputs(model, x).map((t) => t.dataSync() as Float32Array);
+      onWasm.forEach((values, o) => {
+        const scale = Math.max(1, ...logits[o].map(Math.abs));
+        const diff = Math.max(...values.map((v, i) => Math.abs(v - logits[o][i])));
+        assert.ok(
+          diff <= 1e-4 * scale,
+          `${name} output ${o}: wasm and cpu differ by ${diff} (scale ${scale})`,
+        );
+      });
+    }
+  } finally {
+    await selectBackend("cpu");
+    for (const { model } of onCpu) model.dispose();
+    x.dispose();
+  }
+});
