@@ -151,7 +151,8 @@ for (const [name, paper] of Object.entries(PAPER) as [
 
 test("base-cnn at width 1: parameters and multiply-adds are those of its layers on the 96×64×1 patch", () => {
   const model = buildArch("base-cnn", { inputShape: PATCH_SHAPE, width: 1, dropout: 0.5, seed: 1 });
-  // conv 3×3 (no bias) + batch-norm γ, β per block; flatten 12×8×128 → Dense 256 → cry (1) + reason (5)
+  // conv 3×3 (no bias) + batch-norm γ, β per block; flatten 12×8×128 → Dense 256 (no bias) + batch-norm γ, β
+  // → cry (1) + reason (5)
   const convs = [
     [1, 32, 96 * 64],
     [32, 64, 48 * 32],
@@ -159,7 +160,7 @@ test("base-cnn at width 1: parameters and multiply-adds are those of its layers 
   ];
   const flat = 12 * 8 * 128;
   const params =
-    convs.reduce((n, [i, o]) => n + 9 * i * o + 2 * o, 0) + (flat + 1) * 256 + (256 + 1) * OUTPUTS;
+    convs.reduce((n, [i, o]) => n + 9 * i * o + 2 * o, 0) + flat * 256 + 2 * 256 + (256 + 1) * OUTPUTS;
   const macs = convs.reduce((n, [i, o, px]) => n + px * 9 * i * o, 0) + flat * 256 + 256 * OUTPUTS;
   assert.equal(countParams(model), params);
   assert.equal(multiplyAdds(model), macs);

@@ -95,11 +95,18 @@ export class LayerKit {
     return this.convBnAct(input, { filters, kernel, strides: 2 }, kind, "stem");
   }
 
-  dense(x: T, units: number, name: string, activation: "relu" | "swish" | "linear" = "linear"): T {
+  dense(
+    x: T,
+    units: number,
+    name: string,
+    activation: "relu" | "swish" | "linear" = "linear",
+    bias = true,
+  ): T {
     return tfl.layers
       .dense({
         units,
         activation,
+        useBias: bias,
         kernelInitializer: tfl.initializers.heNormal({ seed: this.seed() }),
         name,
       })
