@@ -11,6 +11,7 @@ import { loadLayersModelFromDir } from "../../src/inference/heads.js";
 import {
   ARCH_NAMES,
   ARCH_RECIPES,
+  type ArchBuildOptions,
   type ArchName,
   buildArch,
   countParams,
@@ -201,4 +202,30 @@ test("tiny builds predict the same on wasm (the daemon's backend) as on cpu (tra
     for (const { model } of onCpu) model.dispose();
     x.dispose();
   }
+});
+
+test("dropout and stochastic depth draw new masks at each training call and are the identity in inference", async () => {
+  const x = patches(4, SMALL_INPUT);
+  const cases: [ArchName, Partial<ArchBuildOptions>][] = [
+    ["base-cnn", { dropout: 0.5 }],
+    // full depth: at one block per stage no MBConv keeps its shape, so none has a residual branch to drop
+    ["efficientnet-b0", { depth: 1, stochasticDepth: 0.5 }],
+  ];
+  for (const [name, options] of cases) {
+    const model = buildArch(name, { ...TINY, inputShape: SMALL_INPUT, ...options });
+    const reason = (training: boolean) => outputs(model, x, training)[1].dataSync() as Float32Array;
+    const [a, b] = [reason(true), reason(true)];
+    assert.ok(
+      a.some((v, i) => v !== b[i]),
+      `${name}: two training calls drew the same masks`,
+    );
+    assert.deepEqual(reason(false), reason(false), `${name}: inference is not deterministic`);
+    applyQuantization(model);
+    await saveQuantizedModel(model, join(dir, `${name}-masks`));
+    const loaded = await loadLayersModelFromDir(join(dir, `${name}-masks`));
+    assert.deepEqual(outputs(loaded, x)[1].dataSync(), outputs(model, x)[1].dataSync());
+    model.dispose();
+    loaded.dispose();
+  }
+  x.dispose();
 });

@@ -104,6 +104,8 @@ export const ARCH_RECIPES: Record<ArchName, ArchRecipe> = {
     mixupProb: 1,
     augmentation: STANDARD,
     dropout: 0.2,
+    // Keras' EfficientNetB0, which the study fine-tuned, has drop_connect_rate 0.2 built in
+    stochasticDepth: 0.2,
     plateau: { factor: 0.5, patience: 2 },
     patience: 7,
     training: NOT_FROZEN("blocks 4–7 fine-tuned, the rest frozen"),

@@ -50,8 +50,10 @@ export interface ArchBuildOptions {
   depth?: number;
   /** dropout rate before the outputs (the papers: 0.2 for EfficientNet/MobileNetV3) */
   dropout: number;
-  /** seed of every initializer and dropout layer (reproducible training) */
+  /** seed of every initializer (dropout masks are not seeded: see LayerKit.dropout) */
   seed: number;
+  /** stochastic depth, the deepest block's drop rate (EfficientNet only; 0 or absent = off) */
+  stochasticDepth?: number;
 }
 
 /**
@@ -102,6 +104,8 @@ export interface ArchRecipe {
   mixupProb: number;
   augmentation: ArchAugmentation;
   dropout: number;
+  /** ArchBuildOptions.stochasticDepth (absent = off) */
+  stochasticDepth?: number;
   /** ReduceLROnPlateau: multiply the learning rate by `factor` after `patience` epochs without improvement */
   plateau: { factor: number; patience: number };
   /** early stopping patience, epochs */
