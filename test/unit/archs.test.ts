@@ -64,6 +64,25 @@ test("every arch name is known, and only those", () => {
   assert.deepEqual(Object.keys(ARCH_RECIPES).sort(), [...ARCH_NAMES].sort());
 });
 
+test("buildArch names the bad option and the arch", () => {
+  assert.throws(
+    () => buildArch("resnet18", { ...TINY, width: 0 }),
+    /width multiplier > 0 for resnet18, got 0/,
+  );
+  assert.throws(
+    () => buildArch("base-cnn", { ...TINY, depth: -1 }),
+    /depth multiplier > 0 for base-cnn, got -1/,
+  );
+  assert.throws(
+    () => buildArch("efficientnet-b0", { ...TINY, stochasticDepth: 1 }),
+    /`stochasticDepth` in \[0, 1\)/,
+  );
+  assert.throws(
+    () => buildArch("mobilenetv3-small", { ...TINY, dropout: 1.5 }),
+    /`dropout` in \[0, 1\) for mobilenetv3-small, got 1.5/,
+  );
+});
+
 for (const name of ARCH_NAMES) {
   test(`${name}: tiny build → [n, 1] cry and [n, 5] reason logits; one training step lowers the loss; save → load predicts the same`, async () => {
     const patchModel = buildArch(name, TINY);

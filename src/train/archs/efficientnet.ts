@@ -61,13 +61,12 @@ function mbConv(
 
 /**
  * EfficientNet-B0: 3×3/2 stem, seven MBConv stages, 1×1 conv to 1280, global pool, dropout, outputs.
- * `o.stochasticDepth` is the last block's drop rate (the paper and Keras: 0.2).
+ * Block i of N drops its residual branch at `o.stochasticDepth` · i / N (Keras; the paper's rate is 0.2).
  */
 export function buildEfficientNetB0(o: ArchBuildOptions): tfl.LayersModel {
   const kit = new LayerKit(o.seed);
   const input = patchInput(o.inputShape);
   let x = kit.stem(input, scaleChannels(STEM, o.width), 3, "swish");
-  // the drop rate grows linearly with the block's index, from 0 to stochasticDepth (the reference code)
   const total = B0_STAGES.reduce((n, s) => n + scaleRepeats(s.repeats, o.depth), 0);
   let index = 0;
   B0_STAGES.forEach((s, stage) => {

@@ -52,7 +52,7 @@ export interface ArchBuildOptions {
   dropout: number;
   /** seed of every initializer (dropout masks are not seeded: see LayerKit.dropout) */
   seed: number;
-  /** stochastic depth, the deepest block's drop rate (EfficientNet only; 0 or absent = off) */
+  /** stochastic depth: block i of N drops its residual branch at stochasticDepth · i / N (EfficientNet only; 0 or absent = off) */
   stochasticDepth?: number;
 }
 
