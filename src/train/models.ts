@@ -12,7 +12,7 @@ export type HeadKind = "fc" | "mnv3";
  * Batch-norm moving-average momentum. Keras' 0.99 needs hundreds of steps to forget its initial (0, 1)
  * statistics; an epoch here is 10–40 steps, and YAMNet's feature maps are far from (0, 1).
  */
-const BN_MOMENTUM = 0.9;
+export const BN_MOMENTUM = 0.9;
 
 export interface FcHeadOptions {
   inputDim: number;
@@ -116,7 +116,8 @@ export function buildMnv3Head(o: Mnv3HeadOptions): tfl.LayersModel {
   return withOutputs(input, x, seed, "mnv3");
 }
 
-function withOutputs(
+/** The two outputs every model of babymon ends in: `cry` (1 logit) and `reason` (REASONS.length logits). */
+export function withOutputs(
   input: tfl.SymbolicTensor,
   features: tfl.SymbolicTensor,
   seed: number,
