@@ -20,7 +20,7 @@ export const HEADS_MANIFEST_VERSION = 1;
 /** YAMNet's AudioSet classes. */
 export const YAMNET_CLASS_COUNT = 521;
 
-const combinationSchema = z.object({
+export const combinationSchema = z.object({
   /** cry logit = w·fc + (1 − w)·mnv3; probability = sigmoid(scale · logit + bias) (Platt scaling) */
   cry: z.object({
     fcWeight: z.number().min(0).max(1),
