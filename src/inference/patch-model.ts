@@ -40,6 +40,8 @@ export const patchModelManifestSchema = z
     bandLimitHz: z.number().min(0),
     /** folder of the TF.js layers model (outputs `cry`, 1 logit, and `reason`, 5 logits) */
     model: z.string(),
+    /** the model reads (logmel − mean) / std, as in training */
+    inputStandardization: z.object({ mean: z.number(), std: z.number().positive() }),
     /** the heads' calibration, with fcWeight 1 (the patch model's logits stand where the FC head's do) */
     combination: combinationSchema,
     thresholds: z.object({ cry: z.number().min(0).max(1), unsure: z.number().min(0).max(1) }),
@@ -117,11 +119,12 @@ export class PatchModel implements CryHeads {
     if (patches.length === 0) return [];
     const size = PATCH_SHAPE[0] * PATCH_SHAPE[1];
     const x = new Float32Array(patches.length * size);
+    const { mean, std } = this.manifest.inputStandardization;
     patches.forEach((p, i) => {
       if (p.length !== size) {
         throw new RangeError(`Expected patch ${i} to hold ${size} values (96 × 64 log-mel), got ${p.length}`);
       }
-      x.set(p, i * size);
+      for (let j = 0; j < size; j++) x[i * size + j] = (p[j] - mean) / std;
     });
     const [cryLogits, reasonLogits] = tf.tidy(() => {
       const out = this.model.predict(tf.tensor4d(x, [patches.length, ...PATCH_SHAPE])) as tf.Tensor[];

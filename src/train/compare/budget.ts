@@ -32,10 +32,10 @@ const BUDGET_FOLDS: Record<ArchName, number> = {
 /** Epochs each budgeted fit aims at (the epoch size follows from the measured throughput). */
 const TARGET_EPOCHS = 6;
 /** Validation patches early stopping watches per epoch under a budget (a fixed random subset). */
-export const BUDGET_VAL_SAMPLES = 400;
+export const BUDGET_VAL_SAMPLES = 256;
 
 /** Patches scored per held-out clip under a budget (inference of ResNet-50 on every patch costs more than its training). */
-export const BUDGET_EVAL_PATCHES_PER_CLIP = 3;
+export const BUDGET_EVAL_PATCHES_PER_CLIP = 2;
 
 /** Widths and depths of `--smoke`: every arch, tiny. */
 const SMOKE = { width: 0.25, depth: 0.3, epochs: 2, samplesPerEpoch: 32, folds: 1, valSamples: 32 };

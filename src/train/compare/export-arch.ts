@@ -36,14 +36,16 @@ export interface ExportInput {
 
 const K = REASONS.length;
 
-/** Raw logits of a patch model for patches (n × PATCH_SIZE values). */
+/** Raw logits of a patch model for patches (n × PATCH_SIZE values), standardized by `z` first. */
 function patchLogits(
   model: tfl.LayersModel,
   patches: Float32Array,
+  z: { mean: number; std: number },
 ): { cry: Float32Array; reason: Float32Array } {
   const n = patches.length / PATCH_SIZE;
+  const x = Float32Array.from(patches, (v) => (v - z.mean) / z.std);
   return tf.tidy(() => {
-    const [c, r] = model.predict(tf.tensor4d(patches, [n, ...PATCH_SHAPE])) as tf.Tensor[];
+    const [c, r] = model.predict(tf.tensor4d(x, [n, ...PATCH_SHAPE])) as tf.Tensor[];
     return { cry: c.dataSync() as Float32Array, reason: r.dataSync() as Float32Array };
   });
 }
@@ -67,6 +69,7 @@ export async function exportArch(input: ExportInput): Promise<string> {
   const trainIds = splits.trainDev.filter((i) => features.usable.has(i));
   const fitted = await fitter.fit({ trainIds, seed: o.seed * 100 + 99, copies: features.copiesFor(0) });
   applyQuantization(fitted.model);
+  const z = fitted.standardization!;
   const combination = singleHead("fc");
   const reference: ReferencePredictions = {
     note: "per-patch predictions of the exported model: 16 kHz, band-limited at bandLimitHz, log-mel patches taken every patchHopSeconds from the start",
@@ -81,6 +84,7 @@ export async function exportArch(input: ExportInput): Promise<string> {
     const l = patchLogits(
       fitted.model,
       logMelPatches(applyBandLimit(await clipAudio16k(c), o.bandLimitHz), o.patchStride),
+      z,
     );
     const p = patchProbabilities(l.cry, l.reason, combination);
     reference.clips.push({
@@ -106,6 +110,7 @@ export async function exportArch(input: ExportInput): Promise<string> {
     frontend: { ...YAMNET_FRONTEND },
     bandLimitHz: o.bandLimitHz,
     model: "model",
+    inputStandardization: z,
     combination,
     thresholds: { cry: 0.5, unsure: 0.5 },
     trainedOn: "train/dev split (the hold-out test split was never used for training or for any choice)",

@@ -88,7 +88,8 @@ export function patchArchFitter(
       });
       return {
         model: trained.model,
-        predict: (samples) => predictPatchLogits(trained.model, samples, store),
+        predict: (samples) => predictPatchLogits(trained.model, samples, store, trained.standardization),
+        standardization: trained.standardization,
         history: trained.history,
         bestEpoch: trained.bestEpoch,
         valIds,

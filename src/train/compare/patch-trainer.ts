@@ -30,8 +30,15 @@ export interface PatchEpochRecord extends EpochRecord {
   samples: number;
 }
 
+/** (x − mean) / std of every log-mel value before the model (the daemon applies the same, manifest.json). */
+export interface Standardization {
+  mean: number;
+  std: number;
+}
+
 export interface TrainedPatchModel {
   model: tfl.LayersModel;
+  standardization: Standardization;
   history: PatchEpochRecord[];
   bestEpoch: number;
   /** true when the time budget, not early stopping or the epoch limit, ended the training */
@@ -88,10 +95,38 @@ function patchRow(store: PatchStore, s: Sample): Float32Array {
   return store.of(s.features).subarray(s.patch * PATCH_SIZE, (s.patch + 1) * PATCH_SIZE);
 }
 
+/**
+ * Mean and standard deviation of the log-mel values of (up to 512 evenly spaced) training patches. Raw log-mel
+ * values (about −7…+3) put the first batch norm's moving statistics far from its batch statistics for the
+ * first hundreds of steps; standardized input keeps inference-mode outputs sane from the first epoch.
+ */
+export function standardizationOf(train: readonly Sample[], store: PatchStore): Standardization {
+  const step = Math.max(1, Math.floor(train.length / 512));
+  let n = 0;
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0; i < train.length; i += step) {
+    for (const v of patchRow(store, train[i])) {
+      sum += v;
+      sq += v * v;
+    }
+    n += PATCH_SIZE;
+  }
+  const mean = sum / n;
+  return { mean, std: Math.sqrt(Math.max(1e-12, sq / n - mean * mean)) };
+}
+
+/** Writes the standardized patch of `s` into `out`. */
+function standardizedRow(store: PatchStore, s: Sample, z: Standardization, out: Float32Array): void {
+  const row = patchRow(store, s);
+  for (let j = 0; j < PATCH_SIZE; j++) out[j] = (row[j] - z.mean) / z.std;
+}
+
 /** A training batch: patches (masked, mixed up within cry and within non-cry samples), soft targets, weights. */
 function makeBatch(
   samples: Sample[],
   store: PatchStore,
+  z: Standardization,
   w: Weights,
   r: ArchRecipe,
   rand: () => number,
@@ -118,9 +153,9 @@ function makeBatch(
   samples.forEach((s, i) => {
     const t = samples[partner[i]];
     const lambda = doMix ? betaSymmetric(r.mixupAlpha, rand) : 1;
-    a.set(patchRow(store, s));
+    standardizedRow(store, s, z, a);
     if (lambda < 1) {
-      c.set(patchRow(store, t));
+      standardizedRow(store, t, z, c);
       mixInto(a, a, c, lambda);
     }
     if (r.augmentation.masking) maskPatch(a, r.augmentation.masking, rand);
@@ -159,6 +194,7 @@ export function predictPatchLogits(
   model: tfl.LayersModel,
   samples: readonly Sample[],
   store: PatchStore,
+  z: Standardization,
   batchSize = 64,
 ): Logits {
   const cry = new Float32Array(samples.length);
@@ -167,7 +203,7 @@ export function predictPatchLogits(
   for (let start = 0; start < samples.length; start += batchSize) {
     const chunk = samples.slice(start, start + batchSize);
     chunk.forEach((s, i) => {
-      x.set(patchRow(store, s), i * PATCH_SIZE);
+      standardizedRow(store, s, z, x.subarray(i * PATCH_SIZE, (i + 1) * PATCH_SIZE));
     });
     const [c, r] = tf.tidy(() => {
       const input = tf.tensor4d(x.subarray(0, chunk.length * PATCH_SIZE), [chunk.length, FRAMES, MELS, 1]);
@@ -245,6 +281,7 @@ export async function trainPatchModel(
   let lr = r.learningRate;
   const rand = mulberry32(o.seed * 2654435761);
   const weights = weightsFor(train, r.classWeights);
+  const z = standardizationOf(train, store);
   const history: PatchEpochRecord[] = [];
   let best = Number.POSITIVE_INFINITY;
   let bestEpoch = -1;
@@ -267,7 +304,7 @@ export async function trainPatchModel(
       }
       const samples = order.slice(start, Math.min(n, start + r.batchSize)).map((i) => train[i]);
       if (samples.length < 2) continue; // batch norm needs a batch
-      const batch = makeBatch(samples, store, weights, r, rand);
+      const batch = makeBatch(samples, store, z, weights, r, rand);
       const { value, grads } = tf.variableGrads(() => {
         const [c, re] = model.apply(batch.x, { training: true }) as tf.Tensor[];
         return lossOf(c, re, batch, r.labelSmoothing);
@@ -292,7 +329,7 @@ export async function trainPatchModel(
       seen += samples.length;
     }
     const trainSeconds = (performance.now() - t0) / 1000;
-    const v = evaluate(predictPatchLogits(model, val, store), val, weights);
+    const v = evaluate(predictPatchLogits(model, val, store, z), val, weights);
     const monitor =
       val.length > 0 ? v.cryLoss + MONITOR_REASON_WEIGHT * v.reasonLoss : lossSum / Math.max(1, batches);
     const record: PatchEpochRecord = {
@@ -333,5 +370,5 @@ export async function trainPatchModel(
     tf.dispose(bestWeights);
   }
   opt.dispose();
-  return { model, history, bestEpoch, stoppedByBudget };
+  return { model, standardization: z, history, bestEpoch, stoppedByBudget };
 }

@@ -13,7 +13,7 @@ import type { AugCopy } from "../types.js";
 import { writeArchReports } from "./arch-report.js";
 import { protocolFor, secondsPerTrainingPatch, withEpochSize } from "./budget.js";
 import { writeComparison } from "./comparison.js";
-import { epochTiming } from "./epoch-timing.js";
+import { epochTiming, type TimedBackend } from "./epoch-timing.js";
 import { evaluateArch } from "./evaluate-arch.js";
 import { exportArch } from "./export-arch.js";
 import { patchArchFitter, yamnetHeadFitter } from "./fitters.js";
@@ -36,8 +36,17 @@ export interface CompareResult {
   seconds: number;
 }
 
-/** The fixed synthetic epoch of the backend timing (patches, batch size; smoke: a few). */
-const TIMING = { patches: 64, batchSize: 32, smokePatches: 8, smokeBatchSize: 4 };
+/**
+ * The backend timing: an epoch of 256 patches of the first patch arch at width ×0.25 (the cpu backend is ~100×
+ * slower at conv gradients here: a full-width model would take it most of the run's budget); wasm timed on 2
+ * batches of 32, cpu on one batch of 2 (smoke: fewer).
+ */
+const TIMING = {
+  epochPatches: 256,
+  width: 0.25,
+  full: { batchSize: 32, batches: 2, cpuBatchSize: 2 },
+  smoke: { batchSize: 4, batches: 1, cpuBatchSize: 1 },
+};
 
 /**
  * `npm run train-export -- --arch NAME[,NAME…]`: every arch on the same clips, grouped CV folds, augmented
@@ -93,24 +102,24 @@ export async function runComparison(o: CompareOptions): Promise<CompareResult> {
       seconds: (performance.now() - t0) / 1000,
     });
   // first, so that a run cut short by its budget has it too
-  const timed = o.archs.find(isPatchArch);
-  if (timed) {
-    protocols.set(timed, protocolFor(timed, o));
-    const others: BackendName[] = backend === "cpu" ? ["cpu"] : [backend, "cpu"];
-    epochTimings.push(
-      await epochTiming(
-        fitterOf(timed),
-        o.smoke ? TIMING.smokePatches : TIMING.patches,
-        o.smoke ? TIMING.smokeBatchSize : TIMING.batchSize,
-        others,
-        backend,
-        o.log,
-      ),
-    );
+  const timedArch = o.archs.find(isPatchArch);
+  if (timedArch) {
+    const narrow = { ...protocolFor(timedArch, o), width: TIMING.width };
+    const t = o.smoke ? TIMING.smoke : TIMING.full;
+    const timed: TimedBackend[] = [
+      ...(backend === "cpu" ? [] : [{ backend, batchSize: t.batchSize, batches: t.batches }]),
+      { backend: "cpu", batchSize: t.cpuBatchSize, batches: 1 },
+    ];
+    const fitter = patchArchFitter(timedArch, clips, store, () => narrow, o.log);
+    epochTimings.push({
+      ...(await epochTiming(fitter, TIMING.epochPatches, timed, backend, o.log)),
+      width: TIMING.width,
+    });
   }
   for (const [k, arch] of o.archs.entries()) {
     o.log(`=== ${arch} (${k + 1}/${o.archs.length}) ===`);
     const fitter = fitterOf(arch);
+    protocols.set(arch, protocolFor(arch, o));
     protocols.set(arch, await measuredProtocol(arch, fitter, o));
     const evaluation = await evaluateArch({
       fitter,
@@ -136,7 +145,10 @@ export async function runComparison(o: CompareOptions): Promise<CompareResult> {
   const exports: Record<string, string> = {};
   for (const arch of o.exportArchs) {
     const fitter = fitterOf(arch);
-    if (!protocols.has(arch)) protocols.set(arch, await measuredProtocol(arch, fitter, o));
+    if (!protocols.has(arch)) {
+      protocols.set(arch, protocolFor(arch, o));
+      protocols.set(arch, await measuredProtocol(arch, fitter, o));
+    }
     const outDir = join(o.exportRoot ?? join(runDir, "export"), arch);
     exports[arch] = await exportArch({
       fitter,
@@ -154,7 +166,10 @@ export async function runComparison(o: CompareOptions): Promise<CompareResult> {
   return { runDir, results, exports, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** The arch's protocol, its epoch size set from a throughput probe when it trains under the time budget. */
+/**
+ * The arch's protocol, its epoch size set from a throughput probe when it trains under the time budget (the
+ * fitter builds with the unmeasured protocol, which must be in place).
+ */
 async function measuredProtocol(
   arch: CompareArch,
   fitter: ArchFitter,

@@ -46,6 +46,8 @@ export interface FittedModel {
   valIds: number[];
   stoppedByBudget: boolean;
   seconds: number;
+  /** patch archs: the input standardization the model was trained with */
+  standardization?: { mean: number; std: number };
 }
 
 /** Trains one arch of the comparison on clips of the run. */
@@ -114,8 +116,12 @@ export interface FoldFigures {
 
 export interface EpochTiming {
   arch: CompareArch;
+  /** patches of the epoch the seconds are for */
   patches: number;
-  batchSize: number;
+  /** the model's width multiplier */
+  width?: number;
+  /** per backend: patches actually timed (after a warm-up batch), scaled to the epoch */
+  measuredPatches: Record<string, number>;
   seconds: Record<string, number>;
 }
 
