@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { z } from "zod";
 import { REASONS, reasonProbabilities } from "../events.js";
 import { HeadsModelError } from "./heads-error.js";
+import { readManifestFile } from "./manifest-file.js";
 import type { HeadPrediction, YamnetOutput } from "./types.js";
 import "./head-layers.js";
 
@@ -221,20 +222,7 @@ export class Heads {
 
   /** Loads models/<name>/ and refuses heads trained on another YAMNet than `yamnetSha256` (its TFLite source sha256). */
   static async load(dir: string, yamnetSha256: string): Promise<Heads> {
-    const file = join(dir, "manifest.json");
-    if (!existsSync(file)) throw new HeadsModelError(dir, "no manifest.json (run `npm run train-export`)");
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, "utf8"));
-    } catch (err) {
-      throw new HeadsModelError(dir, `manifest.json is not valid JSON (${(err as Error).message})`);
-    }
-    const parsed = headsManifestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new HeadsModelError(dir, `manifest.json: \`${issue?.path.join(".")}\` ${issue?.message}`);
-    }
-    const manifest = parsed.data;
+    const manifest = readManifestFile(dir, headsManifestSchema);
     if (manifest.yamnet.sourceSha256 !== yamnetSha256) {
       throw new HeadsModelError(
         dir,

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
@@ -13,6 +12,7 @@ import {
   loadLayersModelFromDir,
 } from "./heads.js";
 import { HeadsModelError } from "./heads-error.js";
+import { readManifestFile } from "./manifest-file.js";
 import type { CryHeads, HeadPrediction } from "./types.js";
 import "./head-layers.js";
 
@@ -76,20 +76,7 @@ export class PatchModel implements CryHeads {
   ) {}
 
   static async load(dir: string): Promise<PatchModel> {
-    const file = join(dir, "manifest.json");
-    if (!existsSync(file)) throw new HeadsModelError(dir, "no manifest.json (run `npm run train-export`)");
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, "utf8"));
-    } catch (err) {
-      throw new HeadsModelError(dir, `manifest.json is not valid JSON (${(err as Error).message})`);
-    }
-    const parsed = patchModelManifestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new HeadsModelError(dir, `manifest.json: \`${issue?.path.join(".")}\` ${issue?.message}`);
-    }
-    const manifest = parsed.data;
+    const manifest = readManifestFile(dir, patchModelManifestSchema);
     if (manifest.labels.reasons.join(",") !== REASONS.join(",")) {
       throw new HeadsModelError(
         dir,

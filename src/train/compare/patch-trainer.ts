@@ -4,6 +4,7 @@ import { PATCH_SIZE, YAMNET_FRONTEND } from "../../dsp/frontend-params.js";
 import { REASONS } from "../../events.js";
 import type { ArchRecipe, PatchMasking } from "../archs/types.js";
 import { mixInto } from "../augment.js";
+import { EarlyStopping } from "../early-stopping.js";
 import { betaSymmetric, mulberry32, shuffleInPlace } from "../random.js";
 import { type EpochRecord, type Logits, reasonClassWeights, type Sample } from "../trainer.js";
 import type { PatchStore } from "./patches.js";
@@ -283,11 +284,12 @@ export async function trainPatchModel(
   const weights = weightsFor(train, r.classWeights);
   const z = standardizationOf(train, store);
   const history: PatchEpochRecord[] = [];
-  let best = Number.POSITIVE_INFINITY;
-  let bestEpoch = -1;
-  let bestWeights: tf.Tensor[] | null = null;
-  let sinceBest = 0;
-  let sincePlateau = 0;
+  const stopping = new EarlyStopping({
+    patience: r.patience,
+    plateauPatience: r.plateau.patience,
+    factor: r.plateau.factor,
+    minLearningRate: r.minLearningRate,
+  });
   let stoppedByBudget = false;
   const order = train.map((_, i) => i);
   for (let epoch = 1; epoch <= o.maxEpochs && !stoppedByBudget; epoch++) {
@@ -347,28 +349,12 @@ export async function trainPatchModel(
     };
     history.push(record);
     o.onEpoch?.(record);
-    if (monitor < best - 1e-4) {
-      best = monitor;
-      bestEpoch = epoch;
-      sinceBest = 0;
-      sincePlateau = 0;
-      if (bestWeights) tf.dispose(bestWeights);
-      bestWeights = model.getWeights().map((w) => w.clone());
-    } else {
-      sinceBest++;
-      sincePlateau++;
-      if (sincePlateau >= r.plateau.patience && lr > r.minLearningRate) {
-        lr = Math.max(r.minLearningRate, lr * r.plateau.factor);
-        setLearningRate(opt, lr);
-        sincePlateau = 0;
-      }
-      if (sinceBest >= r.patience) break;
-    }
+    const next = stopping.update(epoch, monitor, model, lr);
+    if (next.lr !== lr) setLearningRate(opt, next.lr);
+    lr = next.lr;
+    if (next.stop) break;
   }
-  if (bestWeights) {
-    model.setWeights(bestWeights);
-    tf.dispose(bestWeights);
-  }
+  stopping.restore(model);
   opt.dispose();
-  return { model, standardization: z, history, bestEpoch, stoppedByBudget };
+  return { model, standardization: z, history, bestEpoch: stopping.bestEpoch, stoppedByBudget };
 }

@@ -85,6 +85,14 @@ export async function runComparison(o: CompareOptions): Promise<CompareResult> {
       ? patchArchFitter(arch, clips, store, () => protocols.get(arch)!, o.log)
       : yamnetHeadFitter(arch, headFitter, features.mapShape);
 
+  /** What evaluating or exporting `arch` starts from: its fitter, its protocol (measured once), recipe and data. */
+  const setUp = async (arch: CompareArch, fitter: ArchFitter) => {
+    if (!protocols.has(arch)) {
+      protocols.set(arch, protocolFor(arch, o));
+      protocols.set(arch, await measuredProtocol(arch, fitter, o));
+    }
+    return { fitter, protocol: protocols.get(arch)!, recipe: recipeText(arch), clips, splits, features };
+  };
   const results: ArchResult[] = [];
   const epochTimings: EpochTiming[] = [];
   const write = (pending: string[]) =>
@@ -119,15 +127,8 @@ export async function runComparison(o: CompareOptions): Promise<CompareResult> {
   for (const [k, arch] of o.archs.entries()) {
     o.log(`=== ${arch} (${k + 1}/${o.archs.length}) ===`);
     const fitter = fitterOf(arch);
-    protocols.set(arch, protocolFor(arch, o));
-    protocols.set(arch, await measuredProtocol(arch, fitter, o));
     const evaluation = await evaluateArch({
-      fitter,
-      protocol: protocols.get(arch)!,
-      recipe: recipeText(arch),
-      clips,
-      splits,
-      features,
+      ...(await setUp(arch, fitter)),
       basis,
       frontMsPerPatch: isPatchArch(arch) ? 0 : yamnetMs,
       paramsNote: isPatchArch(arch)
@@ -144,22 +145,8 @@ export async function runComparison(o: CompareOptions): Promise<CompareResult> {
   }
   const exports: Record<string, string> = {};
   for (const arch of o.exportArchs) {
-    const fitter = fitterOf(arch);
-    if (!protocols.has(arch)) {
-      protocols.set(arch, protocolFor(arch, o));
-      protocols.set(arch, await measuredProtocol(arch, fitter, o));
-    }
     const outDir = join(o.exportRoot ?? join(runDir, "export"), arch);
-    exports[arch] = await exportArch({
-      fitter,
-      protocol: protocols.get(arch)!,
-      recipe: recipeText(arch),
-      clips,
-      splits,
-      features,
-      outDir,
-      o,
-    });
+    exports[arch] = await exportArch({ ...(await setUp(arch, fitterOf(arch))), outDir, o });
   }
   write([]);
   features.yamnet.dispose();
