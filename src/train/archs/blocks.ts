@@ -21,6 +21,11 @@ export function scaleRepeats(repeats: number, depth = 1): number {
   return Math.max(1, Math.ceil(repeats * depth));
 }
 
+/** The model input: one log-mel patch (see PATCH_SHAPE). */
+export function patchInput(shape: [number, number, number]): T {
+  return tfl.input({ shape, name: "logmel_patch" });
+}
+
 export interface ConvSpec {
   filters: number;
   kernel: number;
@@ -85,11 +90,23 @@ export class LayerKit {
     return this.act(this.bn(this.conv(x, s, `${name}_conv`), `${name}_bn`), kind, `${name}_${kind}`);
   }
 
-  dense(x: T, units: number, name: string, activation: "relu" | "swish" | "linear" = "linear"): T {
+  /** The stride-2 stem of ResNet, EfficientNet and MobileNetV3: k×k/2 conv → batch norm → activation. */
+  stem(input: T, filters: number, kernel: number, kind: Activation): T {
+    return this.convBnAct(input, { filters, kernel, strides: 2 }, kind, "stem");
+  }
+
+  dense(
+    x: T,
+    units: number,
+    name: string,
+    activation: "relu" | "swish" | "linear" = "linear",
+    bias = true,
+  ): T {
     return tfl.layers
       .dense({
         units,
         activation,
+        useBias: bias,
         kernelInitializer: tfl.initializers.heNormal({ seed: this.seed() }),
         name,
       })
@@ -125,8 +142,25 @@ export class LayerKit {
     return tfl.layers.globalAveragePooling2d({ name }).apply(x) as T;
   }
 
+  /**
+   * Unseeded on purpose: a seeded tfjs-layers Dropout builds a fresh generator from the same seed on every
+   * call, so it drops the *same* units at every step (a fixed thinning, not dropout). Training with dropout
+   * is therefore not bit-reproducible; inference is unaffected (dropout is the identity there).
+   */
   dropout(x: T, rate: number, name: string): T {
     if (rate <= 0) return x;
-    return tfl.layers.dropout({ rate, seed: this.seed(), name }).apply(x) as T;
+    return tfl.layers.dropout({ rate, name }).apply(x) as T;
+  }
+
+  /**
+   * Stochastic depth (Huang et al. 2016; EfficientNet's "drop connect"): in training, drops a residual
+   * branch for whole samples with probability `rate` and scales the kept ones by 1/(1 − rate) — Keras'
+   * EfficientNet does it with a Dropout of noise shape (batch, 1, 1, 1), a stock layer the daemon loads.
+   */
+  dropPath(x: T, rate: number, name: string): T {
+    if (rate <= 0) return x;
+    // null: the batch size of each call
+    const noiseShape = [null, 1, 1, 1] as unknown as number[];
+    return tfl.layers.dropout({ rate, noiseShape, name }).apply(x) as T;
   }
 }

@@ -1,6 +1,6 @@
-import * as tfl from "@tensorflow/tfjs-layers";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { withOutputs } from "../models.js";
-import { LayerKit, scaleChannels, scaleRepeats } from "./blocks.js";
+import { LayerKit, patchInput, scaleChannels, scaleRepeats } from "./blocks.js";
 import type { ArchBuildOptions } from "./types.js";
 
 type T = tfl.SymbolicTensor;
@@ -30,10 +30,17 @@ const SE_RATIO = 0.25;
 
 /**
  * MBConv: [1×1 expand → BN → swish] → depthwise k×k → BN → swish → SE (swish, sigmoid) → 1×1 project → BN,
- * identity shortcut when shape is kept. Stochastic depth (drop-connect) is left out: it regularises runs of
- * hundreds of epochs, and at the few epochs affordable here it only slows convergence.
+ * identity shortcut when shape is kept, its branch under stochastic depth at `dropRate`.
  */
-function mbConv(kit: LayerKit, x: T, s: MbStage, out: number, strides: number, name: string): T {
+function mbConv(
+  kit: LayerKit,
+  x: T,
+  s: MbStage,
+  out: number,
+  strides: number,
+  dropRate: number,
+  name: string,
+): T {
   const inChannels = x.shape[3] as number;
   let y = x;
   if (s.expand !== 1) {
@@ -46,24 +53,27 @@ function mbConv(kit: LayerKit, x: T, s: MbStage, out: number, strides: number, n
   );
   y = kit.squeezeExcite(y, Math.max(1, Math.floor(inChannels * SE_RATIO)), "swish", "sigmoid", `${name}_se`);
   y = kit.bn(kit.conv(y, { filters: out, kernel: 1 }, `${name}_project`), `${name}_project_bn`);
-  if (strides === 1 && inChannels === out) y = kit.add(x, y, `${name}_add`);
+  if (strides === 1 && inChannels === out) {
+    y = kit.add(x, kit.dropPath(y, dropRate, `${name}_drop`), `${name}_add`);
+  }
   return y;
 }
 
-/** EfficientNet-B0: 3×3/2 stem, seven MBConv stages, 1×1 conv to 1280, global pool, dropout, outputs. */
+/**
+ * EfficientNet-B0: 3×3/2 stem, seven MBConv stages, 1×1 conv to 1280, global pool, dropout, outputs.
+ * Block i of N drops its residual branch at `o.stochasticDepth` · i / N (Keras; the paper's rate is 0.2).
+ */
 export function buildEfficientNetB0(o: ArchBuildOptions): tfl.LayersModel {
   const kit = new LayerKit(o.seed);
-  const input = tfl.input({ shape: o.inputShape, name: "logmel_patch" });
-  let x = kit.convBnAct(
-    input,
-    { filters: scaleChannels(STEM, o.width), kernel: 3, strides: 2 },
-    "swish",
-    "stem",
-  );
+  const input = patchInput(o.inputShape);
+  let x = kit.stem(input, scaleChannels(STEM, o.width), 3, "swish");
+  const total = B0_STAGES.reduce((n, s) => n + scaleRepeats(s.repeats, o.depth), 0);
+  let index = 0;
   B0_STAGES.forEach((s, stage) => {
     const out = scaleChannels(s.out, o.width);
     for (let b = 0; b < scaleRepeats(s.repeats, o.depth); b++) {
-      x = mbConv(kit, x, s, out, b === 0 ? s.strides : 1, `stage${stage + 2}_block${b + 1}`);
+      const dropRate = ((o.stochasticDepth ?? 0) * index++) / total;
+      x = mbConv(kit, x, s, out, b === 0 ? s.strides : 1, dropRate, `stage${stage + 2}_block${b + 1}`);
     }
   });
   x = kit.convBnAct(x, { filters: scaleChannels(HEAD, o.width), kernel: 1 }, "swish", "top");

@@ -28,5 +28,9 @@ export function buildArch(name: ArchName, options: ArchBuildOptions): tfl.Layers
   if (options.depth !== undefined && !(options.depth > 0)) {
     throw new Error(`Expected a depth multiplier > 0 for ${name}, got ${options.depth}`);
   }
+  for (const key of ["dropout", "stochasticDepth"] as const) {
+    const rate = options[key] ?? 0;
+    if (!(rate >= 0 && rate < 1)) throw new Error(`Expected \`${key}\` in [0, 1) for ${name}, got ${rate}`);
+  }
   return BUILDERS[name](options);
 }

@@ -1,6 +1,6 @@
-import * as tfl from "@tensorflow/tfjs-layers";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { withOutputs } from "../models.js";
-import { type Activation, LayerKit, scaleChannels, scaleRepeats } from "./blocks.js";
+import { type Activation, LayerKit, patchInput, scaleChannels, scaleRepeats } from "./blocks.js";
 import type { ArchBuildOptions } from "./types.js";
 
 type T = tfl.SymbolicTensor;
@@ -92,13 +92,8 @@ function bneck(kit: LayerKit, x: T, row: Bneck, width: number, name: string): T 
 export function buildMobileNetV3(size: MobileNetV3Size, o: ArchBuildOptions): tfl.LayersModel {
   const v = VARIANTS[size];
   const kit = new LayerKit(o.seed);
-  const input = tfl.input({ shape: o.inputShape, name: "logmel_patch" });
-  let x = kit.convBnAct(
-    input,
-    { filters: scaleChannels(16, o.width), kernel: 3, strides: 2 },
-    "hswish",
-    "stem",
-  );
+  const input = patchInput(o.inputShape);
+  let x = kit.stem(input, scaleChannels(16, o.width), 3, "hswish");
   keptRows(v.table, o.depth).forEach((row, i) => {
     x = bneck(kit, x, row, o.width, `bneck${i + 1}`);
   });

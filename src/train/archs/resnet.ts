@@ -1,6 +1,6 @@
-import * as tfl from "@tensorflow/tfjs-layers";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { withOutputs } from "../models.js";
-import { LayerKit, scaleChannels, scaleRepeats } from "./blocks.js";
+import { LayerKit, patchInput, scaleChannels, scaleRepeats } from "./blocks.js";
 import type { ArchBuildOptions } from "./types.js";
 
 type T = tfl.SymbolicTensor;
@@ -44,13 +44,8 @@ function bottleneck(kit: LayerKit, x: T, filters: number, strides: number, name:
  */
 export function buildResNet(kind: ResNetDepth, o: ArchBuildOptions): tfl.LayersModel {
   const kit = new LayerKit(o.seed);
-  const input = tfl.input({ shape: o.inputShape, name: "logmel_patch" });
-  let x = kit.convBnAct(
-    input,
-    { filters: scaleChannels(64, o.width), kernel: 7, strides: 2 },
-    "relu",
-    "stem",
-  );
+  const input = patchInput(o.inputShape);
+  let x = kit.stem(input, scaleChannels(64, o.width), 7, "relu");
   x = kit.maxPool(x, 3, 2, "stem_pool");
   const block = kind === "resnet18" ? basicBlock : bottleneck;
   STAGE_BLOCKS[kind].forEach((blocks, stage) => {

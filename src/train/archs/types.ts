@@ -14,6 +14,16 @@ export const ARCH_NAMES = [
 ] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
 
+/** How the comparison table names each architecture, with the paper its blocks come from. */
+export const ARCH_TITLES: Record<ArchName, string> = {
+  "base-cnn": "Base CNN (the study's 3-layer CNN)",
+  resnet18: "ResNet-18 (He et al. 2015)",
+  resnet50: "ResNet-50 (He et al. 2015)",
+  "efficientnet-b0": "EfficientNet-B0 (Tan & Le 2019)",
+  "mobilenetv3-large": "MobileNetV3-Large (Howard et al. 2019)",
+  "mobilenetv3-small": "MobileNetV3-Small (Howard et al. 2019)",
+};
+
 export function isArchName(value: string): value is ArchName {
   return (ARCH_NAMES as readonly string[]).includes(value);
 }
@@ -40,9 +50,17 @@ export interface ArchBuildOptions {
   depth?: number;
   /** dropout rate before the outputs (the papers: 0.2 for EfficientNet/MobileNetV3) */
   dropout: number;
-  /** seed of every initializer and dropout layer (reproducible training) */
+  /** seed of every initializer (dropout masks are not seeded: see LayerKit.dropout) */
   seed: number;
+  /** stochastic depth: block i of N drops its residual branch at stochasticDepth · i / N (EfficientNet only; 0 or absent = off) */
+  stochasticDepth?: number;
 }
+
+/**
+ * Width and depth multipliers of smoke runs and tests: 1/8 of the channels (at least 8), one block per stage —
+ * every block type and stride of the family is still built, at a few percent of the compute.
+ */
+export const SMOKE_SCALE = { width: 0.125, depth: 0.01 } as const;
 
 /**
  * SpecAugment-style masks on the log-mel patch (Park et al. 2019), the audio counterpart of the study's
@@ -86,6 +104,8 @@ export interface ArchRecipe {
   mixupProb: number;
   augmentation: ArchAugmentation;
   dropout: number;
+  /** ArchBuildOptions.stochasticDepth (absent = off) */
+  stochasticDepth?: number;
   /** ReduceLROnPlateau: multiply the learning rate by `factor` after `patience` epochs without improvement */
   plateau: { factor: number; patience: number };
   /** early stopping patience, epochs */
