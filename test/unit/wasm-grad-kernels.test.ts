@@ -151,6 +151,96 @@ test(`depthwise conv2d gradients (channel multiplier 1-3) match the cpu backend 
   );
 });
 
+/** The same function of seeded random inputs on cpu and on wasm, compared with the gradient tolerance. */
+async function sameOnBoth(label: string, run: () => TF.Tensor | TF.Tensor[]): Promise<void> {
+  const values = async (backend: "cpu" | "wasm") => {
+    await selectBackend(backend);
+    return tf.tidy(() => [run()].flat().map((t) => t.dataSync() as Float32Array));
+  };
+  const ref = await values("cpu");
+  const got = await values("wasm");
+  for (const [i, r] of ref.entries()) {
+    assert.equal(got[i].length, r.length, `${label}: output ${i} size`);
+    const d = scaledDiff(r, got[i]);
+    assert.ok(d <= TOLERANCE, `${label}: output ${i} off by ${d.toExponential(2)} (scaled)`);
+  }
+}
+
+const shapeArb = (rank: number, max: number) =>
+  fc.array(fc.integer({ min: 1, max }), { minLength: rank, maxLength: rank });
+
+test(`max-pool gradients match the cpu backend on ${RUNS} random shapes, ties after ReLU included`, async () => {
+  const arb = fc.record({
+    shape: shapeArb(4, 9),
+    size: fc.constantFrom(2, 3),
+    stride: fc.constantFrom(1, 2),
+    pad: fc.constantFrom("same" as const, "valid" as const),
+    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(arb, async (c) => {
+      const shape = c.shape.map((d, i) =>
+        (i === 1 || i === 2) && c.pad === "valid" ? Math.max(d, c.size) : d,
+      );
+      await sameOnBoth(`maxPool ${JSON.stringify({ ...c, shape })}`, () => {
+        const rand = mulberry32(c.seed); // fresh per backend: both draw the same x and r
+        const x = randomArray(
+          shape.reduce((a, b) => a * b),
+          rand,
+        );
+        const xt = tf.relu(tf.tensor4d(x, shape as [number, number, number, number]));
+        const y = tf.maxPool(xt, c.size, c.stride, c.pad);
+        const r = tf.tensor(randomArray(y.size, rand), y.shape);
+        return tf.grad((xi: TF.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(xi as TF.Tensor4D, c.size, c.stride, c.pad), r)),
+        )(xt);
+      });
+    }),
+    { seed: 1803, numRuns: RUNS },
+  );
+});
+
+test(`the wrapped BatchMatMul (transposes), Tile, Sum and Mean match the cpu backend on ${RUNS} random cases`, async () => {
+  const arb = fc.record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    dims: shapeArb(3, 9),
+    transposeA: fc.boolean(),
+    transposeB: fc.boolean(),
+    tileShape: shapeArb(4, 4),
+    ones: fc.integer({ min: 0, max: 4 }),
+    reps: shapeArb(4, 3),
+    axes: fc.subarray([0, 1, 2, 3], { minLength: 1 }),
+    keepDims: fc.boolean(),
+    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(arb, async (c) => {
+      const rand = mulberry32(c.seed);
+      const [m, k, n] = c.dims;
+      const a = randomArray(c.batch * m * k, rand);
+      const b = randomArray(c.batch * k * n, rand);
+      // leading size-1 axes make the Tile fast path apply; the rest exercise its fallback
+      const tileShape = c.tileShape.map((d, i) => (i < c.ones ? 1 : d));
+      const t = randomArray(
+        tileShape.reduce((p, d) => p * d),
+        rand,
+      );
+      await sameOnBoth(`ops ${JSON.stringify(c)}`, () => {
+        const at = tf.tensor3d(a, c.transposeA ? [c.batch, k, m] : [c.batch, m, k]);
+        const bt = tf.tensor3d(b, c.transposeB ? [c.batch, n, k] : [c.batch, k, n]);
+        const x = tf.tensor4d(t, tileShape as [number, number, number, number]);
+        return [
+          tf.matMul(at, bt, c.transposeA, c.transposeB),
+          tf.tile(x, c.reps),
+          tf.sum(x, c.axes, c.keepDims),
+          tf.mean(x, c.axes, c.keepDims),
+        ];
+      });
+    }),
+    { seed: 1804, numRuns: RUNS },
+  );
+});
+
 test("a kernel that cannot serve the request names the value, expected and where", async () => {
   await selectBackend("wasm");
   assert.throws(

@@ -1,6 +1,6 @@
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type * as TF from "@tensorflow/tfjs-core";
-import { type ConvPad, convGeometry, patchCols, patchRows } from "./geometry.js";
+import { type ConvPad, convGeometry, patchCols, patchRows, transposedConvPads } from "./geometry.js";
 import { col2im, im2colTransposed } from "./im2col.js";
 import { input, type KernelArgs, withScope } from "./wasm-ops.js";
 
@@ -41,8 +41,9 @@ export function conv2dBackpropFilter(args: KernelArgs): TF.TensorInfo {
 }
 
 /**
- * dx = col2im(dy · Wᵀ): the patch-matrix gradient dy[m, co] · W[(kh, kw, ci), co]ᵀ from the wasm matMul (W
- * transposed first, it is small), then every patch entry added back onto its input position.
+ * dx for a stride-1 conv: the wasm (XNNPACK) conv2d of dy with the filter flipped in space and its channel
+ * axes swapped. Strided: col2im(dy · Wᵀ), the patch-matrix gradient from the wasm matMul (W transposed
+ * first, it is small), then every patch entry added back onto its input position.
  */
 export function conv2dBackpropInput(args: KernelArgs): TF.TensorInfo {
   const dy = input(args, "dy", "Conv2DBackpropInput");
@@ -62,7 +63,12 @@ export function conv2dBackpropInput(args: KernelArgs): TF.TensorInfo {
   const outChannels = filter.shape[3];
   const rows = patchRows(g);
   const cols = patchCols(g);
+  const pads = transposedConvPads(g);
   return withScope(args.backend as BackendWasm, (s) => {
+    if (pads) {
+      const flipped = s.transpose(s.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+      return s.finish(s.conv2d(dy, flipped, pads, [g.dilationHeight, g.dilationWidth]), a.inputShape);
+    }
     const wT = s.transpose(s.reshape(filter, [cols, outChannels]), [1, 0]);
     const dCols = s.matMul(s.reshape(dy, [1, rows, outChannels]), s.reshape(wT, [1, outChannels, cols]));
     const dx = s.alloc(a.inputShape);

@@ -1,6 +1,6 @@
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type * as TF from "@tensorflow/tfjs-core";
-import { type ConvGeometry, type ConvPad, convGeometry } from "./geometry.js";
+import { type ConvGeometry, type ConvPad, convGeometry, transposedConvPads } from "./geometry.js";
 import { input, type KernelArgs, withScope } from "./wasm-ops.js";
 
 interface DepthwiseAttrs {
@@ -91,7 +91,13 @@ export function depthwiseBackpropInput(args: KernelArgs): TF.TensorInfo {
   const g = geometry("DepthwiseConv2dNativeBackpropInput", a.inputShape, filter.shape, a);
   const [, , C, Q] = filter.shape;
   const CQ = C * Q;
+  const pads = Q === 1 ? transposedConvPads(g) : null;
   return withScope(args.backend as BackendWasm, (s) => {
+    if (pads) {
+      // stride 1, multiplier 1: the wasm (XNNPACK) depthwise conv of dy with the filter flipped in space
+      const flipped = s.reverse(filter, [0, 1]);
+      return s.finish(s.depthwise(dy, flipped, pads, [g.dilationHeight, g.dilationWidth]), a.inputShape);
+    }
     const dx = s.alloc(a.inputShape);
     const dys = s.view(dy);
     const ws = s.view(filter);

@@ -17,6 +17,8 @@ export interface ConvGeometry {
   dilationWidth: number;
   padTop: number;
   padLeft: number;
+  padBottom: number;
+  padRight: number;
 }
 
 export type ConvPad = "valid" | "same" | number | TF.backend_util.ExplicitPadding;
@@ -69,6 +71,8 @@ export function convGeometry(req: GeometryRequest): ConvGeometry {
     dilationWidth: info.dilationWidth,
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
+    padBottom: info.padInfo.bottom,
+    padRight: info.padInfo.right,
   };
 }
 
@@ -80,4 +84,20 @@ export function patchRows(g: ConvGeometry): number {
 /** Columns of the patch matrix: filterHeight × filterWidth × inChannels, in the filter's own order. */
 export function patchCols(g: ConvGeometry): number {
   return g.filterHeight * g.filterWidth * g.inChannels;
+}
+
+/**
+ * For a stride-1 conv, the input gradient is a stride-1 correlation of dy with the spatially flipped filter;
+ * these are its [before, after] pads along height and width, or null when the conv is strided or a pad
+ * would be negative (explicit pads wider than the dilated filter), where the patch-matrix path is used.
+ */
+export function transposedConvPads(g: ConvGeometry): [number, number][] | null {
+  if (g.strideHeight !== 1 || g.strideWidth !== 1) return null;
+  const spanH = (g.filterHeight - 1) * g.dilationHeight;
+  const spanW = (g.filterWidth - 1) * g.dilationWidth;
+  const pads: [number, number][] = [
+    [spanH - g.padTop, spanH - g.padBottom],
+    [spanW - g.padLeft, spanW - g.padRight],
+  ];
+  return pads.flat().every((p) => p >= 0) ? pads : null;
 }

@@ -71,6 +71,36 @@ export class Scope {
     return this.run("Sum", { x }, { axis, keepDims: false });
   }
 
+  reverse(x: TF.TensorInfo, dims: number[]): TF.TensorInfo {
+    return this.run("Reverse", { x }, { dims });
+  }
+
+  /** The wasm backend's (XNNPACK) conv2d, stride 1, with explicit [before, after] pads for height and width. */
+  conv2d(
+    x: TF.TensorInfo,
+    filter: TF.TensorInfo,
+    pads: [number, number][],
+    dilations: [number, number],
+  ): TF.TensorInfo {
+    const pad = [[0, 0], pads[0], pads[1], [0, 0]];
+    return this.run("Conv2D", { x, filter }, { strides: 1, pad, dilations, dataFormat: "NHWC" });
+  }
+
+  /** The wasm backend's (XNNPACK) depthwise conv2d, stride 1, explicit pads as for conv2d. */
+  depthwise(
+    x: TF.TensorInfo,
+    filter: TF.TensorInfo,
+    pads: [number, number][],
+    dilations: [number, number],
+  ): TF.TensorInfo {
+    const pad = [[0, 0], pads[0], pads[1], [0, 0]];
+    return this.run(
+      "DepthwiseConv2dNative",
+      { x, filter },
+      { strides: 1, pad, dilations, dataFormat: "NHWC" },
+    );
+  }
+
   /** Frees every intermediate except `result`, which is returned with the given shape. */
   finish(result: TF.TensorInfo, shape: number[]): TF.TensorInfo {
     const out = this.reshape(result, shape);
