@@ -1,19 +1,21 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { ARCH_RECIPES, type ArchName } from "../archs/index.js";
+import { ARCH_RECIPES, type ArchName, SMOKE_SCALE } from "../archs/index.js";
 import type { ArchProtocol, CompareArch, CompareOptions } from "./types.js";
 
 /**
- * Relative training cost of each patch arch, for its share of the run's budget (from multiply-adds per patch
- * and how well each one's layers run on wasm here: depthwise and SE layers cost more than their MACs say).
+ * Relative training cost of each patch arch, for its share of the run's budget: between equal shares and
+ * shares proportional to the measured training step per patch (ARCH_RECIPES' note: 66–551 ms): the square
+ * root of that ratio to base-cnn's, so the large
+ * archs get more time but still far fewer epochs.
  */
 export const PATCH_ARCH_COST: Record<ArchName, number> = {
   "base-cnn": 1,
-  resnet18: 1.5,
-  resnet50: 2,
-  "efficientnet-b0": 1.5,
-  "mobilenetv3-large": 1.2,
-  "mobilenetv3-small": 0.8,
+  resnet18: 1.3,
+  resnet50: 2.1,
+  "efficientnet-b0": 1.35,
+  "mobilenetv3-large": 1.15,
+  "mobilenetv3-small": 0.7,
 };
 
 /**
@@ -38,7 +40,7 @@ export const BUDGET_VAL_SAMPLES = 256;
 export const BUDGET_EVAL_PATCHES_PER_CLIP = 2;
 
 /** Widths and depths of `--smoke`: every arch, tiny. */
-const SMOKE = { width: 0.25, depth: 0.3, epochs: 2, samplesPerEpoch: 32, folds: 1, valSamples: 32 };
+const SMOKE = { ...SMOKE_SCALE, epochs: 2, samplesPerEpoch: 32, folds: 1, valSamples: 32 };
 
 /** How `arch` is trained and evaluated in this run (before any throughput is measured). */
 export function protocolFor(arch: CompareArch, o: CompareOptions): ArchProtocol {

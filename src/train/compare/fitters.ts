@@ -53,6 +53,7 @@ export function patchArchFitter(
       width: p.width,
       depth: p.depth,
       dropout: recipe.dropout,
+      stochasticDepth: recipe.stochasticDepth,
       seed,
     });
   };
