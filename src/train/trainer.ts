@@ -155,7 +155,8 @@ interface Batch {
   reasonWeight: tf.Tensor1D;
 }
 
-interface Weights {
+/** Class weights of a training set: balanced cry/not-cry, and balanced (capped) reasons over cry samples. */
+export interface Weights {
   cryPos: number;
   cryNeg: number;
   reason: number[];
@@ -346,7 +347,7 @@ function batchAccuracy(logits: Logits, samples: Sample[]): { cryAcc: number; rea
   };
 }
 
-function weightsFor(train: readonly Sample[], cap: number): Weights {
+export function weightsFor(train: readonly Sample[], cap: number): Weights {
   const pos = train.filter((s) => s.cry === 1).length;
   const neg = train.length - pos;
   return {

@@ -17,13 +17,17 @@ import type { Logits, Sample } from "../trainer.js";
 import type { EvaluationBasis, RunClip, TrainExportOptions } from "../types.js";
 import type { ArchFitter, ArchProtocol, ArchResult, CompareEpoch } from "./types.js";
 
-export interface ArchEvaluationInput {
+/** What evaluating or exporting an arch starts from: its fitter, protocol and recipe, and the run's data. */
+export interface ArchSetUp {
   fitter: ArchFitter;
   protocol: ArchProtocol;
   recipe: string;
   clips: RunClip[];
   splits: RunSplits;
   features: Pick<RunFeatures, "usable" | "copiesFor">;
+}
+
+export interface ArchEvaluationInput extends ArchSetUp {
   basis: EvaluationBasis;
   /** ms per patch of what runs in front of the model in the daemon (YAMNet for its heads; 0 for patch archs) */
   frontMsPerPatch: number;

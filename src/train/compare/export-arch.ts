@@ -16,20 +16,12 @@ import { applyQuantization, saveQuantizedModel } from "../export.js";
 import { applyBandLimit } from "../features.js";
 import { clipAudio16k } from "../stages/data.js";
 import { gitCommit, patchHopSeconds, type ReferencePredictions, referenceClips } from "../stages/export.js";
-import type { RunFeatures } from "../stages/features.js";
-import type { RunSplits } from "../stages/splits.js";
-import type { RunClip } from "../types.js";
+import type { ArchSetUp } from "./evaluate-arch.js";
 import { logMelPatches } from "./patches.js";
-import type { ArchFitter, ArchProtocol, CompareOptions } from "./types.js";
+import type { CompareOptions } from "./types.js";
 import { isPatchArch } from "./types.js";
 
-export interface ExportInput {
-  fitter: ArchFitter;
-  protocol: ArchProtocol;
-  recipe: string;
-  clips: RunClip[];
-  splits: RunSplits;
-  features: Pick<RunFeatures, "usable" | "copiesFor">;
+export interface ExportInput extends ArchSetUp {
   outDir: string;
   o: Pick<CompareOptions, "seed" | "bandLimitHz" | "patchStride" | "name" | "command" | "log">;
 }

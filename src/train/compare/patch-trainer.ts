@@ -6,7 +6,7 @@ import type { ArchRecipe, PatchMasking } from "../archs/types.js";
 import { mixInto } from "../augment.js";
 import { EarlyStopping } from "../early-stopping.js";
 import { betaSymmetric, mulberry32, shuffleInPlace } from "../random.js";
-import { type EpochRecord, type Logits, reasonClassWeights, type Sample } from "../trainer.js";
+import { type EpochRecord, type Logits, type Sample, type Weights, weightsFor } from "../trainer.js";
 import type { PatchStore } from "./patches.js";
 
 const K = REASONS.length;
@@ -51,20 +51,10 @@ const MONITOR_REASON_WEIGHT = 0.25;
 /** cap of the balanced reason class weights, as for the YAMNet heads */
 const MAX_CLASS_WEIGHT = 10;
 
-interface Weights {
-  cryPos: number;
-  cryNeg: number;
-  reason: number[];
-}
-
-function weightsFor(train: readonly Sample[], classWeights: boolean): Weights {
-  const pos = train.filter((s) => s.cry === 1).length;
-  const neg = train.length - pos;
-  return {
-    cryPos: pos > 0 ? train.length / (2 * pos) : 0,
-    cryNeg: neg > 0 ? train.length / (2 * neg) : 0,
-    reason: classWeights ? reasonClassWeights(train, MAX_CLASS_WEIGHT) : REASONS.map(() => 1),
-  };
+/** The heads' class weights; without the recipe's class weights every reason weighs 1. */
+function classWeightsOf(train: readonly Sample[], classWeights: boolean): Weights {
+  const w = weightsFor(train, MAX_CLASS_WEIGHT);
+  return classWeights ? w : { ...w, reason: REASONS.map(() => 1) };
 }
 
 /** SpecAugment masks (Park et al. 2019) on one patch, masked values set to the patch's mean. */
@@ -281,7 +271,7 @@ export async function trainPatchModel(
   const opt = tf.train.adam(r.learningRate);
   let lr = r.learningRate;
   const rand = mulberry32(o.seed * 2654435761);
-  const weights = weightsFor(train, r.classWeights);
+  const weights = classWeightsOf(train, r.classWeights);
   const z = standardizationOf(train, store);
   const history: PatchEpochRecord[] = [];
   const stopping = new EarlyStopping({
