@@ -58,11 +58,24 @@ export function findHeadsDirs(modelsDir = join(PROJECT_ROOT, "models")): string[
  */
 export async function loadCryHeads(dir: string, yamnetSha256: string): Promise<CryHeads> {
   try {
+    if (isPatchModelDir(dir)) {
+      const { PatchModel } = await import("./patch-model.js");
+      return await PatchModel.load(dir);
+    }
     const { loadHeads } = await import("./heads.js");
     const heads: CryHeads = await loadHeads(dir, yamnetSha256);
     return heads;
   } catch (err) {
     throw err instanceof HeadsModelError ? err : new HeadsModelError(dir, (err as Error).message);
+  }
+}
+
+/** Whether `dir`'s manifest.json names a log-mel-patch model (`"input": "logmel-patch"`); false when unreadable. */
+function isPatchModelDir(dir: string): boolean {
+  try {
+    return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"))?.input === "logmel-patch";
+  } catch {
+    return false; // the heads' loader says what is wrong with the folder
   }
 }
 
@@ -137,7 +150,11 @@ export class YamnetAnalyzer implements Analyzer {
     if (patches.length === 0) return [];
     const featureLayers = this.heads?.featureLayers ? [...this.heads.featureLayers] : undefined;
     const outputs = this.yamnet.predict(patches, featureLayers ? { featureLayers } : {});
-    const headed = this.heads ? this.heads.predict(outputs) : null;
+    const headed = this.heads
+      ? this.heads.predictPatches
+        ? this.heads.predictPatches(patches)
+        : this.heads.predict(outputs)
+      : null;
     return outputs.map((o, i) => {
       const yamnetCry = yamnetCryScore(o.scores);
       const h = headed?.[i];

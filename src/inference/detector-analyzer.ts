@@ -6,7 +6,7 @@ import { yamnetCryScore } from "./analyzer.js";
 import type { BackendPreference } from "./backend.js";
 import { calibrate, type Detector, type DetectorPoint, logit, readDetector } from "./detector.js";
 import { HeadsModelError } from "./heads-error.js";
-import { readHeadsManifestJson } from "./heads-manifest-file.js";
+import { readManifestJson } from "./manifest-file.js";
 import type { SequenceModel } from "./sequence-model.js";
 import type {
   AnalyzeOptions,
@@ -148,7 +148,7 @@ export class DetectorAnalyzer implements Analyzer {
  * TF.js layers); refuses heads trained on another YAMNet at start, not at the first cry.
  */
 function headsIdentity(headsDir: string, yamnetSha256: string): { version: string; unsure?: number } {
-  const m = readHeadsManifestJson(headsDir) as {
+  const m = readManifestJson(headsDir) as {
     name?: unknown;
     version?: unknown;
     yamnet?: { sourceSha256?: unknown };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { HeadsModelError } from "./heads-error.js";
-import { readHeadsManifestJson } from "./heads-manifest-file.js";
+import { readManifestJson } from "./manifest-file.js";
 
 /**
  * The `detector` block of a heads manifest (models/babymon-heads/manifest.json, written by `npm run train-export`
@@ -48,7 +48,7 @@ export type DetectorPoint = Detector["point"];
 
 /** The manifest's `detector` block, or null when it has none; throws HeadsModelError naming the field. */
 export function readDetector(headsDir: string): Detector | null {
-  const raw = readHeadsManifestJson(headsDir);
+  const raw = readManifestJson(headsDir);
   const block = (raw as { detector?: unknown } | null)?.detector;
   if (block === undefined) return null;
   const parsed = detectorSchema.safeParse(block);

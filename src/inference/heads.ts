@@ -5,7 +5,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { z } from "zod";
 import { REASONS, type ReasonProbabilities, reasonProbabilities } from "../events.js";
 import { HeadsModelError } from "./heads-error.js";
-import { readHeadsManifestJson } from "./heads-manifest-file.js";
+import { readManifestFile } from "./manifest-file.js";
 import type { HeadPrediction, YamnetOutput } from "./types.js";
 import "./head-layers.js";
 
@@ -21,7 +21,7 @@ export const HEADS_MANIFEST_VERSION = 1;
 /** YAMNet's AudioSet classes. */
 export const YAMNET_CLASS_COUNT = 521;
 
-const combinationSchema = z.object({
+export const combinationSchema = z.object({
   /** cry logit = w·fc + (1 − w)·mnv3; probability = sigmoid(scale · logit + bias) (Platt scaling) */
   cry: z.object({
     fcWeight: z.number().min(0).max(1),
@@ -232,12 +232,7 @@ export class Heads {
     yamnetSha256: string,
     options: { reasonsOnly?: boolean } = {},
   ): Promise<Heads> {
-    const parsed = headsManifestSchema.safeParse(readHeadsManifestJson(dir));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new HeadsModelError(dir, `manifest.json: \`${issue?.path.join(".")}\` ${issue?.message}`);
-    }
-    const manifest = parsed.data;
+    const manifest = readManifestFile(dir, headsManifestSchema);
     if (manifest.yamnet.sourceSha256 !== yamnetSha256) {
       throw new HeadsModelError(
         dir,

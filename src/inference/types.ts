@@ -55,6 +55,8 @@ export interface CryHeads {
   /** what the heads' manifest ships for the episode logic (src/app.ts detectionForModels applies it) */
   readonly thresholds?: HeadsOperatingPoint;
   predict(outputs: YamnetOutput[]): HeadPrediction[];
+  /** a log-mel-patch model (src/inference/patch-model.ts) reads the windows' patches instead of YAMNet's outputs */
+  predictPatches?(patches: Float32Array[]): HeadPrediction[];
   dispose?(): void;
 }
 

@@ -3,6 +3,8 @@ import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from "../inference/backend.js";
 import { PROJECT_ROOT } from "../version.js";
+import { runComparison } from "./compare/run-compare.js";
+import { COMPARE_ARCHS, type CompareArch, isCompareArch } from "./compare/types.js";
 import { DatasetError } from "./dataset.js";
 import { runDetectorExport } from "./detector-export.js";
 import { runTrainExport } from "./train-export.js";
@@ -17,6 +19,20 @@ function int(name: string, min: number, max: number) {
       );
     }
     return n;
+  };
+}
+
+/** Parses NAME[,NAME…] or "all" into compare archs. */
+function archList(name: string) {
+  return (value: string): CompareArch[] => {
+    const names = value === "all" ? [...COMPARE_ARCHS] : value.split(",").map((v) => v.trim());
+    for (const n of names) {
+      if (!isCompareArch(n))
+        throw new InvalidArgumentError(
+          `Expected \`${name}\` to list archs of ${COMPARE_ARCHS.join(", ")} (or all), got ${n}`,
+        );
+    }
+    return names as CompareArch[];
   };
 }
 
@@ -51,6 +67,22 @@ export function trainExportCommand(): Command {
       "auto",
     )
     .option("--smoke", "tiny subset, few epochs: a quick end-to-end check (≤ 2 min)")
+    .option(
+      "--arch <names>",
+      `the model comparison: ${COMPARE_ARCHS.join(", ")} (comma-separated, or all) on the same clips, folds and outputs; comparison.md + .json in the run folder`,
+      archList("arch"),
+    )
+    .option(
+      "--export-arch <names>",
+      "with --arch: export these archs (comma-separated, or all) for the daemon, into <run folder>/export/<arch>/ (or --out/<arch>/)",
+      archList("export-arch"),
+    )
+    .option(
+      "--budget-minutes <n>",
+      "with --arch: wall-clock minutes the patch archs may train in all (fewer folds for the large ones, epochs sized to fit)",
+      int("budget-minutes", 1, 100000),
+      150,
+    )
     .option("--folds <n>", "grouped CV folds", int("folds", 2, 20))
     .option("--seeds <n>", "CV repetitions (fold assignments) for the FC head", int("seeds", 1, 20))
     .option("--mnv3-seeds <n>", "CV repetitions for the MobileNetV3 head", int("mnv3-seeds", 1, 20))
@@ -113,7 +145,12 @@ export function trainExportCommand(): Command {
     )
     .action(async (opts) => {
       const smoke = Boolean(opts.smoke);
-      if (!opts.legacy) {
+      if (opts.exportArch && !opts.arch) {
+        console.error("train-export: --export-arch needs --arch (the archs to compare)");
+        process.exitCode = 2;
+        return;
+      }
+      if (!opts.legacy && !opts.arch) {
         if (resolve(opts.data) !== join(PROJECT_ROOT, "..", "shared", "data")) {
           console.error(
             `train-export: --data ${opts.data}: the benchmark reads ../shared/data and ../shared/more-data as they are; --data is for --legacy`,
@@ -182,6 +219,19 @@ export function trainExportCommand(): Command {
         log: (line) => console.error(line),
         progress: opts.progress !== false && process.stderr.isTTY === true,
       };
+      if (opts.arch) {
+        const result = await runComparison({
+          ...options,
+          archs: opts.arch,
+          exportArchs: opts.exportArch ?? [],
+          exportRoot: opts.out ? resolve(opts.out) : null,
+          budgetMinutes: opts.budgetMinutes,
+        });
+        console.error(
+          `comparison: ${join(result.runDir, "comparison.md")}; done in ${result.seconds.toFixed(0)} s`,
+        );
+        return;
+      }
       if (opts.export !== false) {
         if (opts.out) options.outDir = resolve(opts.out);
         else if (smoke) options.exportIntoRun = true;

@@ -4,11 +4,27 @@ import { clipMeans, type PatchPredictions } from "./evaluate.js";
 import { curves } from "./metrics.js";
 import { confusionSpec, linesSpec, renderPng } from "./plots.js";
 import { f3 } from "./report-format.js";
+import type { EpochRecord } from "./trainer.js";
 import type { ReportInput } from "./types.js";
 
+/**
+ * What the figures are drawn from: one evaluation set's metrics and predictions (by default the test split),
+ * and training curves per model (default: the final fc and mnv3 heads).
+ */
+export type PlotInput = Pick<
+  ReportInput,
+  "runDir" | "testMetrics" | "testPreds" | "fullBandTestPreds" | "testClipLabels" | "thresholds"
+> & {
+  curves: Record<string, EpochRecord[]>;
+  /** e.g. "test split" (cry clips: "test cry clips", patches: "test patches") */
+  setName?: string;
+  curvesTitle?: string;
+};
+
 /** The run folder's figures: confusion matrices, training curves, reliability diagram, cry ROC and PR curves. */
-export async function writePlots(r: ReportInput): Promise<void> {
+export async function writePlots(r: PlotInput): Promise<void> {
   const t = r.testMetrics;
+  const set = r.setName ?? "test";
   // confusion: reasons (test cry clips) and detection by true label (test clips, at the cry threshold)
   const means = clipMeans(r.testPreds, r.testClipLabels.length);
   const detLabels = [...REASONS, "noise", "laugh", "silence"];
@@ -20,40 +36,44 @@ export async function writePlots(r: ReportInput): Promise<void> {
   await renderPng(
     {
       hconcat: [
-        confusionSpec("Reasons, test cry clips (counts, row %)", REASONS, REASONS, t.reason.confusion),
-        confusionSpec(`Cry detection at ${r.thresholds.cry}, test clips`, detLabels, ["not cry", "cry"], det),
+        confusionSpec(`Reasons, ${set} cry clips (counts, row %)`, REASONS, REASONS, t.reason.confusion),
+        confusionSpec(
+          `Cry detection at ${r.thresholds.cry}, ${set} clips`,
+          detLabels,
+          ["not cry", "cry"],
+          det,
+        ),
       ],
     },
     join(r.runDir, "confusion_matrix.png"),
   );
-  const hist = [
-    ...r.history.map((e) => ({ head: "fc", ...e })),
-    ...r.historyMnv3.map((e) => ({ head: "mnv3", ...e })),
-  ].flatMap((e) => [
-    { head: e.head, epoch: e.epoch, series: "train loss", value: e.trainLoss, panel: "loss" },
-    { head: e.head, epoch: e.epoch, series: "val loss", value: e.valLoss, panel: "loss" },
-    { head: e.head, epoch: e.epoch, series: "train cry acc", value: e.trainCryAcc, panel: "accuracy" },
-    { head: e.head, epoch: e.epoch, series: "val cry acc", value: e.valCryAcc, panel: "accuracy" },
-    {
-      head: e.head,
-      epoch: e.epoch,
-      series: "train reason bal. acc",
-      value: e.trainReasonBalAcc,
-      panel: "accuracy",
-    },
-    {
-      head: e.head,
-      epoch: e.epoch,
-      series: "val reason bal. acc",
-      value: e.valReasonBalAcc,
-      panel: "accuracy",
-    },
-  ]);
+  const hist = [...Object.entries(r.curves).flatMap(([head, h]) => h.map((e) => ({ head, ...e })))].flatMap(
+    (e) => [
+      { head: e.head, epoch: e.epoch, series: "train loss", value: e.trainLoss, panel: "loss" },
+      { head: e.head, epoch: e.epoch, series: "val loss", value: e.valLoss, panel: "loss" },
+      { head: e.head, epoch: e.epoch, series: "train cry acc", value: e.trainCryAcc, panel: "accuracy" },
+      { head: e.head, epoch: e.epoch, series: "val cry acc", value: e.valCryAcc, panel: "accuracy" },
+      {
+        head: e.head,
+        epoch: e.epoch,
+        series: "train reason bal. acc",
+        value: e.trainReasonBalAcc,
+        panel: "accuracy",
+      },
+      {
+        head: e.head,
+        epoch: e.epoch,
+        series: "val reason bal. acc",
+        value: e.valReasonBalAcc,
+        panel: "accuracy",
+      },
+    ],
+  );
   await renderPng(
     {
-      vconcat: ["fc", "mnv3"].map((head) =>
+      vconcat: Object.keys(r.curves).map((head) =>
         linesSpec(
-          `${head} head, final training (inner grouped validation)`,
+          `${head} ${r.curvesTitle ?? "head, final training (inner grouped validation)"}`,
           hist.filter((h) => h.head === head),
           "epoch",
           "value",
@@ -77,7 +97,7 @@ export async function writePlots(r: ReportInput): Promise<void> {
       })),
   ];
   await renderPng(
-    linesSpec("Reliability diagram, test split", rel, "confidence", "observed", "kind", {
+    linesSpec(`Reliability diagram, ${set}`, rel, "confidence", "observed", "kind", {
       xTitle: "predicted probability",
       yTitle: "observed frequency",
       diagonal: true,
@@ -99,7 +119,7 @@ export async function writePlots(r: ReportInput): Promise<void> {
   await renderPng(
     {
       hconcat: [
-        linesSpec("Cry ROC, test patches", rows, "fpr", "tpr", "name", {
+        linesSpec(`Cry ROC, ${set} patches`, rows, "fpr", "tpr", "name", {
           diagonal: true,
           width: 300,
           height: 300,

@@ -16,7 +16,7 @@ function describeCombination(c: Combination): string {
   return JSON.stringify({ ...c, cry: yamnet ? { ...cry, yamnet: `${yamnet.length} weights` } : cry });
 }
 
-function reportTable(title: string, r: MultiClassReport, base: MultiClassReport): string {
+export function reportTable(title: string, r: MultiClassReport, base: MultiClassReport): string {
   const lines = [title, ""];
   lines.push(
     `${"".padEnd(14)}${"precision".padStart(10)}${"recall".padStart(10)}${"f1-score".padStart(10)}${"support".padStart(9)}   | majority baseline: precision  recall  f1`,
@@ -43,7 +43,7 @@ function reportTable(title: string, r: MultiClassReport, base: MultiClassReport)
   return lines.join("\n");
 }
 
-function detectionLines(title: string, m: SetMetrics, thr: number): string {
+export function detectionLines(title: string, m: SetMetrics, thr: number): string {
   return [
     title,
     `  cry vs not, patch level: ROC AUC ${f3(m.cryPatchAuc)} (negatives full-band: ${f3(m.cryPatchAucFullBandNegatives)}), PR AUC ${f3(m.cryPatchAp)}, F1 at threshold ${thr}: ${f3(m.cryPatchF1)}`,
@@ -168,7 +168,7 @@ export async function writeRunReports(r: ReportInput): Promise<void> {
     join(r.runDir, "metrics.json"),
     `${JSON.stringify({ summary: r.summary, folds: r.foldResults.map(stripFold), test: stripSet(r.testMetrics), cvPooled: stripSet(r.cvPooled), thresholds: r.thresholds, combination: r.manifest.combination, yamnetEvidence: r.yamnetEvidence && { ...r.yamnetEvidence, stack: undefined }, timings: r.timings, skipped: r.skipped }, null, 2)}\n`,
   );
-  await writePlots(r);
+  await writePlots({ ...r, curves: { fc: r.history, mnv3: r.historyMnv3 } });
   if (r.outDir) writeFileSync(join(r.outDir, "model-card.md"), modelCard(r));
   printSummary(r);
 }

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { REASONS } from "../events.js";
 import { mixInto } from "./augment.js";
+import { EarlyStopping } from "./early-stopping.js";
 import { type ClipFeatures, EMBEDDING_DIM } from "./features.js";
 import { buildFcHead, buildMnv3Head, type HeadKind } from "./models.js";
 import { betaSymmetric, mulberry32, shuffleInPlace } from "./random.js";
@@ -154,7 +155,8 @@ interface Batch {
   reasonWeight: tf.Tensor1D;
 }
 
-interface Weights {
+/** Class weights of a training set: balanced cry/not-cry, and balanced (capped) reasons over cry samples. */
+export interface Weights {
   cryPos: number;
   cryNeg: number;
   reason: number[];
@@ -345,7 +347,7 @@ function batchAccuracy(logits: Logits, samples: Sample[]): { cryAcc: number; rea
   };
 }
 
-function weightsFor(train: readonly Sample[], cap: number): Weights {
+export function weightsFor(train: readonly Sample[], cap: number): Weights {
   const pos = train.filter((s) => s.cry === 1).length;
   const neg = train.length - pos;
   return {
@@ -368,11 +370,12 @@ export async function trainHead(train: Sample[], val: Sample[], o: TrainOptions)
   const rand = mulberry32(o.seed * 2654435761);
   const weights = weightsFor(train, o.maxClassWeight);
   const history: EpochRecord[] = [];
-  let best = Number.POSITIVE_INFINITY;
-  let bestEpoch = -1;
-  let bestWeights: tf.Tensor[] | null = null;
-  let sinceBest = 0;
-  let sincePlateau = 0;
+  const stopping = new EarlyStopping({
+    patience: o.patience,
+    plateauPatience: o.plateauPatience,
+    factor: 0.5,
+    minLearningRate: o.minLearningRate,
+  });
   const order = train.map((_, i) => i);
   for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
     shuffleInPlace(order, rand);
@@ -433,30 +436,14 @@ export async function trainHead(train: Sample[], val: Sample[], o: TrainOptions)
     };
     history.push(record);
     o.onEpoch?.(record);
-    if (valMonitor < best - 1e-4) {
-      best = valMonitor;
-      bestEpoch = epoch;
-      sinceBest = 0;
-      sincePlateau = 0;
-      if (bestWeights) tf.dispose(bestWeights);
-      bestWeights = model.getWeights().map((w) => w.clone());
-    } else {
-      sinceBest++;
-      sincePlateau++;
-      if (sincePlateau >= o.plateauPatience && opt.lr > o.minLearningRate) {
-        opt.lr = Math.max(o.minLearningRate, opt.lr / 2);
-        sincePlateau = 0;
-      }
-      if (sinceBest >= o.patience) break;
-    }
+    const next = stopping.update(epoch, valMonitor, model, opt.lr);
+    opt.lr = next.lr;
+    if (next.stop) break;
     void trainCorrect;
   }
-  if (bestWeights) {
-    model.setWeights(bestWeights);
-    tf.dispose(bestWeights);
-  }
+  stopping.restore(model);
   opt.dispose();
-  return { model, history, bestEpoch };
+  return { model, history, bestEpoch: stopping.bestEpoch };
 }
 
 /** Unsmoothed, class-weighted validation loss from logits (same weighting as training). */

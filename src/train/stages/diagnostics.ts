@@ -4,7 +4,7 @@ import type { HeadFitter } from "../head-fitter.js";
 import { rocAuc } from "../metrics.js";
 import { mulberry32, shuffleInPlace } from "../random.js";
 import { augSamples, samplesOf } from "../samples.js";
-import { predictLogits, type Sample } from "../trainer.js";
+import { type Logits, predictLogits, type Sample } from "../trainer.js";
 import type {
   AugCopy,
   EvaluationBasis,
@@ -60,13 +60,38 @@ export interface LeakyInput {
   o: Pick<TrainExportOptions, "seed">;
 }
 
+/** Trains a model on clips `trainIds` (+ `copies`) and returns its logits on samples (the model disposed after). */
+export type FitAndPredict = (
+  trainIds: number[],
+  copies: AugCopy[] | null,
+  seed: number,
+) => Promise<(samples: Sample[]) => Logits>;
+
 /**
  * Stage 7b, the LEAKY protocol, for comparison with the original research only: items are original clips and
  * augmented copies alike, split at random (80/20) with no regard for groups or for which copy came from which
  * recording — the original research's protocol.
  */
 export async function leakyProtocol(input: LeakyInput): Promise<LeakyFigures> {
-  const { clips, finalIds, copies, basis, fitter, mapShape, o } = input;
+  const { fitter, mapShape } = input;
+  return leakyProtocolWith(input, async (trainIds, copies, seed) => {
+    const trained = await fitter.fit({ kind: "fc", trainIds, seed, copies });
+    return (samples) => {
+      const l = predictLogits(trained.model, "fc", samples, mapShape);
+      trained.model.dispose();
+      return l;
+    };
+  });
+}
+
+/** The leaky protocol with any model: `fit` trains it on the leaky training side, its logits score the rest. */
+export async function leakyProtocolWith(
+  input: Pick<LeakyInput, "clips" | "finalIds" | "copies" | "basis" | "o">,
+  fit: FitAndPredict,
+  /** which of the held-out patches are scored (default all) */
+  scored: (samples: Sample[]) => Sample[] = (s) => s,
+): Promise<LeakyFigures> {
+  const { clips, finalIds, copies, basis, o } = input;
   const rand = mulberry32(o.seed + 4242);
   const items = [
     ...finalIds.map((id) => ({ id, copy: -1 })),
@@ -79,12 +104,7 @@ export async function leakyProtocol(input: LeakyInput): Promise<LeakyFigures> {
   // fake "clips" for the copies so the trainer sees them as independent items
   const trainBase = trainItems.filter((x) => x.copy < 0).map((x) => x.id);
   const trainCopies = trainItems.filter((x) => x.copy >= 0).map((x) => copies[x.copy]);
-  const trained = await fitter.fit({
-    kind: "fc",
-    trainIds: trainBase,
-    seed: o.seed + 4243,
-    copies: trainCopies.length ? trainCopies : null,
-  });
+  const predict = await fit(trainBase, trainCopies.length ? trainCopies : null, o.seed + 4243);
   const evalSamples: Sample[] = [];
   let virtual = clips.length;
   const infos = [...basis.clips];
@@ -98,10 +118,10 @@ export async function leakyProtocol(input: LeakyInput): Promise<LeakyFigures> {
       virtual++;
     }
   }
-  const l = predictLogits(trained.model, "fc", evalSamples, mapShape);
-  trained.model.dispose();
+  const kept = scored(evalSamples);
+  const l = predict(kept);
   const m = evaluateSet({
-    preds: predictionsOfSamples(toHeadLogits(l, l), singleHead("fc"), evalSamples),
+    preds: predictionsOfSamples(toHeadLogits(l, l), singleHead("fc"), kept),
     ...basis,
     clips: infos,
     cryThreshold: 0.5,

@@ -187,14 +187,14 @@ export async function saveHeads(
   writeFileSync(join(outDir, "reference.json"), `${JSON.stringify(reference, null, 2)}\n`);
 }
 
-function patchHopSeconds(patchStride: number): number {
+export function patchHopSeconds(patchStride: number): number {
   return (
     (patchStride * YAMNET_FRONTEND.patchHopFrames * YAMNET_FRONTEND.stftHopSamples) /
     YAMNET_FRONTEND.sampleRate
   );
 }
 
-function gitCommit(): string {
+export function gitCommit(): string {
   try {
     return execFileSync("git", ["rev-parse", "HEAD"], { cwd: PROJECT_ROOT, encoding: "utf8" }).trim();
   } catch {
@@ -203,7 +203,7 @@ function gitCommit(): string {
 }
 
 /** A few test clips (one per label where possible) for the reference predictions. */
-function referenceClips(clips: RunClip[], testIds: number[]): number[] {
+export function referenceClips(clips: RunClip[], testIds: number[]): number[] {
   const pick: number[] = [];
   for (const label of [
     "hungry",
