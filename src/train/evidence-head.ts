@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { dequantizeKernel, readFloats, readManifest, readWeights } from "../inference/yamnet-store.js";
 import { mulberry32 } from "./random.js";
-import { fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
+import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 /**
  * The "evidence head": a small dense network over [YAMNet embedding ‖ YAMNet's own 521 class logits]. The class
@@ -33,19 +33,12 @@ export function yamnetClassifier(dir: string): YamnetClassifier {
   return { kernel: dequantizeKernel(weights, dense).slice(), bias: readFloats(weights, dense.bias) };
 }
 
-export interface EvidenceHeadOptions {
+export interface EvidenceHeadOptions extends FitSettings {
   hidden: number;
   /** of the hidden layer: relu (a small MLP) or linear (a learned linear combination of the evidence) */
   activation: "relu" | "linear";
   /** read the embedding too (else only YAMNet's class logits) */
   embedding: boolean;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** L2 on the trainable kernels */
-  l2: number;
-  dropout: number;
-  seed: number;
 }
 
 export const DEFAULT_EVIDENCE_HEAD: EvidenceHeadOptions = {

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { mulberry32 } from "./random.js";
-import { fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
+import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 /**
  * The temporal cry model: over the last T windows (0.48 s hop) of YAMNet's 521 full-band class logits, each window
@@ -12,19 +12,13 @@ import { fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 export const CLASSES = 521;
 
-export interface SequenceModelOptions {
+export interface SequenceModelOptions extends FitSettings {
   /** T: windows the model reads, the current one last */
   windows: number;
   /** P: units of the per-window projection */
   project: number;
   /** H: units of the layer over the window stack */
   hidden: number;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  l2: number;
-  dropout: number;
-  seed: number;
   /**
    * How the logits are scaled after centring per class: "per-class" divides by each class's deviation (a class that
    * barely moves in training becomes unit noise), a number multiplies every class alike (classes that respond to

@@ -9,13 +9,20 @@ export function glorot(rows: number, cols: number, rand: () => number): tf.Tenso
   );
 }
 
-export interface WeightedFit {
-  labels: Uint8Array;
-  weights: Float32Array;
+/** The training settings every head fitted by fitWeighted takes from its options. */
+export interface FitSettings {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** L2 on the trainable kernels */
   l2: number;
+  dropout: number;
+  seed: number;
+}
+
+export interface WeightedFit extends Omit<FitSettings, "dropout" | "seed"> {
+  labels: Uint8Array;
+  weights: Float32Array;
   rand: () => number;
   /** the kernels the L2 penalty applies to */
   penalised: readonly tf.Variable[];
