@@ -71,7 +71,7 @@ export async function loadCryHeads(dir: string, yamnetSha256: string): Promise<C
 }
 
 /** Whether `dir`'s manifest.json names a log-mel-patch model (`"input": "logmel-patch"`); false when unreadable. */
-function isPatchModelDir(dir: string): boolean {
+export function isPatchModelDir(dir: string): boolean {
   try {
     return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"))?.input === "logmel-patch";
   } catch {

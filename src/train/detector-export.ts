@@ -79,6 +79,7 @@ async function comparedHeads(o: DetectorExportOptions, yamnetSha: string) {
     const t = heads.thresholds ?? {};
     return {
       heads,
+      dir: o.compareDir,
       point: { threshold: t.episode ?? 0.75, onsetN: t.onsetN ?? 4, onsetStrong: t.onsetStrong ?? 1 },
     };
   } catch (err) {

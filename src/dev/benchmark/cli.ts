@@ -102,6 +102,7 @@ export async function evalDetection(a: EvalDetectionArgs, log: (line: string) =>
     const t = heads.thresholds ?? {};
     shipped = {
       heads,
+      dir: a.shippedDir,
       point: { threshold: t.episode ?? 0.75, onsetN: t.onsetN ?? 4, onsetStrong: t.onsetStrong ?? 1 },
     };
   }

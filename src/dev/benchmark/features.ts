@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { threadId } from "node:worker_threads";
 import { WindowCutter } from "../../detection/windows.js";
 import { bandLimit } from "../../dsp/band-limit.js";
 import { LogMelFrontend } from "../../dsp/logmel.js";
@@ -43,15 +44,37 @@ export interface FeatureModels {
   yamnet: YamnetModel;
   heads: CryHeads | null;
   hopSec: number;
+  /** where the features are cached (default .cache/benchmark/) */
+  cacheDir?: string;
   log?: (line: string) => void;
 }
 
-function cacheKey(info: FoldStreamInfo, m: FeatureModels): string {
-  const h = createHash("sha256");
-  h.update(JSON.stringify({ v: FEATURES_VERSION, events: info.events, inputs: info.inputs, hop: m.hopSec }));
-  h.update(`${m.yamnet.manifest.source.sha256}|${m.heads?.version ?? "none"}|${info.durationSec}`);
-  return h.digest("hex").slice(0, 16);
+export const FEATURE_CACHE_DIR = join(PROJECT_ROOT, ".cache", "benchmark");
+
+/** What a stream's features depend on: the stream itself, the hop, YAMNet's weights and the heads scored. */
+export interface FeatureKey {
+  yamnetSha256: string;
+  headsVersion: string | null;
+  hopSec: number;
+  cacheDir?: string;
 }
+
+export const featureKey = (m: FeatureModels): FeatureKey => ({
+  yamnetSha256: m.yamnet.manifest.source.sha256,
+  headsVersion: m.heads?.version ?? null,
+  hopSec: m.hopSec,
+  ...(m.cacheDir ? { cacheDir: m.cacheDir } : {}),
+});
+
+/** The cache file of a stream's features. */
+export function featureCacheFile(info: FoldStreamInfo, k: FeatureKey): string {
+  const h = createHash("sha256");
+  h.update(JSON.stringify({ v: FEATURES_VERSION, events: info.events, inputs: info.inputs, hop: k.hopSec }));
+  h.update(`${k.yamnetSha256}|${k.headsVersion ?? "none"}|${info.durationSec}`);
+  return join(k.cacheDir ?? FEATURE_CACHE_DIR, `fold${info.fold}-${h.digest("hex").slice(0, 16)}.bin`);
+}
+
+const PER_WINDOW = 1 + 2 * EMBEDDING + 1;
 
 const make = (
   info: FoldStreamInfo,
@@ -72,30 +95,40 @@ const make = (
   },
 });
 
-export async function foldFeatures(stream: FoldStream, m: FeatureModels): Promise<FoldFeatures> {
-  const { samples, ...info } = stream;
-  const dir = join(PROJECT_ROOT, ".cache", "benchmark");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `fold${info.fold}-${cacheKey(info, m)}.bin`);
-  const headsVersion = m.heads?.version ?? null;
-  if (existsSync(file)) {
-    const buf = readFileSync(file);
-    const f = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-    const n = f[0];
-    const per = 1 + 2 * EMBEDDING + 1;
-    const startSec = new Float64Array(n);
-    const full = new Float32Array(n * EMBEDDING);
-    const limited = new Float32Array(n * EMBEDDING);
-    const cry = m.heads ? new Float32Array(n) : null;
-    for (let i = 0; i < n; i++) {
-      const o = 1 + i * per;
-      startSec[i] = f[o];
-      full.set(f.subarray(o + 1, o + 1 + EMBEDDING), i * EMBEDDING);
-      limited.set(f.subarray(o + 1 + EMBEDDING, o + 1 + 2 * EMBEDDING), i * EMBEDDING);
-      if (cry) cry[i] = f[o + 1 + 2 * EMBEDDING];
-    }
-    return make(info, startSec, full, limited, cry, headsVersion);
+/** The features read back from a cache file (null when there is none). */
+export function readCachedFeatures(
+  file: string,
+  info: FoldStreamInfo,
+  headsVersion: string | null,
+): FoldFeatures | null {
+  if (!existsSync(file)) return null;
+  const buf = readFileSync(file);
+  const f = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  const n = f[0];
+  if (buf.byteLength !== 4 * (1 + n * PER_WINDOW))
+    throw new Error(
+      `${file}: expected ${4 * (1 + n * PER_WINDOW)} bytes for its ${n} windows, got ${buf.byteLength}; delete the file to compute it again`,
+    );
+  const startSec = new Float64Array(n);
+  const full = new Float32Array(n * EMBEDDING);
+  const limited = new Float32Array(n * EMBEDDING);
+  const cry = headsVersion ? new Float32Array(n) : null;
+  for (let i = 0; i < n; i++) {
+    const o = 1 + i * PER_WINDOW;
+    startSec[i] = f[o];
+    full.set(f.subarray(o + 1, o + 1 + EMBEDDING), i * EMBEDDING);
+    limited.set(f.subarray(o + 1 + EMBEDDING, o + 1 + 2 * EMBEDDING), i * EMBEDDING);
+    if (cry) cry[i] = f[o + 1 + 2 * EMBEDDING];
   }
+  return make(info, startSec, full, limited, cry, headsVersion);
+}
+
+/**
+ * YAMNet (both bands) and the heads over a stream, written to its cache file (through a temporary file, so an
+ * interrupted run leaves no partial cache). Runs in this thread or in a feature worker (feature-pool.ts).
+ */
+export function computeFeatures(stream: FoldStream, m: FeatureModels, file: string): void {
+  const { samples, ...info } = stream;
   const t0 = performance.now();
   const frontend = new LogMelFrontend();
   const starts: number[] = [];
@@ -132,32 +165,31 @@ export async function foldFeatures(stream: FoldStream, m: FeatureModels): Promis
   });
   flush();
   const n = starts.length;
-  const per = 1 + 2 * EMBEDDING + 1;
-  const out = new Float32Array(1 + n * per);
+  const out = new Float32Array(1 + n * PER_WINDOW);
   out[0] = n;
   for (let i = 0; i < n; i++) {
-    const o = 1 + i * per;
+    const o = 1 + i * PER_WINDOW;
     out[o] = starts[i];
     out.set(full[i], o + 1);
     out.set(limited[i], o + 1 + EMBEDDING);
     out[o + 1 + 2 * EMBEDDING] = cries[i] ?? 0;
   }
-  writeFileSync(`${file}.tmp`, out);
-  renameSync(`${file}.tmp`, file);
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${threadId}.tmp`;
+  writeFileSync(tmp, out);
+  renameSync(tmp, file);
   m.log?.(
     `fold ${info.fold}: ${n} windows (${(info.durationSec / 60).toFixed(1)} min) through YAMNet ×2 in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
   );
-  const cat = (xs: Float32Array[]) => {
-    const a = new Float32Array(xs.length * EMBEDDING);
-    for (const [i, x] of xs.entries()) a.set(x, i * EMBEDDING);
-    return a;
-  };
-  return make(
-    info,
-    Float64Array.from(starts),
-    cat(full),
-    cat(limited),
-    m.heads ? Float32Array.from(cries) : null,
-    headsVersion,
-  );
+}
+
+/** A stream's features, from the cache or computed here (and cached). */
+export async function foldFeatures(stream: FoldStream, m: FeatureModels): Promise<FoldFeatures> {
+  const { samples: _, ...info } = stream;
+  const file = featureCacheFile(info, featureKey(m));
+  const headsVersion = m.heads?.version ?? null;
+  const cached = readCachedFeatures(file, info, headsVersion);
+  if (cached) return cached;
+  computeFeatures(stream, m, file);
+  return readCachedFeatures(file, info, headsVersion)!;
 }

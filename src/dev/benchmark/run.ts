@@ -58,7 +58,9 @@ export interface BenchmarkOptions {
   yamnet: YamnetModel;
   classifier: YamnetClassifier;
   /** the shipped heads and the operating point their manifest carries */
-  shipped: { heads: CryHeads; point: OperatingPoint } | null;
+  shipped: { heads: CryHeads; dir: string; point: OperatingPoint } | null;
+  /** worker threads for uncached fold features (default: the machine's cores) */
+  featureThreads?: number;
   /** evidence heads (one window) */
   candidates: CandidateSpec[];
   /** temporal models */
@@ -132,7 +134,11 @@ function calibrationLabels(f: FoldFeatures): CalibrationLabels {
 }
 
 export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
-  const data = await benchmarkData({ ...o, heads: o.shipped?.heads ?? null });
+  const data = await benchmarkData({
+    ...o,
+    heads: o.shipped?.heads ?? null,
+    headsDir: o.shipped?.dir ?? null,
+  });
   const evalOpts = { budgetPerHour: o.budgetPerHour, bootstrapReps: o.bootstrapReps };
   const full = data.features.map((f) => yamnetWindowScores(o.yamnet, f, "full"));
   const limited = data.features.map((f) => yamnetWindowScores(o.yamnet, f, "limited"));
