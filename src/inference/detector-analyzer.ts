@@ -36,6 +36,8 @@ export class DetectorAnalyzer implements Analyzer {
   private heads: ReasonHeads | null = null;
   private headsLoading: Promise<ReasonHeads | null> | null = null;
   private headsFailed = false;
+  /** the manifest's measured constant reasons, when they were measured on these heads: given without the heads */
+  readonly constantReasons: ReasonProbabilities | null;
 
   constructor(
     private readonly yamnet: YamnetModel,
@@ -49,6 +51,8 @@ export class DetectorAnalyzer implements Analyzer {
     this.models = { yamnet: yamnet.manifest.source.sha256, heads: headsVersion };
     this.detectorPoint = detector.point;
     this.headsOperatingPoint = unsure === undefined ? null : { unsure };
+    const r = detector.reasons;
+    this.constantReasons = r && r.headsVersion === headsVersion ? r.probabilities : null;
   }
 
   get backend(): string {
@@ -79,7 +83,12 @@ export class DetectorAnalyzer implements Analyzer {
     const cry = this.cryOf(outputs);
     const above = options.reasonsAbove ?? Number.NEGATIVE_INFINITY;
     const need = windows.flatMap((_, i) => (cry[i] > above ? [i] : []));
-    const reasons = need.length > 0 ? await this.reasonsOf(need.map((i) => windows[i])) : null;
+    const reasons =
+      need.length === 0
+        ? null
+        : this.constantReasons
+          ? need.map(() => ({ ...this.constantReasons! }))
+          : await this.reasonsOf(need.map((i) => windows[i]));
     return outputs.map((o, i) => {
       const at = need.indexOf(i);
       return {
@@ -190,8 +199,14 @@ export async function createDetectorAnalyzer(o: DetectorAnalyzerOptions): Promis
     }
     const what =
       o.detector.source === "sequence" ? `sequence model over ${seq?.windows} windows` : "YAMNet's cry score";
+    const r = o.detector.reasons;
+    const reasons = !r
+      ? `${version} when a window is over the threshold`
+      : r.headsVersion === version
+        ? `${version}'s, the same for every sound (within ${r.maxDeviation} over the benchmark's ${r.windows} windows, manifest detector.reasons): given without running the heads`
+        : `${version} when a window is over the threshold (detector.reasons was measured on ${r.headsVersion}, not these heads)`;
     o.log?.(
-      `detector: ${what}, calibrated (a ${o.detector.calibration.a}, b ${o.detector.calibration.b}), one full-band YAMNet pass; reasons: ${version} when a window is over the threshold`,
+      `detector: ${what}, calibrated (a ${o.detector.calibration.a}, b ${o.detector.calibration.b}), one full-band YAMNet pass; reasons: ${reasons}`,
     );
     return new DetectorAnalyzer(yamnet, o.detector, o.headsDir, version, unsure, sequence, o.log);
   } catch (err) {

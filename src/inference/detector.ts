@@ -1,11 +1,13 @@
 import { z } from "zod";
+import { REASONS, type Reason } from "../events.js";
 import { HeadsModelError } from "./heads-error.js";
 import { readManifestJson } from "./manifest-file.js";
 
 /**
  * The `detector` block of a heads manifest (models/babymon-heads/manifest.json, written by `npm run train-export`
  * from the leave-source-out benchmark): which cry score the daemon uses, its Platt calibration, the operating
- * point chosen on the benchmark, and for `sequence` the temporal model over the last windows' YAMNet logits.
+ * point chosen on the benchmark, for `sequence` the temporal model over the last windows' YAMNet logits, and, when
+ * the heads' reasons are the same for every sound, those reasons.
  * Without the block the trained heads detect, as before.
  */
 
@@ -27,6 +29,21 @@ const sequenceSchema = z
   })
   .passthrough();
 
+const probability = z.number().min(0).max(1);
+
+/** The heads' reasons when they are the same for every window (measured by train-export, constant-reasons.ts). */
+const reasonsSchema = z
+  .object({
+    /** the heads measured (`name@version`): the block applies only beside those heads */
+    headsVersion: z.string().min(1),
+    probabilities: z.object(
+      Object.fromEntries(REASONS.map((r) => [r, probability])) as Record<Reason, typeof probability>,
+    ),
+    maxDeviation: z.number().min(0),
+    windows: z.number().int().min(1),
+  })
+  .passthrough();
+
 export const detectorSchema = z
   .object({
     source: z.enum(["yamnet", "sequence"]),
@@ -37,6 +54,7 @@ export const detectorSchema = z
     benchmark: z.record(z.string(), z.unknown()).optional(),
     /** clips (relative to ../shared) of sources the detector never trained on, per kind */
     heldOut: z.record(z.string(), z.array(z.string())).optional(),
+    reasons: reasonsSchema.optional(),
   })
   .passthrough()
   .refine((d) => d.source !== "sequence" || d.sequence !== undefined, {

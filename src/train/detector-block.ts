@@ -9,6 +9,7 @@ import {
   type ScoredFold,
   scoreGrid,
 } from "../dev/benchmark/operating-point.js";
+import type { ReasonsMeasurement } from "./constant-reasons.js";
 import type { HeldOut } from "./held-out.js";
 
 /**
@@ -25,6 +26,8 @@ export interface DetectorBlock {
   sequence?: { dir: string; windows: number; features: "yamnet-logits" };
   benchmark: { recall: number; falsePerHour: number; latencyP95Sec: number; ece: number; run: string };
   heldOut: { speech: string[]; cat: string[]; toddler: string[]; cry: string[] };
+  /** the heads' reasons, when they are the same for every window of the benchmark (constant-reasons.ts) */
+  reasons?: ReasonsMeasurement;
 }
 
 /** The held-out clips by what the daemon's test checks (speech, cat, toddler, cry), paths relative to ../shared. */
@@ -101,8 +104,9 @@ export function detectorBlock(
   result: ScoreResult,
   heldOut: HeldOut,
   run: string,
-  sequence?: { dir: string; windows: number },
+  extra: { sequence?: { dir: string; windows: number }; reasons?: ReasonsMeasurement | null } = {},
 ): DetectorBlock {
+  const { sequence, reasons } = extra;
   const r = result.crossFitted;
   const round = (x: number, d = 4) => Number(x.toFixed(d));
   return {
@@ -118,5 +122,6 @@ export function detectorBlock(
       run,
     },
     heldOut: heldOutLists(heldOut),
+    ...(reasons ? { reasons } : {}),
   };
 }

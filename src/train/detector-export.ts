@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { CandidateSpec } from "../dev/benchmark/candidates.js";
+import type { FoldFeatures } from "../dev/benchmark/features.js";
 import { pointText } from "../dev/benchmark/report.js";
 import {
   type BenchmarkResult,
@@ -14,10 +15,18 @@ import {
 } from "../dev/benchmark/run.js";
 import { scoredFold, yamnetWindowScores } from "../dev/benchmark/scores.js";
 import type { SequenceCandidateSpec, SmoothingSpec } from "../dev/benchmark/temporal.js";
+import { REASONS } from "../events.js";
 import { loadCryHeads } from "../inference/analyzer.js";
+import { readManifestJson } from "../inference/manifest-file.js";
 import type { CryHeads } from "../inference/types.js";
 import { DEFAULT_YAMNET_DIR, YamnetModel } from "../inference/yamnet.js";
 import { PROJECT_ROOT } from "../version.js";
+import {
+  CONSTANT_REASONS_TOLERANCE,
+  constantReasons,
+  measureReasons,
+  type ReasonsMeasurement,
+} from "./constant-reasons.js";
 import { type DetectorBlock, detectorBlock, shippedCalibration } from "./detector-block.js";
 import { yamnetClassifier } from "./evidence-head.js";
 import { saveQuantizedModel } from "./export.js";
@@ -88,6 +97,38 @@ async function comparedHeads(o: DetectorExportOptions, yamnetSha: string) {
   }
 }
 
+/**
+ * The measured reasons of the heads the detector block goes beside, when they are the same for every window; null
+ * when they differ, or when the heads scored on the benchmark are not the ones in the export folder.
+ */
+function reasonsOfExportedHeads(
+  o: DetectorExportOptions,
+  features: FoldFeatures[],
+): ReasonsMeasurement | null {
+  const m = measureReasons(features);
+  if (!m) return null;
+  const text = `the heads' reason probabilities over the benchmark's ${m.windows} windows: mean ${REASONS.map((r) => `${r} ${m.probabilities[r].toFixed(3)}`).join(", ")}, differing from it by at most ${m.maxDeviation}`;
+  const exported = o.outDir ? headsVersionIn(o.outDir) : null;
+  if (exported !== m.headsVersion) {
+    o.log(`${text} (${m.headsVersion}; the export folder holds ${exported ?? "no heads"}: not written)`);
+    return null;
+  }
+  const constant = constantReasons(m);
+  o.log(
+    `${text}: ${constant ? `the same for every window (≤ ${CONSTANT_REASONS_TOLERANCE}); written as detector.reasons, so the daemon gives them without running the heads` : `they depend on the sound (> ${CONSTANT_REASONS_TOLERANCE}); the daemon runs the heads`}`,
+  );
+  return constant;
+}
+
+function headsVersionIn(dir: string): string | null {
+  try {
+    const m = readManifestJson(dir) as { name?: unknown; version?: unknown };
+    return typeof m.name === "string" && typeof m.version === "string" ? `${m.name}@${m.version}` : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The ship rule over the run: the chosen result (null = YAMNet) and why, in words. */
 function decide(run: BenchmarkRun, budget: number) {
   const results = run.result.results;
@@ -141,13 +182,17 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
     o.budgetPerHour,
   );
   const spec = choice ? run.detectorCandidates.find((c) => c.name === choice.name)!.spec! : null;
+  const reasons = reasonsOfExportedHeads(o, data.features);
   const detector = detectorBlock(
     spec ? "sequence" : "yamnet",
     calibration,
     result,
     heldOut,
     basename(runDir),
-    spec ? { dir: SEQUENCE_DIR, windows: spec.recipe.model.windows } : undefined,
+    {
+      ...(spec ? { sequence: { dir: SEQUENCE_DIR, windows: spec.recipe.model.windows } } : {}),
+      reasons,
+    },
   );
   writeFileSync(join(runDir, "detector.json"), `${JSON.stringify(detector, null, 2)}\n`);
   const card = cardSection(detector, result.name, why, run.result, o.command);
@@ -204,7 +249,16 @@ Probability = sigmoid(${d.calibration.a} · z + ${d.calibration.b}), z = ${d.sou
 both from the benchmark's out-of-fold scores with the held-out sources left out (${held} clips in \`detector.heldOut\`,
 never trained on${d.source === "sequence" ? " by the shipped model" : ""}). Figures of record (cross-fitted): recall ${d.benchmark.recall}, ${d.benchmark.falsePerHour} false
 episodes/h, latency p95 ${d.benchmark.latencyP95Sec} s, ECE ${d.benchmark.ece}.
-
+${
+  d.reasons
+    ? `
+**Reasons** (manifest \`detector.reasons\`): the heads' reason probabilities are the same for every one of the benchmark's
+${d.reasons.windows} windows (cries, every negative source, the background): ${REASONS.map((r) => `${r} ${d.reasons!.probabilities[r].toFixed(3)}`).join(", ")}, no window
+differing by more than ${d.reasons.maxDeviation} (tolerance ${CONSTANT_REASONS_TOLERANCE}). They do not depend on the sound, so the daemon attaches these
+numbers to every cry without loading the heads or running their band-limited YAMNet pass.
+`
+    : ""
+}
 Ship rule (src/train/ship-rule.ts: a temporal model ships only when it finds more cries than YAMNet's own score, raw
 and Platt-scaled, and the heads shipped before, within ≤ ${b.options.budgetPerHour} false episode/h cross-fitted): ${why}.
 

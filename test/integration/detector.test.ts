@@ -16,7 +16,7 @@ import { calibrate, logit } from "../../src/inference/detector.js";
 import { createDetectorAnalyzer, DetectorAnalyzer } from "../../src/inference/detector-analyzer.js";
 import { detectionForModels, loadAnalyzer } from "../../src/model-loading.js";
 import { PROJECT_ROOT } from "../../src/version.js";
-import { headsWithDetector, YAMNET_DETECTOR } from "../support/detector-fixture.js";
+import { CONSTANT_REASONS, headsWithDetector, YAMNET_DETECTOR } from "../support/detector-fixture.js";
 import { envWithoutBabymon } from "../support/env.js";
 import { memoryLogger } from "../support/memory-logger.js";
 import { CRY_CLIP, concat, load16k, quiet, SHARED } from "./daemon-support.js";
@@ -207,6 +207,52 @@ describe('detector.source "yamnet"', () => {
       assert.equal(yamnet.models.heads, null);
     } finally {
       for (const a of [auto, heads, yamnet]) a.dispose();
+    }
+  });
+});
+
+describe("detector.reasons: heads whose reasons are the same for every sound", () => {
+  it("gives the measured reasons to the windows over the threshold without loading the heads or a second pass", async () => {
+    const heads = headsWithDetector(join(dir, "constant"), { ...YAMNET_DETECTOR, reasons: CONSTANT_REASONS });
+    const lines: string[] = [];
+    const analyzer = await createDetectorAnalyzer({
+      headsDir: heads,
+      detector: { ...YAMNET_DETECTOR, reasons: CONSTANT_REASONS } as never,
+      log: (l) => lines.push(l),
+    });
+    try {
+      const det = await replay(analyzer, cryWav);
+      const over = det.windows.filter((w) => w.cry > YAMNET_DETECTOR.point.threshold);
+      assert.ok(over.length >= 3, `expected the cry to put windows over the threshold, got ${over.length}`);
+      assert.deepEqual(analyzer.passes, { fullBand: det.windows.length, bandLimited: 0 });
+      assert.equal(analyzer.reasonHeadsLoaded, false);
+      assert.equal(det.ends.length, 1);
+      const p = det.ends[0].probabilities!;
+      for (const [r, v] of Object.entries(CONSTANT_REASONS.probabilities))
+        assert.ok(Math.abs(p[r as keyof typeof p] - v) < 1e-9, `${r}: ${p[r as keyof typeof p]} vs ${v}`);
+      assert.match(lines.join("\n"), /the same for every sound .* given without running the heads/);
+    } finally {
+      analyzer.dispose();
+    }
+  });
+
+  it("measured on other heads: the heads run, and the start-up line says why", async () => {
+    const other = { ...YAMNET_DETECTOR, reasons: { ...CONSTANT_REASONS, headsVersion: "other-heads@1" } };
+    const heads = headsWithDetector(join(dir, "constant-other"), other);
+    const lines: string[] = [];
+    const analyzer = await createDetectorAnalyzer({
+      headsDir: heads,
+      detector: other as never,
+      log: (l) => lines.push(l),
+    });
+    try {
+      const det = await replay(analyzer, cryWav);
+      assert.ok(analyzer.passes.bandLimited >= 3);
+      assert.equal(analyzer.reasonHeadsLoaded, true);
+      assert.notDeepEqual(det.ends[0].probabilities, CONSTANT_REASONS.probabilities);
+      assert.match(lines.join("\n"), /measured on other-heads@1, not these heads/);
+    } finally {
+      analyzer.dispose();
     }
   });
 });

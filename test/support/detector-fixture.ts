@@ -28,3 +28,19 @@ export const YAMNET_DETECTOR = {
   benchmark: { recall: 0.26, falsePerHour: 1.5, latencyP95Sec: 6.5, ece: 0.03, run: "test" },
   heldOut: { speech: [], cat: [], toddler: [], cry: [] },
 };
+
+/** A `detector.reasons` block for the committed heads (made-up numbers, so a test sees them given as they are). */
+export const CONSTANT_REASONS = {
+  headsVersion: committedHeadsVersion(),
+  probabilities: { hungry: 0.6, belly_pain: 0.1, burping: 0.1, discomfort: 0.1, tired: 0.1 },
+  maxDeviation: 0.0001,
+  windows: 1000,
+};
+
+function committedHeadsVersion(): string {
+  const m = JSON.parse(readFileSync(join(COMMITTED_HEADS, "manifest.json"), "utf8")) as {
+    name: string;
+    version: string;
+  };
+  return `${m.name}@${m.version}`;
+}

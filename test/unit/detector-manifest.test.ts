@@ -8,7 +8,7 @@ import { calibrate, logit, readDetector } from "../../src/inference/detector.js"
 import { HeadsModelError } from "../../src/inference/heads-error.js";
 import type { Analyzer } from "../../src/inference/types.js";
 import { detectionForModels } from "../../src/model-loading.js";
-import { headsWithDetector, YAMNET_DETECTOR } from "../support/detector-fixture.js";
+import { CONSTANT_REASONS, headsWithDetector, YAMNET_DETECTOR } from "../support/detector-fixture.js";
 
 let dir: string;
 before(() => {
@@ -50,6 +50,16 @@ describe("the manifest's detector block", () => {
       point: { threshold: 1.2, onsetN: 3, onsetStrong: 1 },
     });
     assert.throws(() => readDetector(point), /`detector\.point\.threshold`/);
+    const reasons = fixture("bad-reasons", {
+      ...YAMNET_DETECTOR,
+      reasons: { ...CONSTANT_REASONS, probabilities: { ...CONSTANT_REASONS.probabilities, tired: 1.5 } },
+    });
+    assert.throws(() => readDetector(reasons), /`detector\.reasons\.probabilities\.tired`/);
+  });
+
+  it("parses the measured constant reasons", () => {
+    const d = readDetector(fixture("reasons", { ...YAMNET_DETECTOR, reasons: CONSTANT_REASONS }));
+    assert.deepEqual(d?.reasons?.probabilities, CONSTANT_REASONS.probabilities);
   });
 
   it("calibrates with p = sigmoid(a · logit(score) + b)", () => {

@@ -5,6 +5,7 @@ import { threadId } from "node:worker_threads";
 import { WindowCutter } from "../../detection/windows.js";
 import { bandLimit } from "../../dsp/band-limit.js";
 import { LogMelFrontend } from "../../dsp/logmel.js";
+import { REASONS, type ReasonProbabilities } from "../../events.js";
 import type { CryHeads } from "../../inference/types.js";
 import type { YamnetModel } from "../../inference/yamnet.js";
 import { PROJECT_ROOT } from "../../version.js";
@@ -16,13 +17,13 @@ import type { FoldStreamInfo } from "./types.js";
  * YAMNet over a fold's stream, window by window as the daemon cuts it, in two bandwidths: the full 16 kHz band
  * (what a 16 kHz microphone hears) and band-limited to 4 kHz (what the shipped heads hear, and the training copies
  * that teach a head that bandwidth says nothing). Kept per window: both embeddings (the 521 class scores are the
- * dense layer of an embedding, recomputed when needed) and, when heads are given, their cry probability on the
- * band-limited pass (exactly the daemon's analyzer with those heads). Cached on disk under .cache/benchmark/.
+ * dense layer of an embedding, recomputed when needed) and, when heads are given, their cry and reason
+ * probabilities on the band-limited pass (exactly the daemon's analyzer with those heads). Cached on disk under .cache/benchmark/.
  */
 
 export const EMBEDDING = 1024;
 /** bump when what is computed changes */
-const FEATURES_VERSION = 1;
+const FEATURES_VERSION = 2;
 
 export interface FoldFeatures {
   info: FoldStreamInfo;
@@ -34,6 +35,8 @@ export interface FoldFeatures {
   limitedEmbedding: Float32Array;
   /** the given heads' cry probability per window (band-limited pass), or null */
   headsCry: Float32Array | null;
+  /** the given heads' reason probabilities per window (n × REASONS.length, REASONS order), or null */
+  headsReasons: Float32Array | null;
   headsVersion: string | null;
   /** where each cry is crying (set by benchmarkData; labels for training and calibration) */
   activity?: CryActivity;
@@ -74,7 +77,9 @@ export function featureCacheFile(info: FoldStreamInfo, k: FeatureKey): string {
   return join(k.cacheDir ?? FEATURE_CACHE_DIR, `fold${info.fold}-${h.digest("hex").slice(0, 16)}.bin`);
 }
 
-const PER_WINDOW = 1 + 2 * EMBEDDING + 1;
+const R = REASONS.length;
+/** per window: start, full-band embedding, band-limited embedding, the heads' cry and reasons (0 without heads) */
+const PER_WINDOW = 1 + 2 * EMBEDDING + 1 + R;
 
 const make = (
   info: FoldStreamInfo,
@@ -82,6 +87,7 @@ const make = (
   fullEmbedding: Float32Array,
   limitedEmbedding: Float32Array,
   headsCry: Float32Array | null,
+  headsReasons: Float32Array | null,
   headsVersion: string | null,
 ): FoldFeatures => ({
   info,
@@ -89,6 +95,7 @@ const make = (
   fullEmbedding,
   limitedEmbedding,
   headsCry,
+  headsReasons,
   headsVersion,
   get windows() {
     return startSec.length;
@@ -113,14 +120,16 @@ export function readCachedFeatures(
   const full = new Float32Array(n * EMBEDDING);
   const limited = new Float32Array(n * EMBEDDING);
   const cry = headsVersion ? new Float32Array(n) : null;
+  const reasons = headsVersion ? new Float32Array(n * R) : null;
   for (let i = 0; i < n; i++) {
     const o = 1 + i * PER_WINDOW;
     startSec[i] = f[o];
     full.set(f.subarray(o + 1, o + 1 + EMBEDDING), i * EMBEDDING);
     limited.set(f.subarray(o + 1 + EMBEDDING, o + 1 + 2 * EMBEDDING), i * EMBEDDING);
     if (cry) cry[i] = f[o + 1 + 2 * EMBEDDING];
+    reasons?.set(f.subarray(o + 2 + 2 * EMBEDDING, o + 2 + 2 * EMBEDDING + R), i * R);
   }
-  return make(info, startSec, full, limited, cry, headsVersion);
+  return make(info, startSec, full, limited, cry, reasons, headsVersion);
 }
 
 /**
@@ -135,6 +144,7 @@ export function computeFeatures(stream: FoldStream, m: FeatureModels, file: stri
   const full: Float32Array[] = [];
   const limited: Float32Array[] = [];
   const cries: number[] = [];
+  const reasons: ReasonProbabilities[] = [];
   const featureLayers = m.heads?.featureLayers ? [...m.heads.featureLayers] : undefined;
   const limitHz = m.heads?.bandLimitHz || 4000;
   // the whole stream band-limited at once (the daemon does it per window: the same but for ≤ 4 ms at the edges)
@@ -149,7 +159,11 @@ export function computeFeatures(stream: FoldStream, m: FeatureModels, file: stri
       featureLayers ? { featureLayers } : {},
     );
     for (const o of l) limited.push(o.embedding.slice());
-    if (m.heads) for (const p of m.heads.predict(l)) cries.push(p.cry);
+    if (m.heads)
+      for (const p of m.heads.predict(l)) {
+        cries.push(p.cry);
+        reasons.push(p.reasons);
+      }
     for (const b of batch) starts.push(b.start);
     batch = [];
   };
@@ -173,6 +187,11 @@ export function computeFeatures(stream: FoldStream, m: FeatureModels, file: stri
     out.set(full[i], o + 1);
     out.set(limited[i], o + 1 + EMBEDDING);
     out[o + 1 + 2 * EMBEDDING] = cries[i] ?? 0;
+    if (reasons[i])
+      out.set(
+        REASONS.map((r) => reasons[i][r]),
+        o + 2 + 2 * EMBEDDING,
+      );
   }
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${threadId}.tmp`;
