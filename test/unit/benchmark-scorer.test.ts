@@ -101,6 +101,16 @@ describe("benchmark scorer", () => {
     assert.ok(s.recall.lo <= s.recall.value && s.recall.value <= s.recall.hi);
   });
 
+  it("counts recall by the cry's recording: its 16 kHz original or the 8 kHz clip", () => {
+    const original = { ...cry(10, 17, 11, "family:a"), files: ["more-data/donateacry-16k/hungry/a.wav"] };
+    const clip = { ...cry(50, 57, 50.5, "family:b"), files: ["data/donateacry/hungry/b.wav"] };
+    const s = summarise([scoreStream([ep(10.5, 12.9)], [original, clip], 120)], 50);
+    assert.deepEqual(s.recallByBand, {
+      "16 kHz original": { cries: 1, found: 1 },
+      "8 kHz only": { cries: 1, found: 0 },
+    });
+  });
+
   it("replays windows through the daemon's episode logic, laughter veto included", () => {
     const w = (startSec: number, cryScore: number, laughter = 0): BenchWindow => ({
       startSec,

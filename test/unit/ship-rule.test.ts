@@ -17,6 +17,7 @@ function result(name: string, found: number, falseEpisodes: number): ScoreResult
         cries: Array.from({ length: 10 }, (_, i) => ({
           source: `family:${i}`,
           snrDb: 10,
+          fullBand: false,
           found: i < found,
           latencySec: i < found ? 2 : null,
         })),

@@ -58,6 +58,19 @@ export function benchmarkMarkdown(results: readonly ScoreResult[], budgetPerHour
         })
         .join(" | ")} |`,
     );
+  lines.push(
+    "",
+    "Recall by the cry's recording (cross-fitted): its 16 kHz original, as a 16 kHz microphone hears it, or only the 8 kHz clip (nothing above 4 kHz):",
+    "",
+    "| score | 16 kHz original | 8 kHz only |",
+    "|---|---|---|",
+  );
+  for (const r of results) {
+    const b = r.crossFitted.recallByBand;
+    const cell = (x: { cries: number; found: number }) =>
+      x.cries > 0 ? `${f2(x.found / x.cries)} (${x.found}/${x.cries})` : "–";
+    lines.push(`| ${r.name} | ${cell(b["16 kHz original"])} | ${cell(b["8 kHz only"])} |`);
+  }
   lines.push("", "Per fold (cross-fitted point; recall, false episodes/h, latency p95):", "");
   const k = results[0]?.perFold.length ?? 0;
   lines.push(

@@ -1,6 +1,7 @@
 import type { EpisodeParams } from "../../detection/episodes.js";
 import { replayEpisodes } from "../../detection/room-calibration.js";
 import { effectiveCry } from "../../detection/veto.js";
+import { FULL_BAND_CRY_DIR } from "./sources.js";
 import {
   BACKGROUND,
   type BenchEpisode,
@@ -16,6 +17,8 @@ export const REPORT_GRACE_SEC = 3;
 export interface CryOutcome {
   source: string;
   snrDb: number | null;
+  /** the clip played is a 16 kHz original (else an 8 kHz clip: nothing above 4 kHz) */
+  fullBand: boolean;
   found: boolean;
   /** report time − cry onset (s); null when not found */
   latencySec: number | null;
@@ -72,6 +75,7 @@ export function scoreStream(
     return {
       source: c.source,
       snrDb: c.snrDb,
+      fullBand: c.files[0]?.startsWith(`${FULL_BAND_CRY_DIR}/`) === true,
       found: first !== undefined,
       latencySec: first ? first.detectedSec - c.onset : null,
     };

@@ -59,6 +59,9 @@ const dirs = (dir: string): string[] =>
     .map((d) => d.name)
     .sort();
 
+/** The 16 kHz originals of Donate-a-Cry clips, relative to ../shared. */
+export const FULL_BAND_CRY_DIR = "more-data/donateacry-16k";
+
 /**
  * Every clip of ../shared/data and ../shared/more-data with its source and category. A Donate-a-Cry clip that has
  * a 16 kHz original in more-data/donateacry-16k is one clip (the twin is recorded as `fullBandTwin`), never two.
@@ -75,7 +78,7 @@ export function listBenchClips(shared = SHARED_ROOT): BenchClip[] {
         source: cryFamily(f),
         kind: "cry",
         category: null,
-        ...(existsSync(twin) ? { fullBandTwin: `more-data/donateacry-16k/${reason}/${f}` } : {}),
+        ...(existsSync(twin) ? { fullBandTwin: `${FULL_BAND_CRY_DIR}/${reason}/${f}` } : {}),
       });
     }
   }

@@ -20,6 +20,8 @@ export interface DetectionSummary {
   /** false episodes per hour of each negative category (and the background) */
   byCategory: Record<FalseAlarmCategory, { hours: number; falseEpisodes: number; perHour: Estimate }>;
   recallBySnr: Record<string, { cries: number; found: number }>;
+  /** by the recording the cry was played from: its 16 kHz original, or the 8 kHz clip (no original) */
+  recallByBand: Record<"16 kHz original" | "8 kHz only", { cries: number; found: number }>;
   latencyMedianSec: Estimate;
   latencyP95Sec: Estimate;
 }
@@ -124,6 +126,15 @@ export function summarise(scores: readonly StreamScore[], reps = 1000, seed = 7)
     recallBySnr[k].cries++;
     if (c.found) recallBySnr[k].found++;
   }
+  const recallByBand: DetectionSummary["recallByBand"] = {
+    "16 kHz original": { cries: 0, found: 0 },
+    "8 kHz only": { cries: 0, found: 0 },
+  };
+  for (const c of cries) {
+    const b = recallByBand[c.fullBand ? "16 kHz original" : "8 kHz only"];
+    b.cries++;
+    if (c.found) b.found++;
+  }
   return {
     cries: cries.length,
     found: cries.filter((c) => c.found).length,
@@ -133,6 +144,7 @@ export function summarise(scores: readonly StreamScore[], reps = 1000, seed = 7)
     falsePerHour: est(point.perHour, boot.perHour),
     byCategory,
     recallBySnr,
+    recallByBand,
     latencyMedianSec: est(point.median, boot.median),
     latencyP95Sec: est(point.p95, boot.p95),
   };
