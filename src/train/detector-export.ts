@@ -55,6 +55,8 @@ export interface DetectorExportOptions {
   budgetPerHour: number;
   bootstrapReps: number;
   k: number;
+  /** worker threads for the benchmark's uncached features (default: the machine's cores) */
+  featureThreads?: number;
   candidates?: CandidateSpec[];
   sequenceCandidates?: SequenceCandidateSpec[];
   smoothing?: SmoothingSpec[];
@@ -151,6 +153,7 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
   const run = await runBenchmark({
     ...DEFAULT_BENCHMARK,
     k: o.k,
+    ...(o.featureThreads ? { featureThreads: o.featureThreads } : {}),
     budgetPerHour: o.budgetPerHour,
     bootstrapReps: o.bootstrapReps,
     yamnet,

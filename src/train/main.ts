@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import { defaultFeatureThreads } from "../dev/benchmark/feature-pool.js";
 import { BACKEND_PREFERENCES, type BackendPreference, isBackendPreference } from "../inference/backend.js";
 import { PROJECT_ROOT } from "../version.js";
 import { runComparison } from "./compare/run-compare.js";
@@ -140,6 +141,11 @@ export function trainExportCommand(): Command {
     )
     .option("--budget <n>", "false episodes per hour the detector's operating point may cost", Number, 1)
     .option(
+      "--feature-threads <n>",
+      `worker threads computing the benchmark's uncached YAMNet features, one fold each (default: the ${defaultFeatureThreads()} cores; about 0.5 GB each)`,
+      int("feature-threads", 1, 64),
+    )
+    .option(
       "--compare <dir>",
       "heads to score on the benchmark beside the candidates (default: the ones in the export folder)",
     )
@@ -178,6 +184,7 @@ export function trainExportCommand(): Command {
           budgetPerHour: opts.budget,
           bootstrapReps: 1000,
           k: opts.folds ?? 5,
+          ...(opts.featureThreads ? { featureThreads: opts.featureThreads } : {}),
           command: `npm run train-export${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
           log: (line) => console.error(line),
         });

@@ -27,12 +27,13 @@ export function selectCandidates(lists: CandidateLists, only?: readonly string[]
 
 export const EVAL_DETECTION_USAGE = `npx tsx scripts/eval-detection.ts [--folds 5] [--fold-seed 1] [--budget 1]
     [--shipped models/babymon-heads | --no-shipped] [--out runs/benchmark] [--reps 1000] [--quick] [--only-folds 0,1,2]
-    [--only "sequence T=8,max"]
+    [--only "sequence T=8,max"] [--feature-threads N]
 
 The leave-source-out detection benchmark (src/dev/benchmark/): one stream per fold from ../shared, scored by YAMNet's
 own cry score, the shipped heads and each candidate head (trained per fold without that fold's sources) through the
 daemon's episode logic. --only keeps the candidates (evidence heads, temporal models, smoothings) whose name
-contains one of the comma-separated parts. Writes benchmark.md and benchmark.json to --out and prints the markdown.`;
+contains one of the comma-separated parts. Uncached fold features are computed in --feature-threads worker threads
+(default: the machine's cores). Writes benchmark.md and benchmark.json to --out and prints the markdown.`;
 
 export interface EvalDetectionArgs {
   k: number;
@@ -46,6 +47,7 @@ export interface EvalDetectionArgs {
   onlyFolds?: number[];
   /** keep only candidates whose name contains one of these */
   only?: string[];
+  featureThreads?: number;
 }
 
 export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
@@ -62,6 +64,7 @@ export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
       quick: { type: "boolean", default: false },
       "only-folds": { type: "string" },
       only: { type: "string" },
+      "feature-threads": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -90,6 +93,9 @@ export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
       ? { onlyFolds: values["only-folds"].split(",").map((v) => int("only-folds", v, 0)) }
       : {}),
     ...(values.only ? { only: values.only.split(",").map((v) => v.trim()) } : {}),
+    ...(values["feature-threads"]
+      ? { featureThreads: int("feature-threads", values["feature-threads"], 1) }
+      : {}),
   };
 }
 
@@ -124,6 +130,7 @@ export async function evalDetection(a: EvalDetectionArgs, log: (line: string) =>
       a.only,
     ),
     ...(a.onlyFolds ? { onlyFolds: a.onlyFolds } : {}),
+    ...(a.featureThreads ? { featureThreads: a.featureThreads } : {}),
     log,
   });
   const files = writeBenchmark(result, a.outDir);
