@@ -39,6 +39,8 @@ export interface EvidenceHeadOptions extends FitSettings {
   activation: "relu" | "linear";
   /** read the embedding too (else only YAMNet's class logits) */
   embedding: boolean;
+  /** read only these of YAMNet's class logits (indices into the 521; default all) */
+  classes?: readonly number[];
 }
 
 export const DEFAULT_EVIDENCE_HEAD: EvidenceHeadOptions = {
@@ -150,8 +152,12 @@ export function fitEvidenceHead(
   const n = set.labels.length;
   const rand = mulberry32(o.seed);
   const moments = inputMoments(set.inputs);
-  // a head without the embedding: its inputs are left out as if they never varied
+  // inputs the head does not read (the embedding, class logits not in `classes`) are left out as if they never varied
   if (!o.embedding) moments.std.fill(0, 0, EMBEDDING_DIM);
+  if (o.classes) {
+    const read = new Set(o.classes);
+    for (let c = 0; c < YAMNET_CLASSES; c++) if (!read.has(c)) moments.std[EMBEDDING_DIM + c] = 0;
+  }
   const v = {
     w1: tf.variable(glorot(INPUT_DIM, o.hidden, rand)),
     b1: tf.variable(tf.zeros([o.hidden]) as tf.Tensor1D),

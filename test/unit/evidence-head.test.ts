@@ -133,3 +133,30 @@ test("heads without MobileNetV3 members must weigh the FC heads alone", async ()
   writeFileSync(join(out, "manifest.json"), JSON.stringify(m));
   await assert.rejects(loadHeads(out, SHA), /fcWeight.*must be 1 without MobileNetV3/);
 });
+
+test("a head over chosen class logits gives every other input weight 0", () => {
+  const raw = data(200);
+  const train = { ...raw, inputs: evidenceInputs(raw.embeddings, classifier) };
+  const classes = [19, 20, 21, 22];
+  const w = fitEvidenceHead(train, {
+    activation: "linear",
+    embedding: false,
+    classes,
+    hidden: 4,
+    epochs: 2,
+    batchSize: 64,
+    learningRate: 5e-3,
+    l2: 1e-5,
+    dropout: 0,
+    seed: 3,
+  });
+  let read = 0;
+  for (let d = 0; d < EMBEDDING_DIM + YAMNET_CLASSES; d++) {
+    const row = w.w1.subarray(d * 4, (d + 1) * 4);
+    const used = row.some((x) => x !== 0);
+    const chosen = d >= EMBEDDING_DIM && classes.includes(d - EMBEDDING_DIM);
+    assert.equal(used, chosen, `input ${d}: weights ${Array.from(row)}`);
+    if (used) read++;
+  }
+  assert.equal(read, classes.length);
+});

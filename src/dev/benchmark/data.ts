@@ -54,7 +54,7 @@ export async function benchmarkData(o: BenchmarkDataOptions): Promise<BenchmarkD
   const headsVersion = o.heads?.version ?? null;
   const threads = o.featureThreads ?? defaultFeatureThreads();
   let pool: FeaturePool | null = null;
-  const running = new Set<Promise<unknown>>();
+  const running = new Set<Promise<void>>();
   const features: Promise<FoldFeatures>[] = [];
   try {
     for (let f = 0; f < o.k; f++) {
@@ -85,12 +85,13 @@ export async function benchmarkData(o: BenchmarkDataOptions): Promise<BenchmarkD
         ff.activity = await cryActivity(ff.info.events);
         return ff;
       });
-      // handled here so that a failing fold does not go unhandled while the others run; Promise.all reports it
-      withActivity.catch(() => {});
-      const done = withActivity.finally(() => running.delete(done));
-      done.catch(() => {});
-      running.add(done);
       features.push(withActivity);
+      // the thread is free again when the fold is done or failed (Promise.all below reports a failure)
+      const slot: Promise<void> = withActivity.then(
+        () => void running.delete(slot),
+        () => void running.delete(slot),
+      );
+      running.add(slot);
     }
     return { k: o.k, clips, folds, features: await Promise.all(features) };
   } finally {

@@ -35,10 +35,6 @@ export class FeaturePool {
     this.pool = new Piscina({ filename: workerFile(), minThreads: 0, maxThreads: o.threads });
   }
 
-  get threads(): number {
-    return this.o.threads;
-  }
-
   /** Computes the stream's features into `file`; the stream's samples are moved to the worker (unusable here after). */
   async compute(stream: FoldStream, file: string, log?: (line: string) => void): Promise<void> {
     const { threads: _, ...models } = this.o;

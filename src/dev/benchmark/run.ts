@@ -28,6 +28,18 @@ import {
   smoothingName,
 } from "./temporal.js";
 
+/** YAMNet's cry classes (19–21) and "Wail, moan" (22) */
+const CRY_AND_WAIL = [19, 20, 21, 22];
+/**
+ * AudioSet classes of what the benchmark's false alarms are, picked by name, not fitted: speech, babbling, shouts and
+ * screams (0–4, 6, 8–12), laughter (13–18), singing and humming (24, 29, 32), animals, dogs and cats (67, 69, 76–80),
+ * music, lullaby (132, 266), white and pink noise (514, 515).
+ */
+const RIVAL_CLASSES = [
+  0, 1, 2, 3, 4, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 24, 29, 32, 67, 69, 76, 77, 78, 79, 80, 132,
+  266, 514, 515,
+];
+
 export const DEFAULT_CANDIDATES: CandidateSpec[] = [
   {
     name: "evidence MLP",
@@ -40,6 +52,32 @@ export const DEFAULT_CANDIDATES: CandidateSpec[] = [
     name: "YAMNet logits, linear",
     bands: ["full", "limited"],
     head: { ...DEFAULT_EVIDENCE_HEAD, hidden: 4, activation: "linear", embedding: false },
+    backgroundEvery: 3,
+    oneBandPerWindow: true,
+  },
+  {
+    name: "YAMNet cry classes, linear",
+    bands: ["full", "limited"],
+    head: {
+      ...DEFAULT_EVIDENCE_HEAD,
+      hidden: 4,
+      activation: "linear",
+      embedding: false,
+      classes: CRY_AND_WAIL,
+    },
+    backgroundEvery: 3,
+    oneBandPerWindow: true,
+  },
+  {
+    name: "YAMNet cry + rival classes, linear",
+    bands: ["full", "limited"],
+    head: {
+      ...DEFAULT_EVIDENCE_HEAD,
+      hidden: 4,
+      activation: "linear",
+      embedding: false,
+      classes: [...CRY_AND_WAIL, ...RIVAL_CLASSES],
+    },
     backgroundEvery: 3,
     oneBandPerWindow: true,
   },
@@ -211,7 +249,7 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
     );
     const result = evaluateScore(
       spec.name,
-      `${spec.head.activation === "relu" ? `dense head (${spec.head.hidden} ReLU units)` : "linear combination"} over [${spec.head.embedding ? "embedding ‖ " : ""}YAMNet's 521 class logits] of one full-band YAMNet pass, trained per fold on the other folds' streams (each window once, full band or 4 kHz band-limited at random), Platt-scaled on the other folds`,
+      `${spec.head.activation === "relu" ? `dense head (${spec.head.hidden} ReLU units)` : "linear combination"} over [${spec.head.embedding ? "embedding ‖ " : ""}${spec.head.classes ? `${spec.head.classes.length} of YAMNet's class logits (${spec.head.classes.join(", ")})` : "YAMNet's 521 class logits"}] of one full-band YAMNet pass, trained per fold on the other folds' streams (each window once, full band or 4 kHz band-limited at random), Platt-scaled on the other folds`,
       data.features.map((f, k) => scoredFold(f, probs[k], full[k])),
       evalOpts,
     );
