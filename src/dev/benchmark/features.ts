@@ -18,7 +18,8 @@ import type { FoldStreamInfo } from "./types.js";
  * (what a 16 kHz microphone hears) and band-limited to 4 kHz (what the shipped heads hear, and the training copies
  * that teach a head that bandwidth says nothing). Kept per window: both embeddings (the 521 class scores are the
  * dense layer of an embedding, recomputed when needed) and, when heads are given, their cry and reason
- * probabilities on the band-limited pass (exactly the daemon's analyzer with those heads). Cached on disk under .cache/benchmark/.
+ * probabilities on the band-limited pass (exactly the daemon's analyzer with those heads). Cached on disk under
+ * .cache/benchmark/.
  */
 
 export const EMBEDDING = 1024;
