@@ -40,6 +40,23 @@ const RIVAL_CLASSES = [
   266, 514, 515,
 ];
 
+/** A linear combination of YAMNet's class logits (all 521, or `classes`), one band per training window. */
+function linearLogits(name: string, classes?: readonly number[]): CandidateSpec {
+  return {
+    name,
+    bands: ["full", "limited"],
+    head: {
+      ...DEFAULT_EVIDENCE_HEAD,
+      hidden: 4,
+      activation: "linear",
+      embedding: false,
+      ...(classes ? { classes } : {}),
+    },
+    backgroundEvery: 3,
+    oneBandPerWindow: true,
+  };
+}
+
 export const DEFAULT_CANDIDATES: CandidateSpec[] = [
   {
     name: "evidence MLP",
@@ -48,39 +65,9 @@ export const DEFAULT_CANDIDATES: CandidateSpec[] = [
     backgroundEvery: 3,
     oneBandPerWindow: true,
   },
-  {
-    name: "YAMNet logits, linear",
-    bands: ["full", "limited"],
-    head: { ...DEFAULT_EVIDENCE_HEAD, hidden: 4, activation: "linear", embedding: false },
-    backgroundEvery: 3,
-    oneBandPerWindow: true,
-  },
-  {
-    name: "YAMNet cry classes, linear",
-    bands: ["full", "limited"],
-    head: {
-      ...DEFAULT_EVIDENCE_HEAD,
-      hidden: 4,
-      activation: "linear",
-      embedding: false,
-      classes: CRY_AND_WAIL,
-    },
-    backgroundEvery: 3,
-    oneBandPerWindow: true,
-  },
-  {
-    name: "YAMNet cry + rival classes, linear",
-    bands: ["full", "limited"],
-    head: {
-      ...DEFAULT_EVIDENCE_HEAD,
-      hidden: 4,
-      activation: "linear",
-      embedding: false,
-      classes: [...CRY_AND_WAIL, ...RIVAL_CLASSES],
-    },
-    backgroundEvery: 3,
-    oneBandPerWindow: true,
-  },
+  linearLogits("YAMNet logits, linear"),
+  linearLogits("YAMNet cry classes, linear", CRY_AND_WAIL),
+  linearLogits("YAMNet cry + rival classes, linear", [...CRY_AND_WAIL, ...RIVAL_CLASSES]),
 ];
 
 /** The daemon's defaults for YAMNet's own score (src/detection/episodes.ts SCORE_DEFAULTS, onsetN 4). */
