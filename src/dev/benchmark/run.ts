@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { LAUGHTER_CLASSES } from "../../detection/veto.js";
+import { YAMNET_CRY_CLASSES } from "../../dsp/frontend-params.js";
 import type { CryHeads } from "../../inference/types.js";
 import type { YamnetModel } from "../../inference/yamnet.js";
 import { DEFAULT_EVIDENCE_HEAD, type YamnetClassifier } from "../../train/evidence-head.js";
@@ -28,17 +30,16 @@ import {
   smoothingName,
 } from "./temporal.js";
 
-/** YAMNet's cry classes (19–21) and "Wail, moan" (22) */
-const CRY_AND_WAIL = [19, 20, 21, 22];
-/**
- * AudioSet classes of what the benchmark's false alarms are, picked by name, not fitted: speech, babbling, shouts and
- * screams (0–4, 6, 8–12), laughter (13–18), singing and humming (24, 29, 32), animals, dogs and cats (67, 69, 76–80),
- * music, lullaby (132, 266), white and pink noise (514, 515).
- */
-const RIVAL_CLASSES = [
-  0, 1, 2, 3, 4, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 24, 29, 32, 67, 69, 76, 77, 78, 79, 80, 132,
-  266, 514, 515,
-];
+/** YAMNet's cry classes (19–21, the daemon's cry score) and "Wail, moan" (22) */
+const CRY_AND_WAIL = [...YAMNET_CRY_CLASSES, 22];
+/** AudioSet classes of what the benchmark's false alarms are, picked by name, not fitted */
+const SPEECH_AND_SHOUTS = [0, 1, 2, 3, 4, 6, 8, 9, 10, 11, 12];
+const SINGING = [24, 29, 32];
+/** animals, dogs, cats (67, 69, 76–80) */
+const ANIMALS = [67, 69, 76, 77, 78, 79, 80];
+/** music, lullaby, white and pink noise */
+const MUSIC_AND_NOISE = [132, 266, 514, 515];
+const RIVAL_CLASSES = [...SPEECH_AND_SHOUTS, ...LAUGHTER_CLASSES, ...SINGING, ...ANIMALS, ...MUSIC_AND_NOISE];
 
 /** A linear combination of YAMNet's class logits (all 521, or `classes`), one band per training window. */
 function linearLogits(name: string, classes?: readonly number[]): CandidateSpec {
