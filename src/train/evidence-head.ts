@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { dequantizeKernel, readFloats, readManifest, readWeights } from "../inference/yamnet-store.js";
 import { mulberry32 } from "./random.js";
-import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
+import { type FitSettings, fitWeighted, foldStandardisation, glorot, seededDropout } from "./weighted-fit.js";
 
 /**
  * The "evidence head": a small dense network over [YAMNet embedding ‖ YAMNet's own 521 class logits]. The class
@@ -132,10 +132,15 @@ export const MIN_INPUT_STD = 0.01;
 
 type Params = { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D; b2: tf.Tensor1D };
 
-function forward(x: tf.Tensor2D, v: Params, dropout: number, activation: "relu" | "linear"): tf.Tensor1D {
+function forward(
+  x: tf.Tensor2D,
+  v: Params,
+  dropout: number,
+  activation: "relu" | "linear",
+  rand: () => number,
+): tf.Tensor1D {
   const z = tf.add(tf.matMul(x, v.w1), v.b1);
-  let h = activation === "relu" ? tf.relu(z) : z;
-  if (dropout > 0) h = tf.dropout(h, dropout);
+  const h = seededDropout(activation === "relu" ? tf.relu(z) : z, dropout, rand);
   return tf.reshape(tf.add(tf.matMul(h, v.w2), v.b2), [-1]) as tf.Tensor1D;
 }
 
@@ -188,6 +193,7 @@ export function fitEvidenceHead(
         v,
         o.dropout,
         o.activation,
+        rand,
       );
     },
     log,
@@ -223,7 +229,13 @@ export function evidenceLogits(inputs: Float32Array, w: EvidenceHeadWeights): Fl
       w2: tf.tensor2d(w.w2, [w.hidden, 1]),
       b2: tf.tensor1d([w.b2]),
     };
-    return forward(tf.tensor2d(inputs, [n, INPUT_DIM]), v, 0, w.activation).dataSync() as Float32Array;
+    return forward(
+      tf.tensor2d(inputs, [n, INPUT_DIM]),
+      v,
+      0,
+      w.activation,
+      Math.random,
+    ).dataSync() as Float32Array;
   });
 }
 

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { mulberry32 } from "./random.js";
-import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
+import { type FitSettings, fitWeighted, foldStandardisation, glorot, seededDropout } from "./weighted-fit.js";
 
 /**
  * The temporal cry model: over the last T windows (0.48 s hop) of YAMNet's 521 full-band class logits, each window
@@ -83,11 +83,14 @@ function forward(
   m: number,
   o: Pick<SequenceModelOptions, "windows" | "project">,
   dropout: number,
+  rand: () => number,
 ): tf.Tensor1D {
-  let h = tf.relu(tf.add(tf.matMul(x, v.w1 as tf.Tensor2D), v.b1));
-  if (dropout > 0) h = tf.dropout(h, dropout);
-  let g = tf.relu(tf.add(tf.matMul(tf.reshape(h, [m, o.windows * o.project]), v.w2 as tf.Tensor2D), v.b2));
-  if (dropout > 0) g = tf.dropout(g, dropout);
+  const h = seededDropout(tf.relu(tf.add(tf.matMul(x, v.w1 as tf.Tensor2D), v.b1)), dropout, rand);
+  const g = seededDropout(
+    tf.relu(tf.add(tf.matMul(tf.reshape(h, [m, o.windows * o.project]), v.w2 as tf.Tensor2D), v.b2)),
+    dropout,
+    rand,
+  );
   return tf.reshape(tf.add(tf.matMul(g, v.w3 as tf.Tensor2D), v.b3), [-1]) as tf.Tensor1D;
 }
 
@@ -164,7 +167,14 @@ export function fitSequenceModel(
     logits: (idx) => {
       const m = idx.length;
       gather(set, idx, T, mean, inv, batch);
-      return forward(tf.tensor2d(batch.subarray(0, m * T * CLASSES), [m * T, CLASSES]), v, m, o, o.dropout);
+      return forward(
+        tf.tensor2d(batch.subarray(0, m * T * CLASSES), [m * T, CLASSES]),
+        v,
+        m,
+        o,
+        o.dropout,
+        rand,
+      );
     },
     log,
   });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend } from "../../src/inference/backend.js";
 import { loadHeads } from "../../src/inference/heads.js";
 import {
@@ -16,6 +17,7 @@ import {
 } from "../../src/train/evidence-head.js";
 import { saveQuantizedModel } from "../../src/train/export.js";
 import { mulberry32 } from "../../src/train/random.js";
+import { seededDropout } from "../../src/train/weighted-fit.js";
 
 const SHA = "469be6a3421cbc52cf97e9f2f966cba984198e8e7af9854d68b3e3ebb1e04194";
 let dir: string;
@@ -159,4 +161,31 @@ test("a head over chosen class logits gives every other input weight 0", () => {
     if (used) read++;
   }
   assert.equal(read, classes.length);
+});
+
+test("with dropout, two fits from one seed give the same weights, and the mask changes from step to step", () => {
+  const raw = data(200);
+  const train = { ...raw, inputs: evidenceInputs(raw.embeddings, classifier) };
+  const fit = (seed: number) =>
+    fitEvidenceHead(train, {
+      activation: "relu",
+      embedding: true,
+      hidden: 8,
+      epochs: 2,
+      batchSize: 64,
+      learningRate: 5e-3,
+      l2: 1e-5,
+      dropout: 0.3,
+      seed,
+    });
+  const a = fit(3);
+  assert.deepEqual(fit(3).w2, a.w2);
+  assert.notDeepEqual(fit(4).w2, a.w2);
+
+  const rand = mulberry32(1);
+  const ones = tf.ones([4, 64]);
+  const masks = [0, 1].map((_) => Array.from(seededDropout(ones, 0.5, rand).dataSync()));
+  assert.notDeepEqual(masks[0], masks[1]);
+  const again = mulberry32(1);
+  assert.deepEqual(Array.from(seededDropout(ones, 0.5, again).dataSync()), masks[0]);
 });
