@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { mulberry32 } from "../train/random.js";
 
 /**
  * Custom layers of the MobileNetV3 head. They use only element-wise ops, slices and pads, whose
@@ -35,6 +36,54 @@ export class Log1p extends tfl.layers.Layer {
   static readonly className = "BabymonLog1p";
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => tf.log1p(tf.relu(Array.isArray(inputs) ? inputs[0] : inputs)));
+  }
+}
+
+export interface SeededDropoutConfig {
+  rate: number;
+  seed: number;
+  /** the mask's shape, null for the input's size on that axis (e.g. [null, 1, 1, 1]: whole samples) */
+  noiseShape?: Array<number | null>;
+  name?: string;
+}
+
+/**
+ * Dropout that draws a fresh mask at every training call from a generator seeded once, so training is both
+ * dropout and reproducible. (tfjs-layers' Dropout with a seed builds a new generator from that seed at every call
+ * and drops the same units at every step, a fixed thinning; without a seed no two runs agree.) The identity at
+ * inference.
+ */
+export class SeededDropout extends tfl.layers.Layer {
+  static readonly className = "BabymonSeededDropout";
+  readonly rate: number;
+  readonly seed: number;
+  readonly noiseShape: Array<number | null> | undefined;
+  private readonly rand: () => number;
+
+  constructor(config: SeededDropoutConfig) {
+    super({ name: config.name });
+    if (!(config.rate >= 0 && config.rate < 1))
+      throw new RangeError(`Expected the dropout \`rate\` to be in [0, 1), got ${config.rate}`);
+    this.rate = config.rate;
+    this.seed = config.seed;
+    this.noiseShape = config.noiseShape;
+    this.rand = mulberry32(config.seed);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (kwargs.training !== true || this.rate === 0) return x;
+    const noiseShape = this.noiseShape?.map((d, i) => d ?? x.shape[i]);
+    return tf.dropout(x, this.rate, noiseShape, Math.floor(this.rand() * 0x7fffffff));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      rate: this.rate,
+      seed: this.seed,
+      ...(this.noiseShape ? { noiseShape: this.noiseShape } : {}),
+    };
   }
 }
 
@@ -138,3 +187,4 @@ tf.serialization.registerClass(HardSwish);
 tf.serialization.registerClass(HardSigmoid);
 tf.serialization.registerClass(Log1p);
 tf.serialization.registerClass(DepthwiseTaps);
+tf.serialization.registerClass(SeededDropout);

@@ -1,6 +1,6 @@
 import * as tfl from "@tensorflow/tfjs-layers";
 import { REASONS } from "../events.js";
-import { DepthwiseTaps, HardSigmoid, HardSwish, Log1p } from "../inference/head-layers.js";
+import { DepthwiseTaps, HardSigmoid, HardSwish, Log1p, SeededDropout } from "../inference/head-layers.js";
 
 /**
  * Both heads have the same two outputs: `cry` (one logit, cry vs. not) and `reason` (five logits over
@@ -34,9 +34,7 @@ export function buildFcHead(o: FcHeadOptions): tfl.LayersModel {
     .apply(input) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization({ name: "fc_bn", momentum: BN_MOMENTUM }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.activation({ activation: "relu", name: "fc_relu" }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers
-    .dropout({ rate: o.dropout, seed: o.seed, name: "fc_dropout" })
-    .apply(x) as tfl.SymbolicTensor;
+  x = new SeededDropout({ rate: o.dropout, seed: o.seed, name: "fc_dropout" }).apply(x) as tfl.SymbolicTensor;
   return withOutputs(input, x, o.seed, "fc");
 }
 
@@ -112,7 +110,7 @@ export function buildMnv3Head(o: Mnv3HeadOptions): tfl.LayersModel {
   x = invertedResidual(x, o.width + o.width / 2, 2, "block2");
   x = hswish(pointwise(x, o.width * 4, "last_conv", true), "last_hs");
   x = tfl.layers.globalAveragePooling2d({ name: "pool" }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.dropout({ rate: o.dropout, seed: o.seed, name: "dropout" }).apply(x) as tfl.SymbolicTensor;
+  x = new SeededDropout({ rate: o.dropout, seed: o.seed, name: "dropout" }).apply(x) as tfl.SymbolicTensor;
   return withOutputs(input, x, seed, "mnv3");
 }
 

@@ -223,7 +223,7 @@ test("tiny builds predict the same on wasm (the daemon's backend) as on cpu (tra
   }
 });
 
-test("dropout and stochastic depth draw new masks at each training call and are the identity in inference", async () => {
+test("dropout and stochastic depth draw new masks at each training call, the same ones from the same seed, and are the identity in inference", async () => {
   const x = patches(4, SMALL_INPUT);
   const cases: [ArchName, Partial<ArchBuildOptions>][] = [
     ["base-cnn", { dropout: 0.5 }],
@@ -238,6 +238,9 @@ test("dropout and stochastic depth draw new masks at each training call and are 
       a.some((v, i) => v !== b[i]),
       `${name}: two training calls drew the same masks`,
     );
+    const twin = buildArch(name, { ...TINY, inputShape: SMALL_INPUT, ...options });
+    assert.deepEqual(outputs(twin, x, true)[1].dataSync(), a, `${name}: one seed, different masks`);
+    twin.dispose();
     assert.deepEqual(reason(false), reason(false), `${name}: inference is not deterministic`);
     applyQuantization(model);
     await saveQuantizedModel(model, join(dir, `${name}-masks`));

@@ -1,5 +1,5 @@
 import * as tfl from "@tensorflow/tfjs-layers";
-import { HardSigmoid, HardSwish } from "../../inference/head-layers.js";
+import { HardSigmoid, HardSwish, SeededDropout } from "../../inference/head-layers.js";
 import { BN_MOMENTUM } from "../models.js";
 
 export type Activation = "relu" | "hswish" | "swish" | "linear";
@@ -142,25 +142,19 @@ export class LayerKit {
     return tfl.layers.globalAveragePooling2d({ name }).apply(x) as T;
   }
 
-  /**
-   * Unseeded on purpose: a seeded tfjs-layers Dropout builds a fresh generator from the same seed on every
-   * call, so it drops the *same* units at every step (a fixed thinning, not dropout). Training with dropout
-   * is therefore not bit-reproducible; inference is unaffected (dropout is the identity there).
-   */
+  /** A fresh mask at every training call, reproducible from the build's seed (see SeededDropout). */
   dropout(x: T, rate: number, name: string): T {
     if (rate <= 0) return x;
-    return tfl.layers.dropout({ rate, name }).apply(x) as T;
+    return new SeededDropout({ rate, seed: this.seed(), name }).apply(x) as T;
   }
 
   /**
    * Stochastic depth (Huang et al. 2016; EfficientNet's "drop connect"): in training, drops a residual
    * branch for whole samples with probability `rate` and scales the kept ones by 1/(1 − rate) — Keras'
-   * EfficientNet does it with a Dropout of noise shape (batch, 1, 1, 1), a stock layer the daemon loads.
+   * EfficientNet does it with a Dropout of noise shape (batch, 1, 1, 1); here a SeededDropout of that shape.
    */
   dropPath(x: T, rate: number, name: string): T {
     if (rate <= 0) return x;
-    // null: the batch size of each call
-    const noiseShape = [null, 1, 1, 1] as unknown as number[];
-    return tfl.layers.dropout({ rate, noiseShape, name }).apply(x) as T;
+    return new SeededDropout({ rate, seed: this.seed(), noiseShape: [null, 1, 1, 1], name }).apply(x) as T;
   }
 }
