@@ -13,7 +13,8 @@ import {
   rocAuc,
 } from "./metrics.js";
 import type { HeadKind } from "./models.js";
-import { type Logits, predictLogits, type Sample } from "./trainer.js";
+import type { Logits, Sample } from "./sample.js";
+import { predictLogits } from "./trainer.js";
 
 const K = REASONS.length;
 

@@ -3,12 +3,12 @@ import { sha256Hex } from "../util/sha256.js";
 import { FitCache, trainingCodeKey } from "./fit-cache.js";
 import type { HeadKind } from "./models.js";
 import type { RunProgress } from "./progress.js";
+import type { Sample } from "./sample.js";
 import { augSamples, samplesOf } from "./samples.js";
 import { groupedHoldoutKeepingSingletons } from "./split.js";
 import {
   buildHead,
   DEFAULT_TRAIN_OPTIONS,
-  type Sample,
   type TrainedHead,
   type TrainOptions,
   trainHead,
@@ -19,7 +19,7 @@ import type { AugCopy, FeatureSide, RunClip, TrainExportOptions } from "./types.
  * The source files whose text keys the fit cache, relative to this module (trainingCodeKey resolves them next to
  * `import.meta.url`, in src/train/ or dist/train/): editing any of them trains every head afresh.
  */
-const HEAD_TRAINING_CODE = ["trainer", "models", "../inference/head-layers"];
+const HEAD_TRAINING_CODE = ["trainer", "batches", "adamw", "models", "../inference/head-layers"];
 
 export interface FitRequest {
   kind: HeadKind;

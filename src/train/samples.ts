@@ -1,6 +1,6 @@
 import { copiesForTraining } from "./augment.js";
 import type { ClipFeatures } from "./features.js";
-import type { Sample } from "./trainer.js";
+import type { Sample } from "./sample.js";
 import type { AugCopy, FeatureSide, RunClip } from "./types.js";
 
 /**

@@ -1,23 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { REASONS } from "../events.js";
-import { mixInto } from "./augment.js";
+import { AdamW } from "./adamw.js";
+import { disposeBatch, lossOf, makeBatch, stackRows, type Weights, weightsFor } from "./batches.js";
 import { EarlyStopping } from "./early-stopping.js";
-import { type ClipFeatures, EMBEDDING_DIM } from "./features.js";
+import { EMBEDDING_DIM } from "./features.js";
 import { buildFcHead, buildMnv3Head, type HeadKind } from "./models.js";
-import { betaSymmetric, mulberry32, shuffleInPlace } from "./random.js";
-
-/** One training/evaluation example: one YAMNet patch of one clip. */
-export interface Sample {
-  features: ClipFeatures;
-  patch: number;
-  /** 1 = cry */
-  cry: 0 | 1;
-  /** index into REASONS, or -1 for non-cry */
-  reason: number;
-  /** index of the clip (for clip-level aggregation) */
-  clip: number;
-}
+import { mulberry32, shuffleInPlace } from "./random.js";
+import type { Logits, Sample } from "./sample.js";
 
 export interface TrainOptions {
   kind: HeadKind;
@@ -97,200 +87,6 @@ export interface TrainedHead {
   bestEpoch: number;
 }
 
-export interface Logits {
-  cry: Float32Array;
-  /** n × 5 */
-  reason: Float32Array;
-}
-
-export function inputShapeOf(kind: HeadKind, mapShape: [number, number, number]): number[] {
-  return kind === "fc" ? [EMBEDDING_DIM] : mapShape;
-}
-
-function rowSize(kind: HeadKind, mapShape: [number, number, number]): number {
-  return kind === "fc" ? EMBEDDING_DIM : mapShape[0] * mapShape[1] * mapShape[2];
-}
-
-/** Writes the input row of sample `s` (embedding, or the dequantized feature map) into `out`. */
-export function fillRow(kind: HeadKind, s: Sample, out: Float32Array): void {
-  const f = s.features;
-  if (kind === "fc") {
-    out.set(f.embeddings.subarray(s.patch * EMBEDDING_DIM, (s.patch + 1) * EMBEDDING_DIM));
-    return;
-  }
-  const size = out.length;
-  if (f.mapsFloat) {
-    out.set(f.mapsFloat.subarray(s.patch * size, (s.patch + 1) * size));
-    return;
-  }
-  const scale = f.mapScales[s.patch];
-  const base = s.patch * size;
-  for (let j = 0; j < size; j++) out[j] = f.maps[base + j] * scale;
-}
-
-function stackRows(kind: HeadKind, samples: Sample[], mapShape: [number, number, number]): tf.Tensor {
-  const size = rowSize(kind, mapShape);
-  const data = new Float32Array(samples.length * size);
-  const row = new Float32Array(size);
-  samples.forEach((s, i) => {
-    fillRow(kind, s, row);
-    data.set(row, i * size);
-  });
-  return tf.tensor(data, [samples.length, ...inputShapeOf(kind, mapShape)]);
-}
-
-/** Balanced class weights n / (k · n_c), capped; for the reason output over cry samples. */
-export function reasonClassWeights(samples: readonly Sample[], cap: number): number[] {
-  const counts = new Array(REASONS.length).fill(0);
-  for (const s of samples) if (s.reason >= 0) counts[s.reason]++;
-  const total = counts.reduce((a, b) => a + b, 0);
-  return counts.map((c) => (c > 0 ? Math.min(cap, total / (REASONS.length * c)) : 0));
-}
-
-interface Batch {
-  x: tf.Tensor;
-  cryTarget: tf.Tensor1D;
-  cryWeight: tf.Tensor1D;
-  reasonTarget: tf.Tensor2D;
-  reasonWeight: tf.Tensor1D;
-}
-
-/** Class weights of a training set: balanced cry/not-cry, and balanced (capped) reasons over cry samples. */
-export interface Weights {
-  cryPos: number;
-  cryNeg: number;
-  reason: number[];
-}
-
-function makeBatch(
-  kind: HeadKind,
-  samples: Sample[],
-  mapShape: [number, number, number],
-  w: Weights,
-  smoothing: number,
-  mixup: { prob: number; alpha: number; rand: () => number } | null,
-): Batch {
-  const size = rowSize(kind, mapShape);
-  const b = samples.length;
-  const x = new Float32Array(b * size);
-  const cryT = new Float32Array(b);
-  const cryW = new Float32Array(b);
-  const reasonT = new Float32Array(b * REASONS.length);
-  const reasonW = new Float32Array(b);
-  const rowA = new Float32Array(size);
-  const rowB = new Float32Array(size);
-  const mixed = new Float32Array(size);
-  const doMix = mixup !== null && mixup.rand() < mixup.prob;
-  // partners for mixup: a shuffled sample of the same cry status
-  const partner = samples.map((_, i) => i);
-  if (doMix) {
-    for (const status of [0, 1]) {
-      const idx = partner.filter((i) => samples[i].cry === status);
-      const shuffled = shuffleInPlace([...idx], mixup!.rand);
-      idx.forEach((i, k) => {
-        partner[i] = shuffled[k];
-      });
-    }
-  }
-  const k = REASONS.length;
-  samples.forEach((s, i) => {
-    const lambda = doMix ? betaSymmetric(mixup!.alpha, mixup!.rand) : 1;
-    const t = samples[partner[i]];
-    fillRow(kind, s, rowA);
-    if (lambda < 1) {
-      fillRow(kind, t, rowB);
-      mixInto(mixed, rowA, rowB, lambda);
-      x.set(mixed, i * size);
-    } else {
-      x.set(rowA, i * size);
-    }
-    cryT[i] = s.cry * (1 - smoothing) + smoothing / 2;
-    cryW[i] = s.cry ? w.cryPos : w.cryNeg;
-    if (s.cry) {
-      for (let c = 0; c < k; c++) {
-        const a = (c === s.reason ? 1 - smoothing : 0) + smoothing / k;
-        const bb = (c === t.reason ? 1 - smoothing : 0) + smoothing / k;
-        reasonT[i * k + c] = lambda * a + (1 - lambda) * bb;
-      }
-      reasonW[i] = lambda * w.reason[s.reason] + (1 - lambda) * w.reason[t.reason];
-    }
-  });
-  return {
-    x: tf.tensor(x, [b, ...inputShapeOf(kind, mapShape)]),
-    cryTarget: tf.tensor1d(cryT),
-    cryWeight: tf.tensor1d(cryW),
-    reasonTarget: tf.tensor2d(reasonT, [b, k]),
-    reasonWeight: tf.tensor1d(reasonW),
-  };
-}
-
-/** Weighted two-output loss: BCE on the cry logit + λ · CE on the reason logits (cry samples only). */
-function lossOf(
-  cryLogit: tf.Tensor,
-  reasonLogits: tf.Tensor,
-  batch: Batch,
-  reasonLossWeight: number,
-): tf.Scalar {
-  const z = tf.reshape(cryLogit, [-1]);
-  // numerically stable BCE with logits: max(z,0) − z·y + log(1 + e^−|z|)
-  const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, batch.cryTarget)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-  const cryLoss = tf.div(tf.sum(tf.mul(bce, batch.cryWeight)), tf.maximum(tf.sum(batch.cryWeight), 1e-6));
-  const logp = tf.logSoftmax(reasonLogits);
-  const ce = tf.neg(tf.sum(tf.mul(batch.reasonTarget, logp), 1));
-  const reasonLoss = tf.div(
-    tf.sum(tf.mul(ce, batch.reasonWeight)),
-    tf.maximum(tf.sum(batch.reasonWeight), 1e-6),
-  );
-  return tf.add(cryLoss, tf.mul(reasonLoss, reasonLossWeight)) as tf.Scalar;
-}
-
-function disposeBatch(b: Batch): void {
-  tf.dispose([b.x, b.cryTarget, b.cryWeight, b.reasonTarget, b.reasonWeight]);
-}
-
-/** Adam with decoupled weight decay (AdamW, Loshchilov & Hutter), with a settable learning rate. */
-class AdamW {
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
-  private t = 0;
-  constructor(
-    private readonly vars: tf.Variable[],
-    public lr: number,
-    private readonly weightDecay: number,
-    private readonly decay: boolean[],
-    private readonly beta1 = 0.9,
-    private readonly beta2 = 0.999,
-    private readonly eps = 1e-7,
-  ) {
-    this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-  }
-
-  step(grads: tf.NamedTensorMap): void {
-    this.t++;
-    const c1 = 1 - this.beta1 ** this.t;
-    const c2 = 1 - this.beta2 ** this.t;
-    tf.tidy(() => {
-      this.vars.forEach((x, i) => {
-        const g = grads[x.name];
-        if (!g) return;
-        const m = tf.add(tf.mul(this.m[i], this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.v[i], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        this.m[i].assign(m);
-        this.v[i].assign(v);
-        const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), this.eps));
-        let next = tf.sub(x, tf.mul(update, this.lr));
-        if (this.decay[i]) next = tf.sub(next, tf.mul(x, this.lr * this.weightDecay));
-        x.assign(next);
-      });
-    });
-  }
-
-  dispose(): void {
-    tf.dispose([...this.m, ...this.v]);
-  }
-}
-
 export function buildHead(o: TrainOptions): tfl.LayersModel {
   return o.kind === "fc"
     ? buildFcHead({ inputDim: EMBEDDING_DIM, hidden: o.fcHidden, dropout: o.dropout, seed: o.seed })
@@ -347,16 +143,6 @@ function batchAccuracy(logits: Logits, samples: Sample[]): { cryAcc: number; rea
   };
 }
 
-export function weightsFor(train: readonly Sample[], cap: number): Weights {
-  const pos = train.filter((s) => s.cry === 1).length;
-  const neg = train.length - pos;
-  return {
-    cryPos: pos > 0 ? train.length / (2 * pos) : 0,
-    cryNeg: neg > 0 ? train.length / (2 * neg) : 0,
-    reason: reasonClassWeights(train, cap),
-  };
-}
-
 /**
  * Trains one head with a custom loop: AdamW, label smoothing, class weights, mixup, ReduceLROnPlateau
  * and early stopping on `val` (restoring the best epoch's weights).
@@ -382,7 +168,6 @@ export async function trainHead(train: Sample[], val: Sample[], o: TrainOptions)
     const n = o.samplesPerEpoch > 0 ? Math.min(o.samplesPerEpoch, order.length) : order.length;
     let lossSum = 0;
     let batches = 0;
-    let trainCorrect = 0;
     const trainRecords: Sample[] = [];
     const trainLogits: { cry: number[]; reason: number[] } = { cry: [], reason: [] };
     for (let start = 0; start < n; start += o.batchSize) {
@@ -412,7 +197,6 @@ export async function trainHead(train: Sample[], val: Sample[], o: TrainOptions)
       for (const v of rl.dataSync()) trainLogits.reason.push(v);
       tf.dispose([value, cl, rl, ...Object.values(grads)]);
       disposeBatch(batch);
-      trainCorrect++;
     }
     const trainAcc = batchAccuracy(
       { cry: Float32Array.from(trainLogits.cry), reason: Float32Array.from(trainLogits.reason) },
@@ -439,7 +223,6 @@ export async function trainHead(train: Sample[], val: Sample[], o: TrainOptions)
     const next = stopping.update(epoch, valMonitor, model, opt.lr);
     opt.lr = next.lr;
     if (next.stop) break;
-    void trainCorrect;
   }
   stopping.restore(model);
   opt.dispose();

@@ -8,12 +8,12 @@ import {
   type SetMetrics,
   toHeadLogits,
 } from "../evaluate.js";
+import type { Logits, Sample } from "../sample.js";
 import { samplesOf } from "../samples.js";
 import { foldIndices } from "../split.js";
 import { leakyProtocolWith } from "../stages/diagnostics.js";
 import type { RunFeatures } from "../stages/features.js";
 import type { RunSplits } from "../stages/splits.js";
-import type { Logits, Sample } from "../trainer.js";
 import type { EvaluationBasis, RunClip, TrainExportOptions } from "../types.js";
 import type { ArchFitter, ArchProtocol, ArchResult, CompareEpoch } from "./types.js";
 

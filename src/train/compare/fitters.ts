@@ -1,10 +1,11 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { ARCH_RECIPES, type ArchName, buildArch, PATCH_SHAPE } from "../archs/index.js";
+import { inputShapeOf } from "../batches.js";
 import type { HeadFitter } from "../head-fitter.js";
 import { mulberry32, shuffleInPlace } from "../random.js";
 import { augSamples, samplesOf } from "../samples.js";
 import { groupedHoldoutKeepingSingletons } from "../split.js";
-import { buildHead, DEFAULT_TRAIN_OPTIONS, inputShapeOf, predictLogits } from "../trainer.js";
+import { buildHead, DEFAULT_TRAIN_OPTIONS, predictLogits } from "../trainer.js";
 import type { RunClip } from "../types.js";
 import { predictPatchLogits, trainPatchModel } from "./patch-trainer.js";
 import type { PatchStore } from "./patches.js";

@@ -4,9 +4,11 @@ import { PATCH_SIZE, YAMNET_FRONTEND } from "../../dsp/frontend-params.js";
 import { REASONS } from "../../events.js";
 import type { ArchRecipe, PatchMasking } from "../archs/types.js";
 import { mixInto } from "../augment.js";
+import { type Weights, weightsFor } from "../batches.js";
 import { EarlyStopping } from "../early-stopping.js";
 import { betaSymmetric, mulberry32, shuffleInPlace } from "../random.js";
-import { type EpochRecord, type Logits, type Sample, type Weights, weightsFor } from "../trainer.js";
+import type { Logits, Sample } from "../sample.js";
+import type { EpochRecord } from "../trainer.js";
 import type { PatchStore } from "./patches.js";
 
 const K = REASONS.length;

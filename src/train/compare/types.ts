@@ -2,7 +2,8 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { ARCH_NAMES, type ArchName } from "../archs/index.js";
 import type { SetMetrics } from "../evaluate.js";
 import type { Interval } from "../metrics.js";
-import type { EpochRecord, Logits, Sample } from "../trainer.js";
+import type { Logits, Sample } from "../sample.js";
+import type { EpochRecord } from "../trainer.js";
 import type { AugCopy, FeatureSide, LeakyFigures, TrainExportOptions } from "../types.js";
 
 /** Every model of the comparison: today's two YAMNet heads and the six patch architectures. */

@@ -3,9 +3,10 @@ import { evaluateSet, predictionsOfSamples, toHeadLogits } from "../evaluate.js"
 import type { HeadFitter } from "../head-fitter.js";
 import type { HeadKind } from "../models.js";
 import type { RunProgress } from "../progress.js";
+import type { Logits, Sample } from "../sample.js";
 import { samplesOf } from "../samples.js";
 import { foldIndices } from "../split.js";
-import { type Logits, predictLogits, type Sample } from "../trainer.js";
+import { predictLogits } from "../trainer.js";
 import type { EvaluationBasis, FoldResult, RunClip, TrainExportOptions } from "../types.js";
 import type { RunFeatures } from "./features.js";
 import type { RunSplits } from "./splits.js";

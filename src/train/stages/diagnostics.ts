@@ -3,8 +3,9 @@ import { evaluateSet, predictionsOfSamples, toHeadLogits } from "../evaluate.js"
 import type { HeadFitter } from "../head-fitter.js";
 import { rocAuc } from "../metrics.js";
 import { mulberry32, shuffleInPlace } from "../random.js";
+import type { Logits, Sample } from "../sample.js";
 import { augSamples, samplesOf } from "../samples.js";
-import { type Logits, predictLogits, type Sample } from "../trainer.js";
+import { predictLogits } from "../trainer.js";
 import type {
   AugCopy,
   EvaluationBasis,

@@ -16,7 +16,7 @@ import { predictEnsembleLogits, predictionsOfSamples, toHeadLogits } from "../ev
 import { saveQuantizedModel } from "../export.js";
 import { applyBandLimit } from "../features.js";
 import type { HeadKind } from "../models.js";
-import type { Sample } from "../trainer.js";
+import type { Sample } from "../sample.js";
 import type { RunClip, RunSummary, SkippedFile, TrainExportOptions } from "../types.js";
 import type { Calibration } from "./calibration.js";
 import { clipAudio16k } from "./data.js";

@@ -11,7 +11,7 @@ import {
 } from "../augment.js";
 import { applyBandLimit, type ClipFeatures, FeatureExtractor } from "../features.js";
 import type { RunProgress } from "../progress.js";
-import type { Sample } from "../trainer.js";
+import type { Sample } from "../sample.js";
 import type { AugCopy, RunClip, TrainExportOptions } from "../types.js";
 import { checkClasses, clipAudio16k, type RunData } from "./data.js";
 import { foldOfClip, type RunSplits } from "./splits.js";
