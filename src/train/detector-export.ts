@@ -122,6 +122,10 @@ function reasonsOfExportedHeads(
   return constant;
 }
 
+const MATCHED_BANDWIDTH = `a cry
+that exists only as its 8 kHz clip is heard with its surroundings band-limited to 4 kHz, as is the same share of the fold's
+negative stretches (so bandwidth tells nothing); `;
+
 function headsVersionIn(dir: string): string | null {
   try {
     const m = readManifestJson(dir) as { name?: unknown; version?: unknown };
@@ -244,8 +248,8 @@ export function cardSection(
 
 Measured and written by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (commit ${gitCommit().slice(0, 7)}; the benchmark alone:
 \`npx tsx scripts/eval-detection.ts\`). ${b.options.k} folds over sources (each speaker, each ESC-50 class, the toddler, the
-nursery folder, the laugh recording, each Donate-a-Cry family), one stream per fold (${b.folds.map((f) => `${(f.durationSec / 60).toFixed(0)} min`).join(", ")}); every
-candidate trained per fold without that fold's sources; scored through the daemon's episode logic.
+nursery folder, the laugh recording, each Donate-a-Cry family), one stream per fold (${b.folds.map((f) => `${(f.durationSec / 60).toFixed(0)} min`).join(", ")}); ${b.options.stream.matchCryBandwidth ? MATCHED_BANDWIDTH : ""}every candidate trained per fold without that fold's sources; scored through the daemon's
+episode logic.
 
 **The daemon's detector** (manifest \`detector\`, written by this export): **${chosen}** (\`source: ${d.source}\`${d.sequence ? `, model in \`${d.sequence.dir}/\`, ${d.sequence.windows} windows of YAMNet's class logits` : ""}).
 Probability = sigmoid(${d.calibration.a} · z + ${d.calibration.b}), z = ${d.source === "yamnet" ? "logit of YAMNet's cry score" : "the model's cry logit"}; point ${pointText(d.point)} —

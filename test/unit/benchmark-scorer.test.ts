@@ -17,6 +17,7 @@ const cry = (start: number, end: number, onset: number, source: string): StreamE
   onset,
   files: [`${source}.wav`],
   snrDb: 10,
+  bandLimited: false,
 });
 const neg = (start: number, end: number, source: string, category: StreamEvent["category"]): StreamEvent => ({
   kind: "negative",
@@ -27,6 +28,7 @@ const neg = (start: number, end: number, source: string, category: StreamEvent["
   onset: start,
   files: [`${source}.wav`],
   snrDb: null,
+  bandLimited: false,
 });
 const ep = (startSec: number, detectedSec: number, endSec = detectedSec + 2): BenchEpisode => ({
   startSec,

@@ -22,6 +22,7 @@ const event = (
   files: [`${source}.wav`],
   snrDb: kind === "cry" ? 10 : null,
   ...(under ? { under: { source: under, category: "speech" } } : {}),
+  bandLimited: false,
 });
 
 test("held-out events leave the point's streams: their windows score 0 and their time leaves the duration", () => {

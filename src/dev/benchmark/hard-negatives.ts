@@ -242,6 +242,7 @@ export async function hardNegativeStream(
       files,
       snrDb: null,
       ...(it.bed ? { under: { source: it.bed.source, category: it.bed.category! } } : {}),
+      bandLimited: false,
     });
     at += x.length + gap;
   }

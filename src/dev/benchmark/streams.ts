@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readAudioFile16k } from "../../audio/decode.js";
+import { bandLimit } from "../../dsp/band-limit.js";
 import { mulberry32, shuffleInPlace } from "../../train/random.js";
 import { cryOnset } from "../mix.js";
 import { SHARED_ROOT } from "./sources.js";
@@ -31,6 +32,16 @@ export interface StreamOptions {
   overNegativeShare: number;
   /** a negative played under a cry is this many dB below the cry */
   underDb: number;
+  /**
+   * A cry that exists only as its 8 kHz clip is heard with everything around it band-limited to 4 kHz, as if the
+   * room had been recorded through that clip's channel, and the same share of the fold's negative stretches is heard
+   * so too, so that bandwidth tells nothing about the class. Off, such a cry plays over full-band background, and
+   * 4–8 kHz then holds noise alone under a cry: a sound no microphone hears, on which YAMNet misses most cries it
+   * finds in the same clip heard whole.
+   */
+  matchCryBandwidth: boolean;
+  /** background band-limited before and after such an event (s; ≥ one window, so no window straddles an edge) */
+  bandMarginSec: number;
 }
 
 export const DEFAULT_STREAM: StreamOptions = {
@@ -41,6 +52,8 @@ export const DEFAULT_STREAM: StreamOptions = {
   gapSec: [9, 12],
   overNegativeShare: 0.2,
   underDb: 10,
+  matchCryBandwidth: true,
+  bandMarginSec: 1,
 };
 
 export interface FoldStream extends FoldStreamInfo {
@@ -98,6 +111,24 @@ function stretches(clips: BenchClip[], lengthOf: (c: BenchClip) => number): Benc
 /** The file a clip is heard from in the stream: a cry's 16 kHz original when there is one (full band). */
 export const playedFile = (c: BenchClip) => c.fullBandTwin ?? c.rel;
 
+/** A cry heard only from its 8 kHz clip (nothing above 4 kHz). */
+const narrowband = (c: BenchClip) => c.kind === "cry" && c.fullBandTwin === undefined;
+
+const BAND_HZ = 4000;
+const CROSSFADE = Math.round(0.02 * RATE);
+
+/** Band-limits out[from, to) in place, crossfading over 20 ms at both edges into the full-band signal. */
+function bandLimitSpan(out: Float32Array, from: number, to: number): void {
+  const a = Math.max(0, from);
+  const b = Math.min(out.length, to);
+  if (b - a < 2 * CROSSFADE) return;
+  const limited = bandLimit(out.subarray(a, b), BAND_HZ, RATE);
+  for (let i = 0; i < limited.length; i++) {
+    const w = Math.min(1, i / CROSSFADE, (limited.length - 1 - i) / CROSSFADE);
+    out[a + i] = w * limited[i] + (1 - w) * out[a + i];
+  }
+}
+
 export async function buildFoldStream(
   fold: number,
   clips: readonly BenchClip[],
@@ -105,6 +136,8 @@ export async function buildFoldStream(
   shared = SHARED_ROOT,
 ): Promise<FoldStream> {
   const rand = mulberry32(options.seed * 1000 + fold);
+  // its own generator, so the band decisions leave every other draw of the stream as it was
+  const bandRand = mulberry32(options.seed * 1000 + fold + 500);
   const uniform = ([lo, hi]: [number, number]) => lo + (hi - lo) * rand();
   const inputs: Record<string, string> = {};
   const audio = new Map<string, Float32Array>();
@@ -143,6 +176,8 @@ export async function buildFoldStream(
     for (let i = 0; i < x.length && at + i < total; i++) out[at + i] += x[i] * g;
   };
 
+  const cries = clips.filter((c) => c.kind === "cry");
+  const narrowShare = cries.length > 0 ? cries.filter(narrowband).length / cries.length : 0;
   const events: StreamEvent[] = [];
   let at = Math.round(uniform(options.gapSec) * RATE);
   let snrIndex = 0;
@@ -171,6 +206,7 @@ export async function buildFoldStream(
         files: [playedFile(c)],
         snrDb: snr,
         ...(under ? { under } : {}),
+        bandLimited: options.matchCryBandwidth && narrowband(c),
       });
       at += x.length;
     } else {
@@ -190,10 +226,15 @@ export async function buildFoldStream(
         onset: start / RATE,
         files: p.clips.map(playedFile),
         snrDb: null,
+        bandLimited: options.matchCryBandwidth && bandRand() < narrowShare,
       });
     }
     at += Math.round(uniform(options.gapSec) * RATE);
   }
+  const margin = Math.round(options.bandMarginSec * RATE);
+  for (const e of events)
+    if (e.bandLimited)
+      bandLimitSpan(out, Math.round(e.start * RATE) - margin, Math.round(e.end * RATE) + margin);
   const samples = out.subarray(0, Math.min(total, at));
   let peak = 0;
   for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]));

@@ -45,6 +45,8 @@ export interface StreamEvent {
   snrDb: number | null;
   /** cries: the negative playing under it (a cry over a lullaby), if any */
   under?: { source: string; category: NegativeCategory };
+  /** heard band-limited to 4 kHz with the background around it (StreamOptions.matchCryBandwidth) */
+  bandLimited: boolean;
 }
 
 export interface FoldStreamInfo {
