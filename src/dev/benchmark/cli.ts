@@ -27,13 +27,15 @@ export function selectCandidates(lists: CandidateLists, only?: readonly string[]
 
 export const EVAL_DETECTION_USAGE = `npx tsx scripts/eval-detection.ts [--folds 5] [--fold-seed 1] [--budget 1]
     [--shipped models/babymon-heads | --no-shipped] [--out runs/benchmark] [--reps 1000] [--quick] [--only-folds 0,1,2]
-    [--only "sequence T=8,max"] [--feature-threads N]
+    [--only "sequence T=8,max"] [--feature-threads N] [--full-band-background]
 
 The leave-source-out detection benchmark (src/dev/benchmark/): one stream per fold from ../shared, scored by YAMNet's
 own cry score, the shipped heads and each candidate head (trained per fold without that fold's sources) through the
 daemon's episode logic. --only keeps the candidates (evidence heads, temporal models, smoothings) whose name
 contains one of the comma-separated parts. Uncached fold features are computed in --feature-threads worker threads
-(default: the machine's cores). Writes benchmark.md and benchmark.json to --out and prints the markdown.`;
+(default: the machine's cores). --full-band-background builds the streams as before 2026-12-02: a cry that exists only
+as its 8 kHz clip plays over full-band background (4–8 kHz then holds noise alone under it). Writes benchmark.md and
+benchmark.json to --out and prints the markdown.`;
 
 export interface EvalDetectionArgs {
   k: number;
@@ -48,6 +50,8 @@ export interface EvalDetectionArgs {
   /** keep only candidates whose name contains one of these */
   only?: string[];
   featureThreads?: number;
+  /** StreamOptions.matchCryBandwidth off */
+  fullBandBackground: boolean;
 }
 
 export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
@@ -65,6 +69,7 @@ export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
       "only-folds": { type: "string" },
       only: { type: "string" },
       "feature-threads": { type: "string" },
+      "full-band-background": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -96,6 +101,7 @@ export function parseEvalDetectionArgs(argv: string[]): EvalDetectionArgs {
     ...(values["feature-threads"]
       ? { featureThreads: int("feature-threads", values["feature-threads"], 1) }
       : {}),
+    fullBandBackground: values["full-band-background"],
   };
 }
 
@@ -116,6 +122,7 @@ export async function evalDetection(a: EvalDetectionArgs, log: (line: string) =>
     ...DEFAULT_BENCHMARK,
     k: a.k,
     foldSeed: a.foldSeed,
+    stream: { ...DEFAULT_BENCHMARK.stream, matchCryBandwidth: !a.fullBandBackground },
     budgetPerHour: a.budgetPerHour,
     bootstrapReps: a.reps,
     yamnet,
