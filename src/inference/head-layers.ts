@@ -39,6 +39,22 @@ export class Log1p extends tfl.layers.Layer {
   }
 }
 
+/**
+ * Dropout with a fresh mask at every call, drawn from `rand` (a seeded generator), so training is reproducible.
+ * (`tf.dropout` with one fixed seed draws the same mask at every call: a fixed thinning, not dropout; without a
+ * seed it draws from Math.random, and no two runs agree.) `noiseShape`: null for the input's size on that axis.
+ */
+export function seededDropout<T extends tf.Tensor>(
+  x: T,
+  rate: number,
+  rand: () => number,
+  noiseShape?: ReadonlyArray<number | null>,
+): T {
+  if (rate <= 0) return x;
+  const shape = noiseShape?.map((d, i) => d ?? x.shape[i]);
+  return tf.dropout(x, rate, shape, Math.floor(rand() * 0x7fffffff)) as T;
+}
+
 export interface SeededDropoutConfig {
   rate: number;
   seed: number;
@@ -48,10 +64,8 @@ export interface SeededDropoutConfig {
 }
 
 /**
- * Dropout that draws a fresh mask at every training call from a generator seeded once, so training is both
- * dropout and reproducible. (tfjs-layers' Dropout with a seed builds a new generator from that seed at every call
- * and drops the same units at every step, a fixed thinning; without a seed no two runs agree.) The identity at
- * inference.
+ * seededDropout as a layer, from a generator seeded once (tfjs-layers' own Dropout with a seed builds a new generator
+ * from it at every call, so it drops the same units at every step). The identity at inference.
  */
 export class SeededDropout extends tfl.layers.Layer {
   static readonly className = "BabymonSeededDropout";
@@ -72,9 +86,7 @@ export class SeededDropout extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: tf.serialization.ConfigDict): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (kwargs.training !== true || this.rate === 0) return x;
-    const noiseShape = this.noiseShape?.map((d, i) => d ?? x.shape[i]);
-    return tf.dropout(x, this.rate, noiseShape, Math.floor(this.rand() * 0x7fffffff));
+    return kwargs.training === true ? seededDropout(x, this.rate, this.rand, this.noiseShape) : x;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

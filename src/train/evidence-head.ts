@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { seededDropout } from "../inference/head-layers.js";
 import { dequantizeKernel, readFloats, readManifest, readWeights } from "../inference/yamnet-store.js";
 import { mulberry32 } from "./random.js";
-import { type FitSettings, fitWeighted, foldStandardisation, glorot, seededDropout } from "./weighted-fit.js";
+import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 /**
  * The "evidence head": a small dense network over [YAMNet embedding ‖ YAMNet's own 521 class logits]. The class

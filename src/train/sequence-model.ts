@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { seededDropout } from "../inference/head-layers.js";
 import { mulberry32 } from "./random.js";
-import { type FitSettings, fitWeighted, foldStandardisation, glorot, seededDropout } from "./weighted-fit.js";
+import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 /**
  * The temporal cry model: over the last T windows (0.48 s hop) of YAMNet's 521 full-band class logits, each window

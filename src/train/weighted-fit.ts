@@ -9,15 +9,6 @@ export function glorot(rows: number, cols: number, rand: () => number): tf.Tenso
   );
 }
 
-/**
- * Dropout with a fresh mask at every call, drawn from the fit's seeded generator, so a fit is reproducible.
- * (`tf.dropout` with one fixed seed draws the same mask at every call: a fixed thinning, not dropout; without a
- * seed it draws from Math.random, and no two fits agree.)
- */
-export function seededDropout<T extends tf.Tensor>(x: T, rate: number, rand: () => number): T {
-  return rate > 0 ? (tf.dropout(x, rate, undefined, Math.floor(rand() * 0x7fffffff)) as T) : x;
-}
-
 /** The training settings every head fitted by fitWeighted takes from its options. */
 export interface FitSettings {
   epochs: number;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend } from "../../src/inference/backend.js";
+import { seededDropout } from "../../src/inference/head-layers.js";
 import { loadHeads } from "../../src/inference/heads.js";
 import {
   EMBEDDING_DIM,
@@ -17,7 +18,6 @@ import {
 } from "../../src/train/evidence-head.js";
 import { saveQuantizedModel } from "../../src/train/export.js";
 import { mulberry32 } from "../../src/train/random.js";
-import { seededDropout } from "../../src/train/weighted-fit.js";
 
 const SHA = "469be6a3421cbc52cf97e9f2f966cba984198e8e7af9854d68b3e3ebb1e04194";
 let dir: string;
