@@ -133,15 +133,16 @@ export const MIN_INPUT_STD = 0.01;
 
 type Params = { w1: tf.Tensor2D; b1: tf.Tensor1D; w2: tf.Tensor2D; b2: tf.Tensor1D };
 
+/** The cry logits; `dropout` in training only. */
 function forward(
   x: tf.Tensor2D,
   v: Params,
-  dropout: number,
   activation: "relu" | "linear",
-  rand: () => number,
+  dropout?: { rate: number; rand: () => number },
 ): tf.Tensor1D {
   const z = tf.add(tf.matMul(x, v.w1), v.b1);
-  const h = seededDropout(activation === "relu" ? tf.relu(z) : z, dropout, rand);
+  const a = activation === "relu" ? tf.relu(z) : z;
+  const h = dropout ? seededDropout(a, dropout.rate, dropout.rand) : a;
   return tf.reshape(tf.add(tf.matMul(h, v.w2), v.b2), [-1]) as tf.Tensor1D;
 }
 
@@ -189,13 +190,10 @@ export function fitEvidenceHead(
       for (const [j, i] of idx.entries())
         batch.set(x.subarray(i * INPUT_DIM, (i + 1) * INPUT_DIM), j * INPUT_DIM);
       const m = idx.length;
-      return forward(
-        tf.tensor2d(batch.subarray(0, m * INPUT_DIM), [m, INPUT_DIM]),
-        v,
-        o.dropout,
-        o.activation,
+      return forward(tf.tensor2d(batch.subarray(0, m * INPUT_DIM), [m, INPUT_DIM]), v, o.activation, {
+        rate: o.dropout,
         rand,
-      );
+      });
     },
     log,
   });
@@ -230,13 +228,7 @@ export function evidenceLogits(inputs: Float32Array, w: EvidenceHeadWeights): Fl
       w2: tf.tensor2d(w.w2, [w.hidden, 1]),
       b2: tf.tensor1d([w.b2]),
     };
-    return forward(
-      tf.tensor2d(inputs, [n, INPUT_DIM]),
-      v,
-      0,
-      w.activation,
-      Math.random,
-    ).dataSync() as Float32Array;
+    return forward(tf.tensor2d(inputs, [n, INPUT_DIM]), v, w.activation).dataSync() as Float32Array;
   });
 }
 
