@@ -12,7 +12,7 @@ export function inputShapeOf(kind: HeadKind, mapShape: [number, number, number])
   return kind === "fc" ? [EMBEDDING_DIM] : mapShape;
 }
 
-export function rowSize(kind: HeadKind, mapShape: [number, number, number]): number {
+function rowSize(kind: HeadKind, mapShape: [number, number, number]): number {
   return kind === "fc" ? EMBEDDING_DIM : mapShape[0] * mapShape[1] * mapShape[2];
 }
 
@@ -52,7 +52,7 @@ export function reasonClassWeights(samples: readonly Sample[], cap: number): num
   return counts.map((c) => (c > 0 ? Math.min(cap, total / (REASONS.length * c)) : 0));
 }
 
-export interface Batch {
+interface Batch {
   x: tf.Tensor;
   cryTarget: tf.Tensor1D;
   cryWeight: tf.Tensor1D;
