@@ -54,6 +54,7 @@ function runDaemon(name: string, wav: string, detection = ""): { episodes: Episo
     `dataDir: ${data}`,
     "mqtt: { enabled: false }",
     "gpio: { enabled: false }",
+    "web: { enabled: false }",
     `inference: { scoreSource: heads, headsDir: ${HEADS_DIR} }`,
     "storage: { windowLog: { enabled: true, every: 1 } }",
     detection,

@@ -166,6 +166,7 @@ describe("learning end to end: not a cry, over MQTT and the CLI", { skip, timeou
         [
           `dataDir: ${dir}/${data}`,
           "gpio: { driver: simulated }",
+          "web: { enabled: false }",
           `mqtt: { url: "${broker.url}", deviceId: nursery, reconnectSec: 0.5 }`,
           "logging: { level: debug, healthEverySec: 1 }",
           "learning: { pollSec: 0.5 }",

@@ -28,6 +28,7 @@ async function runDaemon(name: string, env: Record<string, string>): Promise<Log
       BABYMON_DATA_DIR: join(dir, name),
       BABYMON_INFERENCE__SCORE_SOURCE: "yamnet",
       BABYMON_GPIO__ENABLED: "false",
+      BABYMON_WEB__ENABLED: "false",
       BABYMON_MQTT__URL: `mqtts://127.0.0.1:${await freePort()}`,
       ...env,
     }),

@@ -239,6 +239,7 @@ test("`babymon run` under a notify socket: READY once listening, watchdog pings 
         BABYMON_DATA_DIR: join(dir, "data"),
         BABYMON_MQTT__ENABLED: "false",
         BABYMON_GPIO__ENABLED: "false",
+        BABYMON_WEB__ENABLED: "false",
       }),
       stdio: "ignore",
     },
@@ -335,6 +336,8 @@ test("every system call of a real `babymon run` (arecord capture, embedded MQTT 
         BABYMON_AUDIO__DEVICE: "babymon_test",
         BABYMON_INFERENCE__SCORE_SOURCE: "yamnet",
         BABYMON_GPIO__DRIVER: "simulated",
+        // the page stays in the trace, on a port of its own
+        BABYMON_WEB__PORT: "0",
         BABYMON_MQTT__EMBEDDED_BROKER__PORT: String(port),
       }),
       stdio: ["ignore", "pipe", "pipe"],
