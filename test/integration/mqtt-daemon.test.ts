@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { brokerCredentialsPath, readBrokerCredentials } from "../../src/sinks/mqtt/broker-credentials.js";
 import { PROJECT_ROOT } from "../../src/version.js";
@@ -145,6 +145,11 @@ describe("babymon run with MQTT against a real Mosquitto", {
   skip: skipWithoutTools(...TOOLS),
 }, () => {
   const cleanups: Array<() => Promise<unknown>> = [];
+  // a test that fails leaves no daemon running into the next one
+  const daemons: Daemon[] = [];
+  afterEach(async () => {
+    for (const d of daemons.splice(0)) await d.stop("SIGKILL");
+  });
   before(() => {
     requireTools(...TOOLS);
     execFileSync(
@@ -185,7 +190,7 @@ describe("babymon run with MQTT against a real Mosquitto", {
 
   function start(config: string, input: string, fast: boolean, env: NodeJS.ProcessEnv = {}) {
     const d = new Daemon(config, input, fast, env);
-    cleanups.push(() => d.stop("SIGKILL"));
+    daemons.push(d);
     return d;
   }
 
