@@ -4,7 +4,14 @@ import { LogMelFrontend } from "../dsp/logmel.js";
 import type { ModelVersions, ReasonProbabilities } from "../events.js";
 import { yamnetCryScore } from "./analyzer.js";
 import type { BackendPreference } from "./backend.js";
-import { calibrate, type Detector, type DetectorPoint, logit, readDetector } from "./detector.js";
+import {
+  calibrate,
+  classesLogit,
+  type Detector,
+  type DetectorPoint,
+  logit,
+  readDetector,
+} from "./detector.js";
 import { HeadsModelError } from "./heads-error.js";
 import { readManifestJson } from "./manifest-file.js";
 import type { SequenceModel } from "./sequence-model.js";
@@ -20,7 +27,8 @@ import { DEFAULT_YAMNET_DIR, YamnetModel } from "./yamnet.js";
 
 /**
  * The analyzer for heads whose manifest has a `detector` block: the cry probability comes from one full-band YAMNet
- * pass per window (YAMNet's cry score, or the sequence model over the last windows' class logits), calibrated as
+ * pass per window (YAMNet's cry score, a linear combination of its class logits, or the sequence model over the last
+ * windows' class logits), calibrated as
  * the block says. The reason heads need their own band-limited YAMNet pass and feature maps: they run only for the
  * windows the pipeline asks reasons for (`reasonsAbove`: the windows over the episode threshold, the ones an
  * episode's reason is averaged over), and are loaded the first time such a window comes.
@@ -78,7 +86,9 @@ export class DetectorAnalyzer implements Analyzer {
       }
     });
     const patches = windows.map((w) => this.frontend.patch(w));
-    const outputs = this.yamnet.predict(patches, { logits: this.sequence !== null });
+    const outputs = this.yamnet.predict(patches, {
+      logits: this.sequence !== null || this.detector.source === "classes",
+    });
     this.passes.fullBand += windows.length;
     const cry = this.cryOf(outputs);
     const above = options.reasonsAbove ?? Number.NEGATIVE_INFINITY;
@@ -109,6 +119,8 @@ export class DetectorAnalyzer implements Analyzer {
       const z = this.sequence.logits(outputs.map((o) => o.logits!));
       return Array.from(z, (x) => calibrate(x, c));
     }
+    const classes = this.detector.source === "classes" ? this.detector.classes : undefined;
+    if (classes) return outputs.map((o) => calibrate(classesLogit(o.logits!, classes), c));
     return outputs.map((o) => calibrate(logit(yamnetCryScore(o.scores)), c));
   }
 
@@ -198,7 +210,11 @@ export async function createDetectorAnalyzer(o: DetectorAnalyzerOptions): Promis
       sequence = await SequenceModel.load(o.headsDir, seq.dir, seq.windows);
     }
     const what =
-      o.detector.source === "sequence" ? `sequence model over ${seq?.windows} windows` : "YAMNet's cry score";
+      o.detector.source === "sequence"
+        ? `sequence model over ${seq?.windows} windows`
+        : o.detector.source === "classes"
+          ? `linear combination of YAMNet's class logits ${o.detector.classes?.indices.join(", ")}`
+          : "YAMNet's cry score";
     const r = o.detector.reasons;
     const reasons = !r
       ? `${version} when a window is over the threshold`

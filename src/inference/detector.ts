@@ -6,7 +6,8 @@ import { readManifestJson } from "./manifest-file.js";
 /**
  * The `detector` block of a heads manifest (models/babymon-heads/manifest.json, written by `npm run train-export`
  * from the leave-source-out benchmark): which cry score the daemon uses, its Platt calibration, the operating
- * point chosen on the benchmark, for `sequence` the temporal model over the last windows' YAMNet logits, and, when
+ * point chosen on the benchmark, for `sequence` the temporal model over the last windows' YAMNet logits, for `classes`
+ * the weights of YAMNet's class logits, and, when
  * the heads' reasons are the same for every sound, those reasons.
  * Without the block the trained heads detect, as before.
  */
@@ -29,6 +30,22 @@ const sequenceSchema = z
   })
   .passthrough();
 
+/**
+ * A linear combination of YAMNet's class logits (`source: "classes"`): z = Σ weights[i] · logit[indices[i]] + bias,
+ * the logits before YAMNet's sigmoid.
+ */
+const classesSchema = z
+  .object({
+    indices: z.array(z.number().int().min(0).max(520)).min(1),
+    weights: z.array(z.number()).min(1),
+    bias: z.number(),
+  })
+  .passthrough()
+  .refine((c) => c.weights.length === c.indices.length, {
+    message: "must have one weight per index",
+    path: ["weights"],
+  });
+
 const probability = z.number().min(0).max(1);
 
 /** The heads' reasons when they are the same for every window (measured by train-export, constant-reasons.ts). */
@@ -46,11 +63,12 @@ const reasonsSchema = z
 
 export const detectorSchema = z
   .object({
-    source: z.enum(["yamnet", "sequence"]),
-    /** p = sigmoid(a · z + b), z = logit of the raw score (yamnet) or the model's output logit (sequence) */
+    source: z.enum(["yamnet", "sequence", "classes"]),
+    /** p = sigmoid(a · z + b), z = logit of the raw score (yamnet), the model's output logit (sequence) or the classes' combination */
     calibration: z.object({ a: z.number(), b: z.number() }).passthrough(),
     point: pointSchema,
     sequence: sequenceSchema.optional(),
+    classes: classesSchema.optional(),
     benchmark: z.record(z.string(), z.unknown()).optional(),
     /** clips (relative to ../shared) of sources the detector never trained on, per kind */
     heldOut: z.record(z.string(), z.array(z.string())).optional(),
@@ -60,6 +78,10 @@ export const detectorSchema = z
   .refine((d) => d.source !== "sequence" || d.sequence !== undefined, {
     message: 'is required with `source: "sequence"`',
     path: ["sequence"],
+  })
+  .refine((d) => d.source !== "classes" || d.classes !== undefined, {
+    message: 'is required with `source: "classes"`',
+    path: ["classes"],
   });
 export type Detector = z.infer<typeof detectorSchema>;
 export type DetectorPoint = Detector["point"];
@@ -86,6 +108,13 @@ export function logit(p: number): number {
 
 export function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/** The `classes` detector's raw logit for one window's 521 class logits. */
+export function classesLogit(logits: Float32Array, c: NonNullable<Detector["classes"]>): number {
+  let z = c.bias;
+  for (let i = 0; i < c.indices.length; i++) z += c.weights[i] * logits[c.indices[i]];
+  return z;
 }
 
 /** The detector's calibrated cry probability for a raw logit `z`. */

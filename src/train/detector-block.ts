@@ -19,11 +19,15 @@ import type { HeldOut } from "./held-out.js";
  * calibration and point were not chosen on.
  */
 export interface DetectorBlock {
-  source: "yamnet" | "sequence";
-  /** p = sigmoid(a · z + b); z = logit of YAMNet's cry score (yamnet) or the model's output logit (sequence) */
+  source: "yamnet" | "sequence" | "classes";
+  /**
+   * p = sigmoid(a · z + b); z = logit of YAMNet's cry score (yamnet), the model's output logit (sequence), or
+   * Σ classes.weights[i] · YAMNet's logit of class classes.indices[i] + classes.bias (classes)
+   */
   calibration: { a: number; b: number };
   point: OperatingPoint;
   sequence?: { dir: string; windows: number; features: "yamnet-logits" };
+  classes?: { indices: number[]; weights: number[]; bias: number };
   benchmark: { recall: number; falsePerHour: number; latencyP95Sec: number; ece: number; run: string };
   heldOut: { speech: string[]; cat: string[]; toddler: string[]; cry: string[] };
   /** the heads' reasons, when they are the same for every window of the benchmark (constant-reasons.ts) */
@@ -104,9 +108,13 @@ export function detectorBlock(
   result: ScoreResult,
   heldOut: HeldOut,
   run: string,
-  extra: { sequence?: { dir: string; windows: number }; reasons?: ReasonsMeasurement | null } = {},
+  extra: {
+    sequence?: { dir: string; windows: number };
+    classes?: DetectorBlock["classes"];
+    reasons?: ReasonsMeasurement | null;
+  } = {},
 ): DetectorBlock {
-  const { sequence, reasons } = extra;
+  const { sequence, classes, reasons } = extra;
   const r = result.crossFitted;
   const round = (x: number, d = 4) => Number(x.toFixed(d));
   return {
@@ -114,6 +122,15 @@ export function detectorBlock(
     calibration: { a: round(shipped.platt.scale, 6), b: round(shipped.platt.bias, 6) },
     point: shipped.point,
     ...(sequence ? { sequence: { ...sequence, features: "yamnet-logits" as const } } : {}),
+    ...(classes
+      ? {
+          classes: {
+            indices: classes.indices,
+            weights: classes.weights.map((w) => round(w, 6)),
+            bias: round(classes.bias, 6),
+          },
+        }
+      : {}),
     benchmark: {
       recall: round(r.recall.value),
       falsePerHour: round(r.falsePerHour.value),

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { CandidateSpec } from "../dev/benchmark/candidates.js";
+import { type CandidateSpec, trainingSet } from "../dev/benchmark/candidates.js";
 import type { FoldFeatures } from "../dev/benchmark/features.js";
 import { pointText } from "../dev/benchmark/report.js";
 import {
@@ -17,6 +17,7 @@ import { scoredFold, yamnetWindowScores } from "../dev/benchmark/scores.js";
 import type { SequenceCandidateSpec, SmoothingSpec } from "../dev/benchmark/temporal.js";
 import { REASONS } from "../events.js";
 import { loadCryHeads } from "../inference/analyzer.js";
+import { loadClassMap } from "../inference/class-map.js";
 import { readManifestJson } from "../inference/manifest-file.js";
 import type { CryHeads } from "../inference/types.js";
 import { DEFAULT_YAMNET_DIR, YamnetModel } from "../inference/yamnet.js";
@@ -28,7 +29,13 @@ import {
   type ReasonsMeasurement,
 } from "./constant-reasons.js";
 import { type DetectorBlock, detectorBlock, shippedCalibration } from "./detector-block.js";
-import { yamnetClassifier } from "./evidence-head.js";
+import {
+  fitEvidenceHead,
+  linearClassWeights,
+  YAMNET_CLASSES,
+  type YamnetClassifier,
+  yamnetClassifier,
+} from "./evidence-head.js";
 import { saveQuantizedModel } from "./export.js";
 import { type HeldOut, heldOutSources } from "./held-out.js";
 import { sequenceLayersModel } from "./sequence-model.js";
@@ -139,14 +146,37 @@ function headsVersionIn(dir: string): string | null {
 function decide(run: BenchmarkRun, budget: number) {
   const results = run.result.results;
   const byName = (n: string) => results.find((r) => r.name === n);
-  const sequences = run.detectorCandidates.filter((c) => c.source === "sequence").map((c) => byName(c.name)!);
+  const runnable = run.detectorCandidates.filter((c) => c.source !== "yamnet").map((c) => byName(c.name)!);
   const baselines = ["YAMNet alone", YAMNET_CALIBRATED, "heads shipped before"]
     .map(byName)
     .filter((r) => r !== undefined);
-  const { choice, verdicts } = chooseDetector(sequences, baselines, budget);
+  const { choice, verdicts } = chooseDetector(runnable, baselines, budget);
   const why = verdicts.map((v) => `${v.name}: ${v.ship ? "passes" : "fails"} (${v.why})`).join("; ");
-  return { choice, result: choice ?? byName(YAMNET_CALIBRATED)!, why: why || "no temporal candidate" };
+  const candidate = choice ? run.detectorCandidates.find((c) => c.name === choice.name)! : null;
+  return { candidate, result: choice ?? byName(YAMNET_CALIBRATED)!, why: why || "no candidate" };
 }
+
+/**
+ * The shipped `classes` detector: the linear head retrained on every fold's windows but the held-out sources', as
+ * one weight per class logit (its calibration and point come from the per-fold models' out-of-fold logits).
+ */
+function finalClasses(
+  head: CandidateSpec,
+  features: readonly FoldFeatures[],
+  classifier: YamnetClassifier,
+  held: ReadonlySet<string>,
+  log: (line: string) => void,
+) {
+  const t0 = performance.now();
+  const set = trainingSet(features, head, classifier, held);
+  const w = linearClassWeights(fitEvidenceHead(set, head.head), head.head.classes ?? allClasses());
+  log(
+    `final ${head.name}: trained on ${set.labels.length} windows in ${((performance.now() - t0) / 1000).toFixed(0)} s: z = ${w.indices.length <= 8 ? w.indices.map((c, i) => `${w.weights[i].toFixed(3)}·logit[${c}]`).join(" + ") : `${w.indices.length} class logits`} + ${w.bias.toFixed(3)}`,
+  );
+  return w;
+}
+
+const allClasses = () => Array.from({ length: YAMNET_CLASSES }, (_, c) => c);
 
 export async function runDetectorExport(o: DetectorExportOptions): Promise<DetectorExportResult> {
   const t0 = performance.now();
@@ -175,10 +205,8 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
   const { data } = run;
   const heldOut = heldOutSources(data.clips);
   const held = new Set(heldOut.sources);
-  const { choice, result, why } = decide(run, o.budgetPerHour);
-  o.log(
-    `detector: ${choice ? `"${choice.name}"` : `"${YAMNET_CALIBRATED}" (no temporal model passed)`}; ${why}`,
-  );
+  const { candidate, result, why } = decide(run, o.budgetPerHour);
+  o.log(`detector: "${result.name}"${candidate ? "" : " (no candidate passed)"}; ${why}`);
   const full = data.features.map((f) => yamnetWindowScores(yamnet, f, "full"));
   const calibration = shippedCalibration(
     run.outOfFoldLogits.get(result.name)!,
@@ -188,16 +216,20 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
     held,
     o.budgetPerHour,
   );
-  const spec = choice ? run.detectorCandidates.find((c) => c.name === choice.name)!.spec! : null;
+  const spec = candidate?.spec ?? null;
+  const classes = candidate?.head
+    ? finalClasses(candidate.head, data.features, classifier, held, o.log)
+    : null;
   const reasons = reasonsOfExportedHeads(o, data.features);
   const detector = detectorBlock(
-    spec ? "sequence" : "yamnet",
+    candidate?.source ?? "yamnet",
     calibration,
     result,
     heldOut,
     basename(runDir),
     {
       ...(spec ? { sequence: { dir: SEQUENCE_DIR, windows: spec.recipe.model.windows } } : {}),
+      ...(classes ? { classes } : {}),
       reasons,
     },
   );
@@ -233,6 +265,19 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
   return { benchmark: run.result, detector, why, runDir, heldOut, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** What the detector's raw logit z is, in words (with the weights of a `classes` detector). */
+function rawLogitText(d: DetectorBlock): string {
+  if (d.source === "yamnet") return "logit of YAMNet's cry score";
+  if (d.source === "sequence") return "the model's cry logit";
+  const c = d.classes!;
+  const names = loadClassMap().names;
+  const terms =
+    c.indices.length <= 8
+      ? c.indices.map((k, i) => `${c.weights[i]} · ℓ${k}`).join(" + ")
+      : `Σ wᵢ · ℓᵢ over ${c.indices.length} classes`;
+  return `${terms} + ${c.bias}, ℓₖ = YAMNet's logit of class k (${c.indices.length <= 8 ? c.indices.map((k) => names[k] ?? k).join(", ") : "manifest `detector.classes`"}), the weights retrained on every source but the held-out ones`;
+}
+
 /** The model card's benchmark section: what the daemon detects with, why, and the tables it was chosen on. */
 export function cardSection(
   d: DetectorBlock,
@@ -252,9 +297,9 @@ nursery folder, the laugh recording, each Donate-a-Cry family), one stream per f
 episode logic.
 
 **The daemon's detector** (manifest \`detector\`, written by this export): **${chosen}** (\`source: ${d.source}\`${d.sequence ? `, model in \`${d.sequence.dir}/\`, ${d.sequence.windows} windows of YAMNet's class logits` : ""}).
-Probability = sigmoid(${d.calibration.a} · z + ${d.calibration.b}), z = ${d.source === "yamnet" ? "logit of YAMNet's cry score" : "the model's cry logit"}; point ${pointText(d.point)} —
+Probability = sigmoid(${d.calibration.a} · z + ${d.calibration.b}), z = ${rawLogitText(d)}; point ${pointText(d.point)} —
 both from the benchmark's out-of-fold scores with the held-out sources left out (${held} clips in \`detector.heldOut\`,
-never trained on${d.source === "sequence" ? " by the shipped model" : ""}). Figures of record (cross-fitted): recall ${d.benchmark.recall}, ${d.benchmark.falsePerHour} false
+never trained on${d.source === "yamnet" ? "" : " by the shipped model"}). Figures of record (cross-fitted): recall ${d.benchmark.recall}, ${d.benchmark.falsePerHour} false
 episodes/h, latency p95 ${d.benchmark.latencyP95Sec} s, ECE ${d.benchmark.ece}.
 ${
   d.reasons
@@ -266,8 +311,9 @@ numbers to every cry without loading the heads or running their band-limited YAM
 `
     : ""
 }
-Ship rule (src/train/ship-rule.ts: a temporal model ships only when it finds more cries than YAMNet's own score, raw
-and Platt-scaled, and the heads shipped before, within ≤ ${b.options.budgetPerHour} false episode/h cross-fitted): ${why}.
+Ship rule (src/train/ship-rule.ts: a candidate the daemon can run — a temporal model, or a linear combination of YAMNet's
+class logits — ships only when it finds more cries than each of YAMNet's own score, raw and Platt-scaled, and the heads
+shipped before, cross-fitted, at no more false episodes/h than that score or the budget of ${b.options.budgetPerHour}/h, whichever is higher): ${why}.
 
 ${b.markdown}
 `;

@@ -269,3 +269,33 @@ export function evidenceHeadModel(
   model.getLayer("reason").setWeights([tf.zeros([w.hidden, reasons]), tf.zeros([reasons])]);
   return model;
 }
+
+/**
+ * A linear head over class logits only, as the daemon's `classes` detector (manifest `detector.classes`): one weight
+ * per class logit and a bias, z = Σ weights[i] · logit[indices[i]] + bias, the same logit as evidenceLogits. Throws
+ * when the head is not linear or gives weight to an input outside `indices` (the embedding or another class).
+ */
+export function linearClassWeights(
+  w: EvidenceHeadWeights,
+  indices: readonly number[],
+): { indices: number[]; weights: number[]; bias: number } {
+  if (w.activation !== "linear") throw new Error(`a ${w.activation} head is not a linear combination`);
+  const read = new Set(indices.map((c) => EMBEDDING_DIM + c));
+  const through = (d: number) => {
+    let s = 0;
+    for (let h = 0; h < w.hidden; h++) s += w.w1[d * w.hidden + h] * w.w2[h];
+    return s;
+  };
+  for (let d = 0; d < INPUT_DIM; d++)
+    if (!read.has(d) && through(d) !== 0)
+      throw new Error(
+        `the head gives input ${d} (${d < EMBEDDING_DIM ? "the embedding" : `class ${d - EMBEDDING_DIM}`}) a weight; only classes ${indices.join(", ")} may have one`,
+      );
+  let bias = w.b2;
+  for (let h = 0; h < w.hidden; h++) bias += w.b1[h] * w.w2[h];
+  return {
+    indices: [...indices],
+    weights: indices.map((c) => through(EMBEDDING_DIM + c) * LOGIT_SCALE),
+    bias,
+  };
+}

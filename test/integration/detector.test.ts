@@ -12,7 +12,7 @@ import { replayFile } from "../../src/cli/file-replay.js";
 import { loadConfig } from "../../src/config/load.js";
 import type { BabymonEvent } from "../../src/events.js";
 import { createAnalyzer, type YamnetAnalyzer } from "../../src/inference/analyzer.js";
-import { calibrate, logit } from "../../src/inference/detector.js";
+import { calibrate, logit, sigmoid } from "../../src/inference/detector.js";
 import { createDetectorAnalyzer, DetectorAnalyzer } from "../../src/inference/detector-analyzer.js";
 import { detectionForModels, loadAnalyzer } from "../../src/model-loading.js";
 import { PROJECT_ROOT } from "../../src/version.js";
@@ -354,5 +354,39 @@ describe('detector.source "sequence"', () => {
       }),
       /detector\.sequence: expected the model in .* to take \[batch, 6, 521\]/,
     );
+  });
+});
+
+describe('detector.source "classes"', () => {
+  const classes = { indices: [19, 20, 21, 22], weights: [0.2, 0.6, 0.1, 0.15], bias: 1.5 };
+  const detector = { ...YAMNET_DETECTOR, source: "classes", calibration: { a: 0.9, b: -0.3 }, classes };
+  let analyzer: DetectorAnalyzer;
+  before(async () => {
+    const heads = headsWithDetector(join(dir, "classes"), detector);
+    analyzer = await createDetectorAnalyzer({ headsDir: heads, detector: detector as never });
+  });
+  after(() => analyzer.dispose());
+
+  it("gives the calibrated combination of YAMNet's class logits per window, from one full-band pass", async () => {
+    const audio = concat(quiet(1), await load16k(CRY_CLIP));
+    const windows: Float32Array[] = [];
+    for (let at = 0; at + 15600 <= audio.length; at += 7680) windows.push(audio.subarray(at, at + 15600));
+    const out = await analyzer.analyze(windows, { reasonsAbove: 1 });
+    let over = 0;
+    out.forEach((w, i) => {
+      assert.ok(w.logits, `window ${i}: the class logits are computed`);
+      // the logits are YAMNet's before its sigmoid: the scores are their sigmoid
+      for (const c of classes.indices)
+        assert.ok(Math.abs(sigmoid(w.logits[c]) - w.scores[c]) < 1e-5, `window ${i}, class ${c}`);
+      let z = classes.bias;
+      classes.indices.forEach((c, j) => {
+        z += classes.weights[j] * w.logits![c];
+      });
+      const expected = calibrate(z, detector.calibration);
+      assert.ok(Math.abs(w.cry - expected) < 1e-9, `window ${i}: cry ${w.cry}, expected ${expected}`);
+      if (w.cry > 0.5) over++;
+    });
+    assert.ok(over >= 3, `expected the cry to put windows over 0.5, got ${over}`);
+    assert.deepEqual(analyzer.passes, { fullBand: windows.length, bandLimited: 0 });
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
-import { calibrate, logit, readDetector } from "../../src/inference/detector.js";
+import { calibrate, classesLogit, logit, readDetector } from "../../src/inference/detector.js";
 import { HeadsModelError } from "../../src/inference/heads-error.js";
 import type { Analyzer } from "../../src/inference/types.js";
 import { detectionForModels } from "../../src/model-loading.js";
@@ -43,6 +43,20 @@ describe("the manifest's detector block", () => {
     );
     const seq = fixture("no-seq", { ...YAMNET_DETECTOR, source: "sequence" });
     assert.throws(() => readDetector(seq), /`detector\.sequence` is required with `source: "sequence"`/);
+    const cls = fixture("no-classes", { ...YAMNET_DETECTOR, source: "classes" });
+    assert.throws(() => readDetector(cls), /`detector\.classes` is required with `source: "classes"`/);
+    const weights = fixture("bad-weights", {
+      ...YAMNET_DETECTOR,
+      source: "classes",
+      classes: { indices: [19, 20], weights: [0.5], bias: 0 },
+    });
+    assert.throws(() => readDetector(weights), /`detector\.classes\.weights` must have one weight per index/);
+    const index = fixture("bad-index", {
+      ...YAMNET_DETECTOR,
+      source: "classes",
+      classes: { indices: [521], weights: [0.5], bias: 0 },
+    });
+    assert.throws(() => readDetector(index), /`detector\.classes\.indices\.0`/);
     const src = fixture("bad-source", { ...YAMNET_DETECTOR, source: "heads" });
     assert.throws(() => readDetector(src), /`detector\.source`/);
     const point = fixture("bad-point", {
@@ -60,6 +74,14 @@ describe("the manifest's detector block", () => {
   it("parses the measured constant reasons", () => {
     const d = readDetector(fixture("reasons", { ...YAMNET_DETECTOR, reasons: CONSTANT_REASONS }));
     assert.deepEqual(d?.reasons?.probabilities, CONSTANT_REASONS.probabilities);
+  });
+
+  it("combines the listed class logits with their weights and the bias", () => {
+    const logits = new Float32Array(521);
+    logits[19] = 2;
+    logits[22] = -4;
+    logits[0] = 100;
+    assert.equal(classesLogit(logits, { indices: [19, 22], weights: [0.5, 0.25], bias: 0.1 }), 0.1 + 1 - 1);
   });
 
   it("calibrates with p = sigmoid(a · logit(score) + b)", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend } from "../../src/inference/backend.js";
+import { classesLogit } from "../../src/inference/detector.js";
 import { seededDropout } from "../../src/inference/head-layers.js";
 import { loadHeads } from "../../src/inference/heads.js";
 import {
@@ -13,6 +14,8 @@ import {
   evidenceInputs,
   evidenceLogits,
   fitEvidenceHead,
+  LOGIT_SCALE,
+  linearClassWeights,
   YAMNET_CLASSES,
   type YamnetClassifier,
 } from "../../src/train/evidence-head.js";
@@ -136,14 +139,16 @@ test("heads without MobileNetV3 members must weigh the FC heads alone", async ()
   await assert.rejects(loadHeads(out, SHA), /fcWeight.*must be 1 without MobileNetV3/);
 });
 
-test("a head over chosen class logits gives every other input weight 0", () => {
+const CRY_CLASSES = [19, 20, 21, 22];
+
+/** A linear head over CRY_CLASSES of `classifier`, and its training set. */
+function classHead() {
   const raw = data(200);
   const train = { ...raw, inputs: evidenceInputs(raw.embeddings, classifier) };
-  const classes = [19, 20, 21, 22];
   const w = fitEvidenceHead(train, {
     activation: "linear",
     embedding: false,
-    classes,
+    classes: CRY_CLASSES,
     hidden: 4,
     epochs: 2,
     batchSize: 64,
@@ -152,6 +157,12 @@ test("a head over chosen class logits gives every other input weight 0", () => {
     dropout: 0,
     seed: 3,
   });
+  return { w, train };
+}
+
+test("a head over chosen class logits gives every other input weight 0", () => {
+  const { w } = classHead();
+  const classes = CRY_CLASSES;
   let read = 0;
   for (let d = 0; d < EMBEDDING_DIM + YAMNET_CLASSES; d++) {
     const row = w.w1.subarray(d * 4, (d + 1) * 4);
@@ -161,6 +172,32 @@ test("a head over chosen class logits gives every other input weight 0", () => {
     if (used) read++;
   }
   assert.equal(read, classes.length);
+});
+
+test("a linear head over class logits is one weight per class: the daemon's classes detector gives its logit", () => {
+  const { w, train } = classHead();
+  const c = linearClassWeights(w, CRY_CLASSES);
+  assert.deepEqual(c.indices, CRY_CLASSES);
+  const expected = evidenceLogits(train.inputs, w);
+  const n = train.labels.length;
+  const INPUT = EMBEDDING_DIM + YAMNET_CLASSES;
+  let worst = 0;
+  for (let i = 0; i < n; i++) {
+    // the daemon's logits: YAMNet's, unscaled (the head's input holds them × LOGIT_SCALE)
+    const logits = train.inputs
+      .subarray(i * INPUT + EMBEDDING_DIM, (i + 1) * INPUT)
+      .map((v) => v / LOGIT_SCALE);
+    worst = Math.max(worst, Math.abs(classesLogit(logits, c) - expected[i]));
+  }
+  assert.ok(worst < 1e-3, `largest difference ${worst}`);
+  assert.throws(
+    () => linearClassWeights(w, [19, 20]),
+    /input 1045 \(class 21\) a weight; only classes 19, 20/,
+  );
+  assert.throws(
+    () => linearClassWeights({ ...w, activation: "relu" }, CRY_CLASSES),
+    /a relu head is not a linear/,
+  );
 });
 
 test("with dropout, two fits from one seed give the same weights, and the mask changes from step to step", () => {

@@ -30,15 +30,21 @@ function result(name: string, found: number, falseEpisodes: number): ScoreResult
   return { name, description: name, crossFitted: s, perFold: [], pooledPoint: point, atPooledPoint: s };
 }
 
-test("a candidate ships only when it finds more cries than every other score within the budget", () => {
+test("a candidate ships only with more cries than every other score, at no more false episodes/h than it or the budget", () => {
   const yamnet = result("YAMNet alone", 5, 1);
   assert.equal(shipVerdict(result("c", 6, 1), [yamnet], 1).ship, true);
   assert.equal(shipVerdict(result("c", 5, 0), [yamnet], 1).ship, false);
   const over = shipVerdict(result("c", 9, 2), [yamnet], 1);
   assert.equal(over.ship, false);
-  assert.match(over.why, /over the budget/);
+  assert.match(over.why, /more false episodes\/h than YAMNet alone 5\/10 at 1.00\/h and the budget of 1\/h/);
   const worse = shipVerdict(result("c", 3, 0), [yamnet], 1);
   assert.match(worse.why, /finds no more cries than YAMNet alone 5\/10/);
+  // over the budget, but more cries at YAMNet's own false-alarm rate: an equal rate is enough
+  const noisy = result("YAMNet alone", 5, 3);
+  assert.equal(shipVerdict(result("c", 7, 3), [noisy], 1).ship, true);
+  assert.equal(shipVerdict(result("c", 7, 4), [noisy], 1).ship, false);
+  // within the budget, more cries than a quieter score
+  assert.equal(shipVerdict(result("c", 7, 1), [result("YAMNet alone", 5, 0)], 1).ship, true);
 });
 
 test("the benchmark section of a model card is replaced, or appended when missing", () => {
@@ -51,7 +57,7 @@ test("the benchmark section of a model card is replaced, or appended when missin
   assert.equal(twice.split(BENCHMARK_HEADING).length, 2);
 });
 
-test("the detector is the temporal model finding the most cries among those that pass, else YAMNet (null)", () => {
+test("the detector is the candidate finding the most cries among those that pass, else YAMNet (null)", () => {
   const baselines = [result("YAMNet alone", 4, 1), result("YAMNet, Platt-scaled", 5, 1)];
   const a = result("sequence a", 7, 1);
   const b = result("sequence b", 8, 0);

@@ -129,9 +129,14 @@ export interface BenchmarkResult {
 /** A score the daemon can run as its `detector` (manifest `detector.source`), by benchmark result name. */
 export interface DetectorCandidate {
   name: string;
-  source: "yamnet" | "sequence";
+  source: "yamnet" | "sequence" | "classes";
   spec?: SequenceCandidateSpec;
+  /** for `classes`: the linear head over class logits */
+  head?: CandidateSpec;
 }
+
+/** Whether the daemon can run the candidate as its `classes` detector: linear, over class logits only. */
+export const isClassCombination = (c: CandidateSpec) => c.head.activation === "linear" && !c.head.embedding;
 
 /** The result, and what a caller (train-export) reuses of the run: the data and each candidate's fold models. */
 export interface BenchmarkRun {
@@ -244,7 +249,12 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
     result.ece = ece;
     results.push(result);
   }
-  const detectorCandidates: DetectorCandidate[] = [{ name: YAMNET_CALIBRATED, source: "yamnet" }];
+  const detectorCandidates: DetectorCandidate[] = [
+    { name: YAMNET_CALIBRATED, source: "yamnet" },
+    ...o.candidates
+      .filter(isClassCombination)
+      .map((c) => ({ name: c.name, source: "classes" as const, head: c })),
+  ];
   let pool: LogitPool | null = null;
   const sequenceFolds = new Map<string, SequenceFold[]>();
   if (o.sequenceCandidates.length > 0) {
