@@ -9,6 +9,7 @@ import {
   type ScoredFold,
   scoreGrid,
 } from "../dev/benchmark/operating-point.js";
+import type { CalibrationTransfer } from "./calibration-transfer.js";
 import type { ReasonsMeasurement } from "./constant-reasons.js";
 import type { HeldOut } from "./held-out.js";
 
@@ -28,7 +29,15 @@ export interface DetectorBlock {
   point: OperatingPoint;
   sequence?: { dir: string; windows: number; features: "yamnet-logits" };
   classes?: { indices: number[]; weights: number[]; bias: number };
-  benchmark: { recall: number; falsePerHour: number; latencyP95Sec: number; ece: number; run: string };
+  benchmark: {
+    recall: number;
+    falsePerHour: number;
+    latencyP95Sec: number;
+    ece: number;
+    run: string;
+    /** for a retrained model: how well the calibration of the fold models describes it (calibration-transfer.ts) */
+    transfer?: CalibrationTransfer;
+  };
   heldOut: { speech: string[]; cat: string[]; toddler: string[]; cry: string[] };
   /** the heads' reasons, when they are the same for every window of the benchmark (constant-reasons.ts) */
   reasons?: ReasonsMeasurement;
@@ -111,10 +120,11 @@ export function detectorBlock(
   extra: {
     sequence?: { dir: string; windows: number };
     classes?: DetectorBlock["classes"];
+    transfer?: CalibrationTransfer;
     reasons?: ReasonsMeasurement | null;
   } = {},
 ): DetectorBlock {
-  const { sequence, classes, reasons } = extra;
+  const { sequence, classes, transfer, reasons } = extra;
   const r = result.crossFitted;
   const round = (x: number, d = 4) => Number(x.toFixed(d));
   return {
@@ -137,6 +147,15 @@ export function detectorBlock(
       latencyP95Sec: round(r.latencyP95Sec.value, 2),
       ece: round(result.ece ?? Number.NaN),
       run,
+      ...(transfer
+        ? {
+            transfer: {
+              windows: transfer.windows,
+              meanAbsDiff: round(transfer.meanAbsDiff),
+              crossings: round(transfer.crossings, 5),
+            },
+          }
+        : {}),
     },
     heldOut: heldOutLists(heldOut),
     ...(reasons ? { reasons } : {}),

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type CandidateSpec, trainingSet } from "../dev/benchmark/candidates.js";
+import type { CandidateSpec } from "../dev/benchmark/candidates.js";
 import type { FoldFeatures } from "../dev/benchmark/features.js";
 import { pointText } from "../dev/benchmark/report.js";
 import {
@@ -22,6 +22,7 @@ import { readManifestJson } from "../inference/manifest-file.js";
 import type { CryHeads } from "../inference/types.js";
 import { DEFAULT_YAMNET_DIR, YamnetModel } from "../inference/yamnet.js";
 import { PROJECT_ROOT } from "../version.js";
+import { TRANSFER_TOLERANCE } from "./calibration-transfer.js";
 import {
   CONSTANT_REASONS_TOLERANCE,
   constantReasons,
@@ -29,14 +30,9 @@ import {
   type ReasonsMeasurement,
 } from "./constant-reasons.js";
 import { type DetectorBlock, detectorBlock, shippedCalibration } from "./detector-block.js";
-import {
-  fitEvidenceHead,
-  linearClassWeights,
-  YAMNET_CLASSES,
-  type YamnetClassifier,
-  yamnetClassifier,
-} from "./evidence-head.js";
+import { yamnetClassifier } from "./evidence-head.js";
 import { saveQuantizedModel } from "./export.js";
+import { finalClasses } from "./final-classes.js";
 import { type HeldOut, heldOutSources } from "./held-out.js";
 import { sequenceLayersModel } from "./sequence-model.js";
 import { trainSequence } from "./sequence-train.js";
@@ -156,28 +152,6 @@ function decide(run: BenchmarkRun, budget: number) {
   return { candidate, result: choice ?? byName(YAMNET_CALIBRATED)!, why: why || "no candidate" };
 }
 
-/**
- * The shipped `classes` detector: the linear head retrained on every fold's windows but the held-out sources', as
- * one weight per class logit (its calibration and point come from the per-fold models' out-of-fold logits).
- */
-function finalClasses(
-  head: CandidateSpec,
-  features: readonly FoldFeatures[],
-  classifier: YamnetClassifier,
-  held: ReadonlySet<string>,
-  log: (line: string) => void,
-) {
-  const t0 = performance.now();
-  const set = trainingSet(features, head, classifier, held);
-  const w = linearClassWeights(fitEvidenceHead(set, head.head), head.head.classes ?? allClasses());
-  log(
-    `final ${head.name}: trained on ${set.labels.length} windows in ${((performance.now() - t0) / 1000).toFixed(0)} s: z = ${w.indices.length <= 8 ? w.indices.map((c, i) => `${w.weights[i].toFixed(3)}·logit[${c}]`).join(" + ") : `${w.indices.length} class logits`} + ${w.bias.toFixed(3)}`,
-  );
-  return w;
-}
-
-const allClasses = () => Array.from({ length: YAMNET_CLASSES }, (_, c) => c);
-
 export async function runDetectorExport(o: DetectorExportOptions): Promise<DetectorExportResult> {
   const t0 = performance.now();
   const yamnetDir = o.yamnetDir ?? DEFAULT_YAMNET_DIR;
@@ -217,8 +191,17 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
     o.budgetPerHour,
   );
   const spec = candidate?.spec ?? null;
-  const classes = candidate?.head
-    ? finalClasses(candidate.head, data.features, classifier, held, o.log)
+  const final = candidate?.head
+    ? finalClasses({
+        head: candidate.head,
+        features: data.features,
+        classifier,
+        held,
+        folds: run.candidateFolds.get(candidate.name) ?? [],
+        outOfFold: run.outOfFoldLogits.get(candidate.name)!,
+        calibration,
+        log: o.log,
+      })
     : null;
   const reasons = reasonsOfExportedHeads(o, data.features);
   const detector = detectorBlock(
@@ -229,7 +212,7 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
     basename(runDir),
     {
       ...(spec ? { sequence: { dir: SEQUENCE_DIR, windows: spec.recipe.model.windows } } : {}),
-      ...(classes ? { classes } : {}),
+      ...(final ? { classes: final.classes, transfer: final.transfer } : {}),
       reasons,
     },
   );
@@ -265,6 +248,15 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
   return { benchmark: run.result, detector, why, runDir, heldOut, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** The retrained model against the fold models its calibration was fitted on (calibration-transfer.ts). */
+function transferText(d: DetectorBlock): string {
+  const t = d.benchmark.transfer;
+  if (!t) return "";
+  return ` The shipped model, retrained on every fold, against the fold models its calibration and point were fitted on, on all
+${t.windows} benchmark windows calibrated alike: their probabilities differ by ${t.meanAbsDiff} on average (tolerance ${TRANSFER_TOLERANCE}), and
+${(100 * t.crossings).toFixed(2)} % of the windows are over the threshold for one and not the other.`;
+}
+
 /** What the detector's raw logit z is, in words (with the weights of a `classes` detector). */
 function rawLogitText(d: DetectorBlock): string {
   if (d.source === "yamnet") return "logit of YAMNet's cry score";
@@ -293,14 +285,14 @@ export function cardSection(
 
 Measured and written by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (commit ${gitCommit().slice(0, 7)}; the benchmark alone:
 \`npx tsx scripts/eval-detection.ts\`). ${b.options.k} folds over sources (each speaker, each ESC-50 class, the toddler, the
-nursery folder, the laugh recording, each Donate-a-Cry family), one stream per fold (${b.folds.map((f) => `${(f.durationSec / 60).toFixed(0)} min`).join(", ")}); ${b.options.stream.matchCryBandwidth ? MATCHED_BANDWIDTH : ""}every candidate trained per fold without that fold's sources; scored through the daemon's
+nursery folder, the laugh recording, each Donate-a-Cry family), one stream per fold (${b.folds.map((f) => `${(f.durationSec / 60).toFixed(0)} min`).join(", ")}); ${b.options.stream.matchCryBandwidth ? MATCHED_BANDWIDTH : ""}every candidate trained per fold without that fold's sources and, like the shipped model, without the held-out ones; scored through the daemon's
 episode logic.
 
 **The daemon's detector** (manifest \`detector\`, written by this export): **${chosen}** (\`source: ${d.source}\`${d.sequence ? `, model in \`${d.sequence.dir}/\`, ${d.sequence.windows} windows of YAMNet's class logits` : ""}).
 Probability = sigmoid(${d.calibration.a} · z + ${d.calibration.b}), z = ${rawLogitText(d)}; point ${pointText(d.point)} —
 both from the benchmark's out-of-fold scores with the held-out sources left out (${held} clips in \`detector.heldOut\`,
 never trained on${d.source === "yamnet" ? "" : " by the shipped model"}). Figures of record (cross-fitted): recall ${d.benchmark.recall}, ${d.benchmark.falsePerHour} false
-episodes/h, latency p95 ${d.benchmark.latencyP95Sec} s, ECE ${d.benchmark.ece}.
+episodes/h, latency p95 ${d.benchmark.latencyP95Sec} s, ECE ${d.benchmark.ece}.${transferText(d)}
 ${
   d.reasons
     ? `
@@ -313,7 +305,8 @@ numbers to every cry without loading the heads or running their band-limited YAM
 }
 Ship rule (src/train/ship-rule.ts: a candidate the daemon can run — a temporal model, or a linear combination of YAMNet's
 class logits — ships only when it finds more cries than each of YAMNet's own score, raw and Platt-scaled, and the heads
-shipped before, cross-fitted, at no more false episodes/h than that score or the budget of ${b.options.budgetPerHour}/h, whichever is higher): ${why}.
+shipped before, cross-fitted, at no more false episodes/h than that score or the budget of ${b.options.budgetPerHour}/h, whichever is higher, and
+no fewer of the cries played from their 16 kHz originals — what the daemon's microphone hears): ${why}.
 
 ${b.markdown}
 `;

@@ -1,10 +1,15 @@
 import type { ScoreResult } from "../dev/benchmark/evaluate.js";
 
+const ORIGINAL = "16 kHz original";
+
 /**
  * Whether a candidate ships: against every other score (YAMNet's own, raw and Platt-scaled, the heads shipped so
  * far) it must find more cries, cross-fitted (each fold at the point chosen on the other folds), with no more false
  * episodes per hour than that score or the budget, whichever is higher — more cries at an equal false-alarm rate,
- * or more cries within the budget. The answer names the figures either way.
+ * or more cries within the budget — and no fewer of the cries played from their 16 kHz originals, which are what the
+ * daemon's 16 kHz microphone hears: a candidate whose gain is all in the 8 kHz-only clips has learnt that phone channel,
+ * not crying (2026-12-03: the linear head over all 521 logits found 198 cries to YAMNet's 138, but 73 of the 182
+ * originals to YAMNet's 76, and missed the README's example cry). The answer names the figures either way.
  */
 export function shipVerdict(
   candidate: ScoreResult,
@@ -18,6 +23,13 @@ export function shipVerdict(
   const fewer = others.filter((o) => o.crossFitted.found >= c.found);
   if (fewer.length > 0)
     return { ship: false, why: `${fig(candidate)} finds no more cries than ${fewer.map(fig).join(", ")}` };
+  const original = (r: ScoreResult) => r.crossFitted.recallByBand[ORIGINAL].found;
+  const fewerOriginals = others.filter((o) => original(o) > original(candidate));
+  if (fewerOriginals.length > 0)
+    return {
+      ship: false,
+      why: `${fig(candidate)} finds fewer of the ${c.recallByBand[ORIGINAL].cries} cries played from their 16 kHz originals (${original(candidate)}) than ${fewerOriginals.map((o) => `${o.name} (${original(o)})`).join(", ")}`,
+    };
   const noisier = others.filter((o) => fph(candidate) > Math.max(fph(o), budgetPerHour));
   if (noisier.length > 0)
     return {

@@ -9,17 +9,20 @@ import {
   withBenchmarkSection,
 } from "../../src/train/ship-rule.js";
 
-/** A score that found `found` of 10 cries with `falseEpisodes` in one hour of negatives. */
-function result(name: string, found: number, falseEpisodes: number): ScoreResult {
+/**
+ * A score that found `found` of 10 cries (from cry `first` on) with `falseEpisodes` in one hour of negatives; the
+ * first `originals` cries play from their 16 kHz originals.
+ */
+function result(name: string, found: number, falseEpisodes: number, originals = 0, first = 0): ScoreResult {
   const s = summarise(
     [
       {
         cries: Array.from({ length: 10 }, (_, i) => ({
           source: `family:${i}`,
           snrDb: 10,
-          fullBand: false,
-          found: i < found,
-          latencySec: i < found ? 2 : null,
+          fullBand: i < originals,
+          found: i >= first && i < first + found,
+          latencySec: i >= first && i < first + found ? 2 : null,
         })),
         negatives: [{ source: "esc50:cat", category: "cat", seconds: 3600, falseEpisodes }],
       },
@@ -45,6 +48,15 @@ test("a candidate ships only with more cries than every other score, at no more 
   assert.equal(shipVerdict(result("c", 7, 4), [noisy], 1).ship, false);
   // within the budget, more cries than a quieter score
   assert.equal(shipVerdict(result("c", 7, 1), [result("YAMNet alone", 5, 0)], 1).ship, true);
+  // more cries in all, but fewer of those played from their 16 kHz originals (what the daemon's microphone hears):
+  // YAMNet finds cries 0–4, all 4 originals; the candidate cries 2–9, 2 of them
+  const yamnet16k = result("YAMNet alone", 5, 1, 4);
+  const bandLimitedGain = shipVerdict(result("c", 8, 1, 4, 2), [yamnet16k], 1);
+  assert.equal(bandLimitedGain.ship, false);
+  assert.match(
+    bandLimitedGain.why,
+    /finds fewer of the 4 cries played from their 16 kHz originals \(2\) than YAMNet alone \(4\)/,
+  );
 });
 
 test("the benchmark section of a model card is replaced, or appended when missing", () => {

@@ -93,12 +93,16 @@ export interface CandidateFold {
   logits: Float32Array;
 }
 
-/** Trains the candidate once per fold (without that fold) and scores the held-out fold's full-band windows. */
+/**
+ * Trains the candidate once per fold (without that fold, and without the `exclude` sources) and scores the held-out
+ * fold's full-band windows.
+ */
 export function crossValidateCandidate(
   spec: CandidateSpec,
   folds: readonly FoldFeatures[],
   classifier: YamnetClassifier,
   log?: (line: string) => void,
+  exclude: ReadonlySet<string> = new Set(),
 ): CandidateFold[] {
   return folds.map((test, k) => {
     const t0 = performance.now();
@@ -106,6 +110,7 @@ export function crossValidateCandidate(
       folds.filter((_, j) => j !== k),
       spec,
       classifier,
+      exclude,
     );
     const weights = fitEvidenceHead(set, spec.head);
     const logits = evidenceLogits(foldInputs(test, classifier).full, weights);

@@ -52,18 +52,20 @@ export interface SequenceFold {
   logits: Float32Array;
 }
 
-/** Trains the candidate once per fold (without that fold's sources) and scores that fold's full-band windows. */
+/** Trains the candidate once per fold (without that fold's sources and `alsoExclude`) and scores that fold's full-band windows. */
 export function crossValidateSequence(
   spec: SequenceCandidateSpec,
   pool: LogitPool,
   folds: readonly number[],
   sourceFolds: ReadonlyMap<string, number>,
   log?: (line: string) => void,
+  /** sources no fold's model trains on (the shipped model's held-out test sources) */
+  alsoExclude: ReadonlySet<string> = new Set(),
 ): SequenceFold[] {
   return folds.map((k) => {
     const test = pool.streams.find((s) => s.fold === k);
     if (!test) throw new Error(`no pooled stream of fold ${k}`);
-    const exclude = new Set([...sourceFolds].filter(([, f]) => f === k).map(([s]) => s));
+    const exclude = new Set([...alsoExclude, ...[...sourceFolds].filter(([, f]) => f === k).map(([s]) => s)]);
     const t = trainSequence(pool, spec.recipe, (s) => s.fold !== k, exclude);
     log?.(
       `${spec.name} fold ${k}: ${t.sequences} sequences${spec.recipe.miningBoost > 1 ? `, ${t.mined} mined` : ""} in ${t.seconds.toFixed(0)} s`,
