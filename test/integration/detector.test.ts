@@ -358,7 +358,7 @@ describe('detector.source "sequence"', () => {
 });
 
 describe('detector.source "classes"', () => {
-  const classes = { indices: [19, 20, 21, 22], weights: [0.2, 0.6, 0.1, 0.15], bias: 1.5 };
+  const classes = { indices: [19, 20, 21, 22], weights: [0.5, 0.5, 0.1, 0.01], bias: 0.5 };
   const detector = { ...YAMNET_DETECTOR, source: "classes", calibration: { a: 0.9, b: -0.3 }, classes };
   let analyzer: DetectorAnalyzer;
   before(async () => {
