@@ -28,8 +28,7 @@ import { DEFAULT_YAMNET_DIR, YamnetModel } from "./yamnet.js";
 /**
  * The analyzer for heads whose manifest has a `detector` block: the cry probability comes from one full-band YAMNet
  * pass per window (YAMNet's cry score, a linear combination of its class logits, or the sequence model over the last
- * windows' class logits), calibrated as
- * the block says. The reason heads need their own band-limited YAMNet pass and feature maps: they run only for the
+ * windows' class logits), calibrated as the block says. The reason heads need their own band-limited YAMNet pass and feature maps: they run only for the
  * windows the pipeline asks reasons for (`reasonsAbove`: the windows over the episode threshold, the ones an
  * episode's reason is averaged over), and are loaded the first time such a window comes.
  */

@@ -7,8 +7,7 @@ import { readManifestJson } from "./manifest-file.js";
  * The `detector` block of a heads manifest (models/babymon-heads/manifest.json, written by `npm run train-export`
  * from the leave-source-out benchmark): which cry score the daemon uses, its Platt calibration, the operating
  * point chosen on the benchmark, for `sequence` the temporal model over the last windows' YAMNet logits, for `classes`
- * the weights of YAMNet's class logits, and, when
- * the heads' reasons are the same for every sound, those reasons.
+ * the weights of YAMNet's class logits, and, when the heads' reasons are the same for every sound, those reasons.
  * Without the block the trained heads detect, as before.
  */
 
@@ -64,7 +63,7 @@ const reasonsSchema = z
 export const detectorSchema = z
   .object({
     source: z.enum(["yamnet", "sequence", "classes"]),
-    /** p = sigmoid(a · z + b), z = logit of the raw score (yamnet), the model's output logit (sequence) or the classes' combination */
+    /** p = sigmoid(a · z + b), z = logit of the raw score (yamnet), the model's logit (sequence), or classesLogit */
     calibration: z.object({ a: z.number(), b: z.number() }).passthrough(),
     point: pointSchema,
     sequence: sequenceSchema.optional(),

@@ -30,8 +30,8 @@ export const EVAL_DETECTION_USAGE = `npx tsx scripts/eval-detection.ts [--folds 
     [--only "sequence T=8,max"] [--feature-threads N] [--full-band-background]
 
 The leave-source-out detection benchmark (src/dev/benchmark/): one stream per fold from ../shared, scored by YAMNet's
-own cry score, the shipped heads and each candidate head (trained per fold without that fold's sources, nor the held-out ones) through the
-daemon's episode logic. --only keeps the candidates (evidence heads, temporal models, smoothings) whose name
+own cry score, the shipped heads and each candidate head (trained per fold without that fold's sources, nor the
+held-out ones) through the daemon's episode logic. --only keeps the candidates (evidence heads, temporal models, smoothings) whose name
 contains one of the comma-separated parts. Uncached fold features are computed in --feature-threads worker threads
 (default: the machine's cores). --full-band-background builds the streams as before 2026-12-02: a cry that exists only
 as its 8 kHz clip plays over full-band background (4–8 kHz then holds noise alone under it). Writes benchmark.md and

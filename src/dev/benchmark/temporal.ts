@@ -52,7 +52,7 @@ export interface SequenceFold {
   logits: Float32Array;
 }
 
-/** Trains the candidate once per fold (without that fold's sources and `alsoExclude`) and scores that fold's full-band windows. */
+/** Trains the candidate once per fold (without that fold's sources nor `alsoExclude`); scores that fold's windows. */
 export function crossValidateSequence(
   spec: SequenceCandidateSpec,
   pool: LogitPool,
