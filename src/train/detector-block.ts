@@ -11,6 +11,7 @@ import {
 } from "../dev/benchmark/operating-point.js";
 import type { CalibrationTransfer } from "./calibration-transfer.js";
 import type { ReasonsMeasurement } from "./constant-reasons.js";
+import type { ClassWeights } from "./evidence-head.js";
 import type { HeldOut } from "./held-out.js";
 
 /**
@@ -28,7 +29,7 @@ export interface DetectorBlock {
   calibration: { a: number; b: number };
   point: OperatingPoint;
   sequence?: { dir: string; windows: number; features: "yamnet-logits" };
-  classes?: { indices: number[]; weights: number[]; bias: number };
+  classes?: ClassWeights;
   benchmark: {
     recall: number;
     falsePerHour: number;

@@ -33,7 +33,7 @@ import { type DetectorBlock, detectorBlock, shippedCalibration } from "./detecto
 import { yamnetClassifier } from "./evidence-head.js";
 import { saveQuantizedModel } from "./export.js";
 import { finalClasses } from "./final-classes.js";
-import { type HeldOut, heldOutSources } from "./held-out.js";
+import type { HeldOut } from "./held-out.js";
 import { sequenceLayersModel } from "./sequence-model.js";
 import { trainSequence } from "./sequence-train.js";
 import { BENCHMARK_HEADING, chooseDetector, withBenchmarkSection } from "./ship-rule.js";
@@ -177,7 +177,7 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
   const runDir = join(o.runsDir, `${stamp}-detector`);
   writeBenchmark(run.result, runDir);
   const { data } = run;
-  const heldOut = heldOutSources(data.clips);
+  const { heldOut } = run;
   const held = new Set(heldOut.sources);
   const { candidate, result, why } = decide(run, o.budgetPerHour);
   o.log(`detector: "${result.name}"${candidate ? "" : " (no candidate passed)"}; ${why}`);

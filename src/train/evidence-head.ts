@@ -270,15 +270,15 @@ export function evidenceHeadModel(
   return model;
 }
 
+/** The daemon's `classes` detector: z = Σ weights[i] · YAMNet's logit of class indices[i] + bias. */
+export type ClassWeights = { indices: number[]; weights: number[]; bias: number };
+
 /**
  * A linear head over class logits only, as the daemon's `classes` detector (manifest `detector.classes`): one weight
  * per class logit and a bias, z = Σ weights[i] · logit[indices[i]] + bias, the same logit as evidenceLogits. Throws
  * when the head is not linear or gives weight to an input outside `indices` (the embedding or another class).
  */
-export function linearClassWeights(
-  w: EvidenceHeadWeights,
-  indices: readonly number[],
-): { indices: number[]; weights: number[]; bias: number } {
+export function linearClassWeights(w: EvidenceHeadWeights, indices: readonly number[]): ClassWeights {
   if (w.activation !== "linear") throw new Error(`a ${w.activation} head is not a linear combination`);
   const read = new Set(indices.map((c) => EMBEDDING_DIM + c));
   const through = (d: number) => {

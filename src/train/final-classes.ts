@@ -8,6 +8,7 @@ import type { FoldFeatures } from "../dev/benchmark/features.js";
 import { type CalibrationTransfer, calibrationTransfer, TRANSFER_TOLERANCE } from "./calibration-transfer.js";
 import type { ShippedCalibration } from "./detector-block.js";
 import {
+  type ClassWeights,
   evidenceLogits,
   fitEvidenceHead,
   linearClassWeights,
@@ -35,7 +36,7 @@ export interface FinalClassesInput {
  * describes it (calibration-transfer.ts).
  */
 export function finalClasses(o: FinalClassesInput): {
-  classes: { indices: number[]; weights: number[]; bias: number };
+  classes: ClassWeights;
   transfer: CalibrationTransfer;
 } {
   const t0 = performance.now();
@@ -43,7 +44,7 @@ export function finalClasses(o: FinalClassesInput): {
   const set = trainingSet(o.features, o.head, o.classifier, o.held);
   const weights = fitEvidenceHead(set, o.head.head);
   const classes = linearClassWeights(weights, indices);
-  const text = (c: { weights: number[]; bias: number }) =>
+  const text = (c: ClassWeights) =>
     `z = ${indices.length <= 8 ? indices.map((k, i) => `${c.weights[i].toFixed(3)}·logit[${k}]`).join(" + ") : `${indices.length} class logits`} + ${c.bias.toFixed(3)}`;
   o.log(
     `final ${o.head.name}: trained on ${set.labels.length} windows in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${text(classes)}`,

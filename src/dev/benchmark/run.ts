@@ -5,7 +5,7 @@ import { YAMNET_CRY_CLASSES } from "../../dsp/frontend-params.js";
 import type { CryHeads } from "../../inference/types.js";
 import type { YamnetModel } from "../../inference/yamnet.js";
 import { DEFAULT_EVIDENCE_HEAD, type YamnetClassifier } from "../../train/evidence-head.js";
-import { heldOutSources } from "../../train/held-out.js";
+import { type HeldOut, heldOutSources } from "../../train/held-out.js";
 import { type LogitPool, logitPool, type PoolInput } from "../../train/sequence-data.js";
 import { type CalibrationLabels, crossFittedPlatt } from "./calibration.js";
 import { type CandidateFold, type CandidateSpec, crossValidateCandidate } from "./candidates.js";
@@ -144,7 +144,7 @@ export interface DetectorCandidate {
 }
 
 /** Whether the daemon can run the candidate as its `classes` detector: linear, over class logits only. */
-export const isClassCombination = (c: CandidateSpec) => c.head.activation === "linear" && !c.head.embedding;
+const isClassCombination = (c: CandidateSpec) => c.head.activation === "linear" && !c.head.embedding;
 
 /** The result, and what a caller (train-export) reuses of the run: the data and each candidate's fold models. */
 export interface BenchmarkRun {
@@ -158,6 +158,8 @@ export interface BenchmarkRun {
   /** the benchmark folds' streams (and the hard negatives) as YAMNet logits, when a temporal model was trained */
   pool: LogitPool | null;
   calibrationLabels: CalibrationLabels[];
+  /** the sources the shipped model is tested on: no fold model (and no shipped one) trains on them */
+  heldOut: HeldOut;
 }
 
 /** Cry labels of the windows that count for calibration (crying or not; grazing windows left out). */
@@ -186,7 +188,8 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
   const cal = data.features.map(calibrationLabels);
   // no fold's model trains on the sources the shipped model is tested on, so the fold models (whose out-of-fold
   // logits give the shipped calibration) learn from the same kinds of sound as the shipped one, retrained without them
-  const held = new Set(heldOutSources(data.clips).sources);
+  const heldOut = heldOutSources(data.clips);
+  const held = new Set(heldOut.sources);
   o.log?.("scoring YAMNet's own cry score");
   results.push(
     evaluateScore(
@@ -324,6 +327,7 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
     detectorCandidates,
     pool,
     calibrationLabels: cal,
+    heldOut,
   };
 }
 
