@@ -33,9 +33,9 @@ import { type DetectorBlock, detectorBlock, shippedCalibration } from "./detecto
 import { yamnetClassifier } from "./evidence-head.js";
 import { saveQuantizedModel } from "./export.js";
 import { finalClasses } from "./final-classes.js";
+import { finalSequence } from "./final-sequence.js";
 import type { HeldOut } from "./held-out.js";
 import { sequenceLayersModel } from "./sequence-model.js";
-import { trainSequence } from "./sequence-train.js";
 import { BENCHMARK_HEADING, chooseDetector, withBenchmarkSection } from "./ship-rule.js";
 
 /**
@@ -203,6 +203,19 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
         log: o.log,
       })
     : null;
+  const finalSeq =
+    spec && run.pool
+      ? finalSequence({
+          spec,
+          pool: run.pool,
+          folds: data.features.map((f) => f.info.fold),
+          held,
+          outOfFold: run.outOfFoldLogits.get(result.name)!,
+          calibration,
+          log: o.log,
+        })
+      : null;
+  const transfer = final?.transfer ?? finalSeq?.transfer;
   const reasons = reasonsOfExportedHeads(o, data.features);
   const detector = detectorBlock(
     candidate?.source ?? "yamnet",
@@ -212,7 +225,8 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
     basename(runDir),
     {
       ...(spec ? { sequence: { dir: SEQUENCE_DIR, windows: spec.recipe.model.windows } } : {}),
-      ...(final ? { classes: final.classes, transfer: final.transfer } : {}),
+      ...(final ? { classes: final.classes } : {}),
+      ...(transfer ? { transfer } : {}),
       reasons,
     },
   );
@@ -227,13 +241,11 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
       );
     const seqDir = join(o.outDir, SEQUENCE_DIR);
     rmSync(seqDir, { recursive: true, force: true });
-    if (spec && run.pool) {
-      o.log(`final ${spec.name}: training on every source but the ${heldOut.sources.length} held out`);
-      const t = trainSequence(run.pool, spec.recipe, () => true, held);
-      const model = sequenceLayersModel(t.weights);
+    if (finalSeq) {
+      const model = sequenceLayersModel(finalSeq.weights);
       await saveQuantizedModel(model, seqDir, { quantize: false });
       model.dispose();
-      o.log(`${spec.name}: ${t.sequences} sequences in ${t.seconds.toFixed(0)} s, written to ${seqDir}`);
+      o.log(`wrote the temporal model to ${seqDir}`);
     }
     const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
     manifest.detector = detector;

@@ -5,7 +5,7 @@ import {
   trainingSet,
 } from "../dev/benchmark/candidates.js";
 import type { FoldFeatures } from "../dev/benchmark/features.js";
-import { type CalibrationTransfer, calibrationTransfer, TRANSFER_TOLERANCE } from "./calibration-transfer.js";
+import { type CalibrationTransfer, calibrationTransfer, transferLine } from "./calibration-transfer.js";
 import type { ShippedCalibration } from "./detector-block.js";
 import {
   type ClassWeights,
@@ -57,8 +57,6 @@ export function finalClasses(o: FinalClassesInput): {
     o.calibration.platt,
     o.calibration.point.threshold,
   );
-  o.log(
-    `calibration transfer: over ${transfer.windows} windows the shipped model's calibrated probability differs from the fold models' by ${transfer.meanAbsDiff.toFixed(4)} on average, and ${(100 * transfer.crossings).toFixed(2)} % of windows are on the other side of the threshold${transfer.meanAbsDiff > TRANSFER_TOLERANCE ? ` — over the tolerance of ${TRANSFER_TOLERANCE}: the benchmark's figures do not describe the shipped model well` : ""}`,
-  );
+  o.log(transferLine(transfer));
   return { classes, transfer };
 }

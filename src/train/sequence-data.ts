@@ -103,6 +103,8 @@ export interface SequenceSelection {
   streams: (s: PooledStream) => boolean;
   /** sources no window of a sequence may hear (the test fold's, the held-out ones) */
   exclude: ReadonlySet<string>;
+  /** only sequences none of whose windows lies in a band-limited stretch of its stream (WindowLabel.bandLimited) */
+  fullBandOnly?: boolean;
 }
 
 /**
@@ -117,7 +119,9 @@ export function sequenceSet(pool: LogitPool, sel: SequenceSelection): SequenceSe
   const groups: string[] = [];
   for (const s of pool.streams) {
     if (!sel.streams(s)) continue;
-    const banned = s.labels.map((l) => l.sources.some((x) => sel.exclude.has(x)));
+    const banned = s.labels.map(
+      (l) => l.sources.some((x) => sel.exclude.has(x)) || (sel.fullBandOnly === true && l.bandLimited),
+    );
     let bg = 0;
     s.labels.forEach((l, i) => {
       if (l.label === LEFT_OUT) return;

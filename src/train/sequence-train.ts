@@ -15,6 +15,8 @@ export interface SequenceRecipe {
   hardNegatives: boolean;
   /** > 1: a second round with the first round's falsely high negatives' loss weight multiplied by this; 0 = off */
   miningBoost: number;
+  /** learn only from the streams' full-band stretches (CandidateSpec.fullBandOnly) */
+  fullBandOnly?: boolean;
 }
 
 export interface SequenceTraining {
@@ -40,6 +42,7 @@ export function trainSequence(
     seed: recipe.model.seed,
     streams: (s) => use(s) && (s.fold !== null || recipe.hardNegatives),
     exclude,
+    fullBandOnly: recipe.fullBandOnly,
   });
   let weights = fitSequenceModel(set, recipe.model);
   let mined = 0;

@@ -196,4 +196,22 @@ describe("benchmark sources, folds and labels", () => {
       ],
     );
   });
+
+  it("marks the windows of a band-limited stretch, its margin included", () => {
+    const evs = [
+      { ...cry(10, 17, 11, "family:a"), bandLimited: true },
+      neg(30, 35, "esc50:dog", "dog"),
+      { ...neg(50, 55, "esc50:cat", "cat"), bandLimited: true },
+    ];
+    // a window is 0.975 s; the margin is 1 s: band-limited from 9 to 18 s and from 49 to 56 s
+    const starts = [7.9, 8.1, 12, 17.9, 18, 31, 48.1, 55.9, 56];
+    assert.deepEqual(
+      windowLabels(starts, evs).map((l) => l.bandLimited),
+      [false, true, true, true, false, false, true, true, false],
+    );
+    assert.deepEqual(
+      windowLabels(starts, evs, undefined, 0).map((l) => l.bandLimited),
+      [false, false, true, false, false, false, false, false, false],
+    );
+  });
 });

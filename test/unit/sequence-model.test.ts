@@ -10,6 +10,7 @@ import { logitOf, smoothed } from "../../src/dev/benchmark/temporal.js";
 import { selectBackend } from "../../src/inference/backend.js";
 import { loadLayersModelFromDir } from "../../src/inference/heads.js";
 import { saveQuantizedModel } from "../../src/train/export.js";
+import { finalSequence } from "../../src/train/final-sequence.js";
 import { mulberry32 } from "../../src/train/random.js";
 import { type LogitPool, minedWeights, sequenceSet } from "../../src/train/sequence-data.js";
 import {
@@ -49,6 +50,8 @@ function stream(n: number, seed: number) {
       label: block === 1 ? (inBlock < T - 1 ? LEFT_OUT : CRY) : NOT_CRY,
       group: block === 0 ? "background" : block === 1 ? "cry" : "speech",
       sources: block === 2 ? [`voice:${Math.floor(i / 36)}`] : [],
+      // windows 60..71 (a voice block) as if heard through an 8 kHz clip's channel
+      bandLimited: i >= 60 && i < 72,
     });
   }
   return { logits, labels };
@@ -164,6 +167,66 @@ test("no training sequence hears an excluded source in any of its windows; minin
   all.labels.forEach((y, i) => {
     assert.ok(Math.abs(m.weights[i] - all.weights[i] * (y === 0 && i % 2 === 0 ? 3 : 1)) < 1e-6);
   });
+});
+
+test("a full-band-only set has no sequence touching a band-limited window", () => {
+  const p = pool(144, 3);
+  const sel = { windows: T, backgroundEvery: 1, bands: ["full"] as const, seed: 1, streams: () => true };
+  const all = sequenceSet(p, { ...sel, exclude: new Set() });
+  const full = sequenceSet(p, { ...sel, exclude: new Set(), fullBandOnly: true });
+  const labels = p.streams[0].labels;
+  for (const r of full.rows) assert.equal(labels[r].bandLimited, false);
+  // the sequences ending at 60..74 reach into 60..71
+  assert.equal(all.labels.length - full.labels.length, 15);
+});
+
+test("the final sequence model is trained without the held-out sources, and its calibration transfer measured", () => {
+  const p = pool(360, 1);
+  p.streams.push({ ...p.streams[0], id: "t", fold: 1 });
+  const calibration = {
+    platt: { scale: 1, bias: 0 },
+    point: { threshold: 0.5, onsetN: 3, onsetStrong: 1 },
+  };
+  const lines: string[] = [];
+  const input = {
+    spec: {
+      name: "T=4",
+      recipe: {
+        model: options,
+        bands: ["full"] as const,
+        backgroundEvery: 1,
+        hardNegatives: false,
+        miningBoost: 0,
+      },
+    },
+    pool: p,
+    folds: [0, 1],
+    held: new Set(["voice:0"]),
+    outOfFold: [new Float32Array(360), new Float32Array(360)],
+    calibration,
+    log: (l: string) => lines.push(l),
+  };
+  const first = finalSequence(input);
+  assert.ok(first.transfer.meanAbsDiff > 0.05, JSON.stringify(first.transfer));
+  assert.match(lines.join("\n"), /over the tolerance/);
+  // fold models equal to the final one: nothing to transfer
+  const own = [0, 1].map(() => streamLogits(p.logits.subarray(0, 360 * CLASSES), first.weights));
+  const again = finalSequence({ ...input, outOfFold: own });
+  assert.equal(again.transfer.windows, 720);
+  assert.ok(
+    again.transfer.meanAbsDiff < 1e-6 && again.transfer.crossings === 0,
+    JSON.stringify(again.transfer),
+  );
+  // trained without voice:0 (windows 24..35 of each of the two streams: 15 sequences each hear it)
+  const all = sequenceSet(p, {
+    windows: T,
+    backgroundEvery: 1,
+    bands: ["full"],
+    seed: 2,
+    streams: () => true,
+    exclude: new Set(),
+  });
+  assert.match(lines.join("\n"), new RegExp(`T=4: ${all.labels.length - 30} sequences`));
 });
 
 test("smoothing baselines are causal, repeat the first window, and logitOf stays finite", () => {

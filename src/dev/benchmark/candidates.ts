@@ -26,7 +26,17 @@ export interface CandidateSpec {
   backgroundEvery: number;
   /** each window once, in one of `bands` drawn at random (seeded), instead of once per band: half the training cost */
   oneBandPerWindow: boolean;
+  /**
+   * learn only from the stretches the stream plays full band (16 kHz cries and negatives, in `bands`' copies), none
+   * of the 8 kHz-only cries and the band-limited stretches around them: what tells a phone clip from a room is then
+   * nothing the head can learn
+   */
+  fullBandOnly?: boolean;
 }
+
+/** what a candidate with `fullBandOnly` leaves out of its training, for the report */
+export const FULL_BAND_ONLY =
+  "; only the stretches played full band: no 8 kHz-only cry, no stretch band-limited around one";
 
 /** A fold's head inputs in both bands (evidenceInputs), computed once per fold and kept. */
 export interface FoldInputs {
@@ -68,6 +78,7 @@ export function trainingSet(
     let bg = 0;
     labels.forEach((l, i) => {
       if (l.label === LEFT_OUT || l.sources.some((x) => exclude.has(x))) return;
+      if (spec.fullBandOnly && l.bandLimited) return;
       if (l.group === "background" && bg++ % spec.backgroundEvery !== 0) return;
       const bands = spec.oneBandPerWindow ? [spec.bands[Math.floor(rand() * spec.bands.length)]] : spec.bands;
       for (const band of bands) picked.push({ f, i, band, label: l.label, group: l.group });

@@ -1,5 +1,6 @@
 import { WINDOW_SEC } from "../../detection/windows.js";
 import { activeIn, type CryActivity } from "./activity.js";
+import { DEFAULT_STREAM } from "./streams.js";
 import type { StreamEvent } from "./types.js";
 
 /** Window labels for training: 1 crying, 0 not, -1 left out (a window that only grazes a cry). */
@@ -17,6 +18,8 @@ export interface WindowLabel {
   group: string;
   /** every source the window hears (a cry's family and the negative under it, a negative's source) */
   sources: string[];
+  /** the window lies in a stretch the stream band-limited (a band-limited event and `bandMarginSec` around it) */
+  bandLimited: boolean;
 }
 
 /** With `activity`, a window over a pause of a cry (activeIn false) is left out rather than crying. */
@@ -24,8 +27,11 @@ export function windowLabels(
   startSec: ArrayLike<number>,
   events: readonly StreamEvent[],
   activity?: CryActivity,
+  bandMarginSec = DEFAULT_STREAM.bandMarginSec,
 ): WindowLabel[] {
   const sorted = [...events].sort((a, b) => a.start - b.start);
+  const limited = sorted.filter((ev) => ev.bandLimited);
+  let firstLimited = 0;
   const out: WindowLabel[] = [];
   let first = 0;
   for (let i = 0; i < startSec.length; i++) {
@@ -57,7 +63,9 @@ export function windowLabels(
         }
       }
     }
-    out.push({ label, group, sources });
+    while (firstLimited < limited.length && limited[firstLimited].end + bandMarginSec <= s) firstLimited++;
+    const bandLimited = firstLimited < limited.length && limited[firstLimited].start - bandMarginSec < e;
+    out.push({ label, group, sources, bandLimited });
   }
   return out;
 }

@@ -8,7 +8,12 @@ import { DEFAULT_EVIDENCE_HEAD, type YamnetClassifier } from "../../train/eviden
 import { type HeldOut, heldOutSources } from "../../train/held-out.js";
 import { type LogitPool, logitPool, type PoolInput } from "../../train/sequence-data.js";
 import { type CalibrationLabels, crossFittedPlatt } from "./calibration.js";
-import { type CandidateFold, type CandidateSpec, crossValidateCandidate } from "./candidates.js";
+import {
+  type CandidateFold,
+  type CandidateSpec,
+  crossValidateCandidate,
+  FULL_BAND_ONLY,
+} from "./candidates.js";
 import { type BenchmarkData, benchmarkData } from "./data.js";
 import { evaluateScore, type ScoreResult } from "./evaluate.js";
 import type { FoldFeatures } from "./features.js";
@@ -75,6 +80,7 @@ export const DEFAULT_CANDIDATES: CandidateSpec[] = [
     oneBandPerWindow: true,
   },
   linearLogits("YAMNet logits, linear"),
+  { ...linearLogits("YAMNet logits, linear, full-band stretches"), fullBandOnly: true },
   linearLogits("YAMNet cry classes, linear", CRY_AND_WAIL),
   linearLogits("YAMNet cry + rival classes, linear", [...CRY_AND_WAIL, ...RIVAL_CLASSES]),
 ];
@@ -256,7 +262,7 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
     );
     const result = evaluateScore(
       spec.name,
-      `${spec.head.activation === "relu" ? `dense head (${spec.head.hidden} ReLU units)` : "linear combination"} over [${spec.head.embedding ? "embedding ‖ " : ""}${spec.head.classes ? `${spec.head.classes.length} of YAMNet's class logits (${spec.head.classes.join(", ")})` : "YAMNet's 521 class logits"}] of one full-band YAMNet pass, trained per fold on the other folds' streams (each window once, full band or 4 kHz band-limited at random), Platt-scaled on the other folds`,
+      `${spec.head.activation === "relu" ? `dense head (${spec.head.hidden} ReLU units)` : "linear combination"} over [${spec.head.embedding ? "embedding ‖ " : ""}${spec.head.classes ? `${spec.head.classes.length} of YAMNet's class logits (${spec.head.classes.join(", ")})` : "YAMNet's 521 class logits"}] of one full-band YAMNet pass, trained per fold on the other folds' streams (each window once, full band or 4 kHz band-limited at random${spec.fullBandOnly ? FULL_BAND_ONLY : ""}), Platt-scaled on the other folds`,
       data.features.map((f, k) => scoredFold(f, probs[k], full[k])),
       evalOpts,
     );

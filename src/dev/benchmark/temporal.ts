@@ -6,6 +6,7 @@ import {
   streamLogits,
 } from "../../train/sequence-model.js";
 import { type SequenceRecipe, trainSequence } from "../../train/sequence-train.js";
+import { FULL_BAND_ONLY } from "./candidates.js";
 
 /**
  * Temporal candidates of the benchmark: the sequence model (src/train/sequence-model.ts) trained per fold on the
@@ -34,6 +35,10 @@ const recipe = (
 export const DEFAULT_SEQUENCE_CANDIDATES: SequenceCandidateSpec[] = [
   { name: "sequence T=8", recipe: recipe(8, false, 0) },
   { name: "sequence T=4 + hard negatives", recipe: recipe(4, true, 0) },
+  {
+    name: "sequence T=4 + hard negatives, full-band stretches",
+    recipe: { ...recipe(4, true, 0), fullBandOnly: true },
+  },
   { name: "sequence T=8 + hard negatives", recipe: recipe(8, true, 0) },
   { name: "sequence T=12 + hard negatives", recipe: recipe(12, true, 0) },
   { name: "sequence T=8 + hard negatives + mining", recipe: recipe(8, true, 3) },
@@ -42,7 +47,7 @@ export const DEFAULT_SEQUENCE_CANDIDATES: SequenceCandidateSpec[] = [
 export function sequenceDescription(spec: SequenceCandidateSpec): string {
   const r = spec.recipe;
   const m = r.model;
-  return `temporal model over the last ${m.windows} windows (${(m.windows * 0.48).toFixed(1)} s) of YAMNet's 521 full-band class logits (${m.inputScale === "per-class" ? "standardised per class" : `centred, ×${m.inputScale}`}): Dense(${m.project}, ReLU) per window, the ${m.windows} side by side, Dense(${m.hidden}, ReLU), cry logit (Adam, ${m.epochs} epochs, L2 ${m.l2}, dropout ${m.dropout}); trained per fold on the other folds' streams (each sequence full band or 4 kHz band-limited at random)${r.hardNegatives ? ", plus the generated hard negatives (espeak-ng voices, mixtures over nursery beds) that hear none of the fold's sources" : ""}${r.miningBoost > 1 ? `, a second round with the first round's falsely high negatives weighted ×${r.miningBoost}` : ""}; Platt-scaled on the other folds`;
+  return `temporal model over the last ${m.windows} windows (${(m.windows * 0.48).toFixed(1)} s) of YAMNet's 521 full-band class logits (${m.inputScale === "per-class" ? "standardised per class" : `centred, ×${m.inputScale}`}): Dense(${m.project}, ReLU) per window, the ${m.windows} side by side, Dense(${m.hidden}, ReLU), cry logit (Adam, ${m.epochs} epochs, L2 ${m.l2}, dropout ${m.dropout}); trained per fold on the other folds' streams (each sequence full band or 4 kHz band-limited at random${r.fullBandOnly ? FULL_BAND_ONLY : ""})${r.hardNegatives ? ", plus the generated hard negatives (espeak-ng voices, mixtures over nursery beds) that hear none of the fold's sources" : ""}${r.miningBoost > 1 ? `, a second round with the first round's falsely high negatives weighted ×${r.miningBoost}` : ""}; Platt-scaled on the other folds`;
 }
 
 export interface SequenceFold {
