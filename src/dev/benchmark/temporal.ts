@@ -35,6 +35,9 @@ const recipe = (
 export const DEFAULT_SEQUENCE_CANDIDATES: SequenceCandidateSpec[] = [
   { name: "sequence T=8", recipe: recipe(8, false, 0) },
   { name: "sequence T=4 + hard negatives", recipe: recipe(4, true, 0) },
+  // the same trained twice as long: how much its figure owes to where training stops (5 epochs, not chosen out of
+  // source)
+  { name: "sequence T=4 + hard negatives, 10 epochs", recipe: recipe(4, true, 0, { epochs: 10 }) },
   {
     name: "sequence T=4 + hard negatives, full-band stretches",
     recipe: { ...recipe(4, true, 0), fullBandOnly: true },
