@@ -41,7 +41,16 @@ export function calibrationTransfer(
   return { windows: n, meanAbsDiff: n ? diff / n : 0, crossings: n ? crossings / n : 0 };
 }
 
-/** The transfer in one log line, with a warning over the tolerance. */
-export function transferLine(t: CalibrationTransfer): string {
-  return `calibration transfer: over ${t.windows} windows the shipped model's calibrated probability differs from the fold models' by ${t.meanAbsDiff.toFixed(4)} on average, and ${(100 * t.crossings).toFixed(2)} % of windows are on the other side of the threshold${t.meanAbsDiff > TRANSFER_TOLERANCE ? ` — over the tolerance of ${TRANSFER_TOLERANCE}: the benchmark's figures do not describe the shipped model well` : ""}`;
+/** The transfer of `shipped` under the shipped calibration, logged in one line (with a warning over the tolerance). */
+export function measuredTransfer(
+  shipped: readonly Float32Array[],
+  outOfFold: readonly Float32Array[],
+  calibration: { platt: Platt; point: { threshold: number } },
+  log: (line: string) => void,
+): CalibrationTransfer {
+  const t = calibrationTransfer(shipped, outOfFold, calibration.platt, calibration.point.threshold);
+  log(
+    `calibration transfer: over ${t.windows} windows the shipped model's calibrated probability differs from the fold models' by ${t.meanAbsDiff.toFixed(4)} on average, and ${(100 * t.crossings).toFixed(2)} % of windows are on the other side of the threshold${t.meanAbsDiff > TRANSFER_TOLERANCE ? ` — over the tolerance of ${TRANSFER_TOLERANCE}: the benchmark's figures do not describe the shipped model well` : ""}`,
+  );
+  return t;
 }

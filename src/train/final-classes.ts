@@ -5,7 +5,7 @@ import {
   trainingSet,
 } from "../dev/benchmark/candidates.js";
 import type { FoldFeatures } from "../dev/benchmark/features.js";
-import { type CalibrationTransfer, calibrationTransfer, transferLine } from "./calibration-transfer.js";
+import { type CalibrationTransfer, measuredTransfer } from "./calibration-transfer.js";
 import type { ShippedCalibration } from "./detector-block.js";
 import {
   type ClassWeights,
@@ -51,12 +51,6 @@ export function finalClasses(o: FinalClassesInput): {
   );
   for (const f of o.folds) o.log(`  fold ${f.fold}'s model: ${text(linearClassWeights(f.weights, indices))}`);
   const shipped = o.features.map((f) => evidenceLogits(foldInputs(f, o.classifier).full, weights));
-  const transfer = calibrationTransfer(
-    shipped,
-    o.outOfFold,
-    o.calibration.platt,
-    o.calibration.point.threshold,
-  );
-  o.log(transferLine(transfer));
+  const transfer = measuredTransfer(shipped, o.outOfFold, o.calibration, o.log);
   return { classes, transfer };
 }

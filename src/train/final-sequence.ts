@@ -1,5 +1,5 @@
 import type { SequenceCandidateSpec } from "../dev/benchmark/temporal.js";
-import { type CalibrationTransfer, calibrationTransfer, transferLine } from "./calibration-transfer.js";
+import { type CalibrationTransfer, measuredTransfer } from "./calibration-transfer.js";
 import type { ShippedCalibration } from "./detector-block.js";
 import { fullBandLogits, type LogitPool } from "./sequence-data.js";
 import { type SequenceWeights, streamLogits } from "./sequence-model.js";
@@ -35,12 +35,6 @@ export function finalSequence(o: FinalSequenceInput): {
     if (!s) throw new Error(`no pooled stream of fold ${k}`);
     return streamLogits(fullBandLogits(o.pool, s), t.weights);
   });
-  const transfer = calibrationTransfer(
-    shipped,
-    o.outOfFold,
-    o.calibration.platt,
-    o.calibration.point.threshold,
-  );
-  o.log(transferLine(transfer));
+  const transfer = measuredTransfer(shipped, o.outOfFold, o.calibration, o.log);
   return { weights: t.weights, transfer };
 }
