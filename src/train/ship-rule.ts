@@ -7,9 +7,10 @@ const ORIGINAL = "16 kHz original";
  * far) it must find more cries, cross-fitted (each fold at the point chosen on the other folds), with no more false
  * episodes per hour than that score or the budget, whichever is higher — more cries at an equal false-alarm rate,
  * or more cries within the budget — and no fewer of the cries played from their 16 kHz originals, which are what the
- * daemon's 16 kHz microphone hears: a candidate whose gain is all in the 8 kHz-only clips has learnt that phone channel,
- * not crying (2026-12-03: the linear head over all 521 logits found 198 cries to YAMNet's 138, but 73 of the 182
- * originals to YAMNet's 76, and missed the README's example cry). The answer names the figures either way.
+ * daemon's 16 kHz microphone hears: a gain on the 8 kHz-only clips alone is a gain on a channel the daemon never hears
+ * (2026-12-03: the linear head over all 521 logits found 198 cries to YAMNet's 138, but 73 of the 182 originals to
+ * YAMNet's 76, and missed the README's example cry; trained without the 8 kHz clips it found only 35 originals, so
+ * those clips teach it crying too, not only the channel). The answer names the figures either way.
  */
 export function shipVerdict(
   candidate: ScoreResult,
