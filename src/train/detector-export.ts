@@ -9,6 +9,7 @@ import {
   type BenchmarkRun,
   DEFAULT_BENCHMARK,
   DEFAULT_CANDIDATES,
+  type DetectorCandidate,
   runBenchmark,
   writeBenchmark,
   YAMNET_CALIBRATED,
@@ -36,7 +37,7 @@ import { finalClasses } from "./final-classes.js";
 import { finalSequence } from "./final-sequence.js";
 import type { HeldOut } from "./held-out.js";
 import { sequenceLayersModel } from "./sequence-model.js";
-import { BENCHMARK_HEADING, chooseDetector, withBenchmarkSection } from "./ship-rule.js";
+import { BENCHMARK_HEADING, firstTransferable, rankDetectors, withBenchmarkSection } from "./ship-rule.js";
 
 /**
  * `npm run train-export` (the default since issue 14): the leave-source-out benchmark over ../shared/data and
@@ -138,7 +139,7 @@ function headsVersionIn(dir: string): string | null {
   }
 }
 
-/** The ship rule over the run: the chosen result (null = YAMNet) and why, in words. */
+/** The ship rule over the run: the candidates that pass, best first, and every verdict in words. */
 function decide(run: BenchmarkRun, budget: number) {
   const results = run.result.results;
   const byName = (n: string) => results.find((r) => r.name === n);
@@ -146,10 +147,12 @@ function decide(run: BenchmarkRun, budget: number) {
   const baselines = ["YAMNet alone", YAMNET_CALIBRATED, "heads shipped before"]
     .map(byName)
     .filter((r) => r !== undefined);
-  const { choice, verdicts } = chooseDetector(runnable, baselines, budget);
+  const { ranked, verdicts } = rankDetectors(runnable, baselines, budget);
   const why = verdicts.map((v) => `${v.name}: ${v.ship ? "passes" : "fails"} (${v.why})`).join("; ");
-  const candidate = choice ? run.detectorCandidates.find((c) => c.name === choice.name)! : null;
-  return { candidate, result: choice ?? byName(YAMNET_CALIBRATED)!, why: why || "no candidate" };
+  return {
+    ranked: ranked.map((r) => run.detectorCandidates.find((c) => c.name === r.name)!),
+    why: why || "no candidate",
+  };
 }
 
 export async function runDetectorExport(o: DetectorExportOptions): Promise<DetectorExportResult> {
@@ -179,43 +182,52 @@ export async function runDetectorExport(o: DetectorExportOptions): Promise<Detec
   const { data } = run;
   const { heldOut } = run;
   const held = new Set(heldOut.sources);
-  const { candidate, result, why } = decide(run, o.budgetPerHour);
-  o.log(`detector: "${result.name}"${candidate ? "" : " (no candidate passed)"}; ${why}`);
   const full = data.features.map((f) => yamnetWindowScores(yamnet, f, "full"));
-  const calibration = shippedCalibration(
-    run.outOfFoldLogits.get(result.name)!,
-    data.features,
-    run.calibrationLabels,
-    (k, p) => scoredFold(data.features[k], p, full[k]),
-    held,
-    o.budgetPerHour,
-  );
-  const spec = candidate?.spec ?? null;
-  const final = candidate?.head
-    ? finalClasses({
-        head: candidate.head,
-        features: data.features,
-        classifier,
-        held,
-        folds: run.candidateFolds.get(candidate.name) ?? [],
-        outOfFold: run.outOfFoldLogits.get(candidate.name)!,
-        calibration,
-        log: o.log,
-      })
-    : null;
-  const finalSeq =
-    spec && run.pool
-      ? finalSequence({
-          spec,
-          pool: run.pool,
-          folds: data.features.map((f) => f.info.fold),
+  /** A candidate's calibration and point (from its out-of-fold logits) and, retrained on every source, its model. */
+  const build = (c: DetectorCandidate | null) => {
+    const result = run.result.results.find((r) => r.name === (c?.name ?? YAMNET_CALIBRATED))!;
+    const outOfFold = run.outOfFoldLogits.get(result.name)!;
+    const calibration = shippedCalibration(
+      outOfFold,
+      data.features,
+      run.calibrationLabels,
+      (k, p) => scoredFold(data.features[k], p, full[k]),
+      held,
+      o.budgetPerHour,
+    );
+    const final = c?.head
+      ? finalClasses({
+          head: c.head,
+          features: data.features,
+          classifier,
           held,
-          outOfFold: run.outOfFoldLogits.get(result.name)!,
+          folds: run.candidateFolds.get(c.name) ?? [],
+          outOfFold,
           calibration,
           log: o.log,
         })
       : null;
-  const transfer = final?.transfer ?? finalSeq?.transfer;
+    const finalSeq =
+      c?.spec && run.pool
+        ? finalSequence({
+            spec: c.spec,
+            pool: run.pool,
+            folds: data.features.map((f) => f.info.fold),
+            held,
+            outOfFold,
+            calibration,
+            log: o.log,
+          })
+        : null;
+    return { result, calibration, final, finalSeq, transfer: final?.transfer ?? finalSeq?.transfer };
+  };
+  const decision = decide(run, o.budgetPerHour);
+  const { chosen, rejected } = firstTransferable(decision.ranked, build);
+  const candidate = chosen?.candidate ?? null;
+  const { result, calibration, final, finalSeq, transfer } = chosen?.built ?? build(null);
+  const why = [decision.why, ...rejected].join("; ");
+  o.log(`detector: "${result.name}"${candidate ? "" : " (no candidate passed and transferred)"}; ${why}`);
+  const spec = candidate?.spec ?? null;
   const reasons = reasonsOfExportedHeads(o, data.features);
   const detector = detectorBlock(
     candidate?.source ?? "yamnet",
@@ -318,7 +330,8 @@ numbers to every cry without loading the heads or running their band-limited YAM
 Ship rule (src/train/ship-rule.ts: a candidate the daemon can run — a temporal model, or a linear combination of YAMNet's
 class logits — ships only when it finds more cries than each of YAMNet's own score, raw and Platt-scaled, and the heads
 shipped before, cross-fitted, at no more false episodes/h than that score or the budget of ${b.options.budgetPerHour}/h, whichever is higher, and
-no fewer of the cries played from their 16 kHz originals — what the daemon's microphone hears): ${why}.
+no fewer of the cries played from their 16 kHz originals — what the daemon's microphone hears; of those, the best ships
+whose model, retrained on every source, the calibration fitted on the fold models still describes, within ${TRANSFER_TOLERANCE}): ${why}.
 
 ${b.markdown}
 `;

@@ -6,12 +6,19 @@ import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./we
 
 /**
  * The temporal cry model: over the last T windows (0.48 s hop) of YAMNet's 521 full-band class logits, each window
- * projected by one shared dense layer (521 → P, ReLU), the T projections side by side (flattened, oldest first),
- * a dense layer (T·P → H, ReLU) and the cry logit. A cry is seconds of voiced bursts with breaths between; one window
- * of it looks like a voice or a meow, the stack of several does not. Small enough to train per fold on the CPU.
+ * projected by one shared dense layer (521 → P, ReLU), the T projections pooled, a dense layer (→ H, ReLU) and the
+ * cry logit. A cry is seconds of voiced bursts with breaths between; one window of it looks like a voice or a meow,
+ * the stack of several does not. Small enough to train per fold on the CPU.
+ *
+ * Pooling "stack": the T projections side by side (flattened, oldest first; T·P → H), so the model sees the order.
+ * Pooling "attention": their weighted sum, the weights a softmax over the windows of a learnt score (P → 1) of each
+ * projection (P → H): the order is lost, but the model can pick the windows that carry the cry, and its size does
+ * not grow with T.
  */
 
 export const CLASSES = 521;
+
+export type Pooling = "stack" | "attention";
 
 export interface SequenceModelOptions extends FitSettings {
   /** T: windows the model reads, the current one last */
@@ -26,6 +33,7 @@ export interface SequenceModelOptions extends FitSettings {
    * the training sounds keep their weight).
    */
   inputScale: "per-class" | number;
+  pooling: Pooling;
 }
 
 export const DEFAULT_SEQUENCE_MODEL: SequenceModelOptions = {
@@ -39,6 +47,7 @@ export const DEFAULT_SEQUENCE_MODEL: SequenceModelOptions = {
   dropout: 0.2,
   seed: 1,
   inputScale: 0.25,
+  pooling: "stack",
 };
 
 /** Trained weights, taking raw YAMNet logits (the input standardisation is folded into w1, b1). */
@@ -46,10 +55,14 @@ export interface SequenceWeights {
   windows: number;
   project: number;
   hidden: number;
+  pooling: Pooling;
   /** 521 × P */
   w1: Float32Array;
   b1: Float32Array;
-  /** (T·P) × H */
+  /** attention pooling: the score of each window's projection (P, and its bias) */
+  wa?: Float32Array;
+  ba?: number;
+  /** (T·P) × H stacked, P × H attention-pooled */
   w2: Float32Array;
   b2: Float32Array;
   /** H */
@@ -70,25 +83,48 @@ export interface SequenceSet {
 }
 
 type Params = {
-  w1: tf.Variable;
-  b1: tf.Variable;
-  w2: tf.Variable;
-  b2: tf.Variable;
-  w3: tf.Variable;
-  b3: tf.Variable;
+  w1: tf.Tensor;
+  b1: tf.Tensor;
+  wa?: tf.Tensor;
+  ba?: tf.Tensor;
+  w2: tf.Tensor;
+  b2: tf.Tensor;
+  w3: tf.Tensor;
+  b3: tf.Tensor;
 };
 
+type Shape = Pick<SequenceModelOptions, "windows" | "project" | "pooling">;
+
+/** Rows of the second layer's input: the stacked projections, or the attention-pooled one. */
+const pooledWidth = (o: Shape) => (o.pooling === "stack" ? o.windows * o.project : o.project);
+
+/** Cry logits of m stacks (x: m·T × 521, oldest first within each stack). */
 function forward(
   x: tf.Tensor2D,
   v: Params,
   m: number,
-  o: Pick<SequenceModelOptions, "windows" | "project">,
+  o: Shape,
   dropout: number,
   rand: () => number,
 ): tf.Tensor1D {
   const h = seededDropout(tf.relu(tf.add(tf.matMul(x, v.w1 as tf.Tensor2D), v.b1)), dropout, rand);
+  const pooled =
+    o.pooling === "stack"
+      ? tf.reshape(h, [m, o.windows * o.project])
+      : tf.sum(
+          tf.mul(
+            tf.reshape(h, [m, o.windows, o.project]),
+            tf.reshape(
+              tf.softmax(
+                tf.reshape(tf.add(tf.matMul(h, v.wa as tf.Tensor2D), v.ba as tf.Tensor), [m, o.windows]),
+              ),
+              [m, o.windows, 1],
+            ),
+          ),
+          1,
+        );
   const g = seededDropout(
-    tf.relu(tf.add(tf.matMul(tf.reshape(h, [m, o.windows * o.project]), v.w2 as tf.Tensor2D), v.b2)),
+    tf.relu(tf.add(tf.matMul(pooled as tf.Tensor2D, v.w2 as tf.Tensor2D), v.b2)),
     dropout,
     rand,
   );
@@ -150,10 +186,12 @@ export function fitSequenceModel(
   const { mean, std } = moments(set);
   const scale = o.inputScale;
   const inv = std.map((s) => (scale === "per-class" ? 1 / s : scale));
+  const attention = o.pooling === "attention";
   const v: Params = {
     w1: tf.variable(glorot(CLASSES, o.project, rand)),
     b1: tf.variable(tf.zeros([o.project])),
-    w2: tf.variable(glorot(T * o.project, o.hidden, rand)),
+    ...(attention ? { wa: tf.variable(glorot(o.project, 1, rand)), ba: tf.variable(tf.zeros([1])) } : {}),
+    w2: tf.variable(glorot(pooledWidth(o), o.hidden, rand)),
     b2: tf.variable(tf.zeros([o.hidden])),
     w3: tf.variable(glorot(o.hidden, 1, rand)),
     b3: tf.variable(tf.zeros([1])),
@@ -164,7 +202,7 @@ export function fitSequenceModel(
     labels: set.labels,
     weights: set.weights,
     rand,
-    penalised: [v.w1, v.w2],
+    penalised: [v.w1 as tf.Variable, v.w2 as tf.Variable],
     logits: (idx) => {
       const m = idx.length;
       gather(set, idx, T, mean, inv, batch);
@@ -190,8 +228,10 @@ export function fitSequenceModel(
     windows: T,
     project: o.project,
     hidden: o.hidden,
+    pooling: o.pooling,
     w1: first.kernel,
     b1: first.bias,
+    ...(v.wa && v.ba ? { wa: Float32Array.from(v.wa.dataSync()), ba: v.ba.dataSync()[0] } : {}),
     w2: Float32Array.from(v.w2.dataSync()),
     b2: Float32Array.from(v.b2.dataSync()),
     w3: Float32Array.from(v.w3.dataSync()),
@@ -228,24 +268,16 @@ export function sequenceSetLogits(set: SequenceSet, w: SequenceWeights): Float32
 /** Logits of m stacks (m·T × 521 raw logits, oldest first within each stack). */
 function stackLogits(x: Float32Array, m: number, w: SequenceWeights): Float32Array {
   return tf.tidy(() => {
-    const h = tf.relu(
-      tf.add(
-        tf.matMul(tf.tensor2d(x, [m * w.windows, CLASSES]), tf.tensor2d(w.w1, [CLASSES, w.project])),
-        tf.tensor1d(w.b1),
-      ),
-    );
-    const g = tf.relu(
-      tf.add(
-        tf.matMul(
-          tf.reshape(h, [m, w.windows * w.project]),
-          tf.tensor2d(w.w2, [w.windows * w.project, w.hidden]),
-        ),
-        tf.tensor1d(w.b2),
-      ),
-    );
-    return tf
-      .reshape(tf.add(tf.matMul(g, tf.tensor2d(w.w3, [w.hidden, 1])), w.b3), [-1])
-      .dataSync() as Float32Array;
+    const v: Params = {
+      w1: tf.tensor2d(w.w1, [CLASSES, w.project]),
+      b1: tf.tensor1d(w.b1),
+      ...(w.wa ? { wa: tf.tensor2d(w.wa, [w.project, 1]), ba: tf.scalar(w.ba ?? 0) } : {}),
+      w2: tf.tensor2d(w.w2, [pooledWidth(w), w.hidden]),
+      b2: tf.tensor1d(w.b2),
+      w3: tf.tensor2d(w.w3, [w.hidden, 1]),
+      b3: tf.scalar(w.b3),
+    };
+    return forward(tf.tensor2d(x, [m * w.windows, CLASSES]), v, m, w, 0, () => 0).dataSync() as Float32Array;
   });
 }
 
@@ -280,16 +312,23 @@ export function sequenceLayersModel(w: SequenceWeights): tfl.LayersModel {
   const h = tfl.layers
     .dense({ units: w.project, activation: "relu", name: "project" })
     .apply(input) as tfl.SymbolicTensor;
-  const flat = tfl.layers.flatten({ name: "stack" }).apply(h) as tfl.SymbolicTensor;
+  let pooled: tfl.SymbolicTensor;
+  if (w.pooling === "stack") pooled = tfl.layers.flatten({ name: "stack" }).apply(h) as tfl.SymbolicTensor;
+  else {
+    const score = tfl.layers.dense({ units: 1, name: "attend" }).apply(h) as tfl.SymbolicTensor;
+    const flat = tfl.layers.flatten({ name: "scores" }).apply(score) as tfl.SymbolicTensor;
+    const a = tfl.layers.softmax({ name: "attention" }).apply(flat) as tfl.SymbolicTensor;
+    pooled = tfl.layers.dot({ axes: 1, name: "pool" }).apply([a, h]) as tfl.SymbolicTensor;
+  }
   const g = tfl.layers
     .dense({ units: w.hidden, activation: "relu", name: "temporal" })
-    .apply(flat) as tfl.SymbolicTensor;
+    .apply(pooled) as tfl.SymbolicTensor;
   const cry = tfl.layers.dense({ units: 1, name: "cry" }).apply(g) as tfl.SymbolicTensor;
   const model = tfl.model({ inputs: input, outputs: cry, name: "babymon_sequence" });
   model.getLayer("project").setWeights([tf.tensor2d(w.w1, [CLASSES, w.project]), tf.tensor1d(w.b1)]);
-  model
-    .getLayer("temporal")
-    .setWeights([tf.tensor2d(w.w2, [w.windows * w.project, w.hidden]), tf.tensor1d(w.b2)]);
+  if (w.wa)
+    model.getLayer("attend").setWeights([tf.tensor2d(w.wa, [w.project, 1]), tf.tensor1d([w.ba ?? 0])]);
+  model.getLayer("temporal").setWeights([tf.tensor2d(w.w2, [pooledWidth(w), w.hidden]), tf.tensor1d(w.b2)]);
   model.getLayer("cry").setWeights([tf.tensor2d(w.w3, [w.hidden, 1]), tf.tensor1d([w.b3])]);
   return model;
 }

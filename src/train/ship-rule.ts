@@ -1,4 +1,5 @@
 import type { ScoreResult } from "../dev/benchmark/evaluate.js";
+import { type CalibrationTransfer, TRANSFER_TOLERANCE } from "./calibration-transfer.js";
 
 const ORIGINAL = "16 kHz original";
 
@@ -44,23 +45,44 @@ export function shipVerdict(
 }
 
 /**
- * The detector train-export ships: of the candidates the daemon can run (temporal models, linear combinations of
- * YAMNet's class logits) that pass shipVerdict against `baselines`, the one finding the most cries (then the fewest
- * false episodes per hour); with none, YAMNet's own score, Platt-scaled.
+ * The candidates the daemon can run (temporal models, linear combinations of YAMNet's class logits) that pass
+ * shipVerdict against `baselines`, best first: the most cries, then the fewest false episodes per hour.
  */
-export function chooseDetector(
+export function rankDetectors(
   candidates: readonly ScoreResult[],
   baselines: readonly ScoreResult[],
   budgetPerHour: number,
-): { choice: ScoreResult | null; verdicts: Array<{ name: string; ship: boolean; why: string }> } {
+): { ranked: ScoreResult[]; verdicts: Array<{ name: string; ship: boolean; why: string }> } {
   const verdicts = candidates.map((s) => ({ name: s.name, ...shipVerdict(s, baselines, budgetPerHour) }));
-  const passing = candidates.filter((_, i) => verdicts[i].ship);
-  passing.sort(
+  const ranked = candidates.filter((_, i) => verdicts[i].ship);
+  ranked.sort(
     (a, b) =>
       b.crossFitted.found - a.crossFitted.found ||
       a.crossFitted.falsePerHour.value - b.crossFitted.falsePerHour.value,
   );
-  return { choice: passing[0] ?? null, verdicts };
+  return { ranked, verdicts };
+}
+
+/**
+ * The detector train-export ships: the first of the ranked candidates whose model, retrained on every source, the
+ * calibration and point fitted on the fold models still describe (calibration-transfer.ts: mean difference ≤
+ * TRANSFER_TOLERANCE) — else the benchmark's figures are those of other models than the one the parents get. `build`
+ * retrains one (a candidate that is not retrained has no transfer and passes); null when none is left.
+ */
+export function firstTransferable<C extends { name: string }, B extends { transfer?: CalibrationTransfer }>(
+  ranked: readonly C[],
+  build: (c: C) => B,
+): { chosen: { candidate: C; built: B } | null; rejected: string[] } {
+  const rejected: string[] = [];
+  for (const candidate of ranked) {
+    const built = build(candidate);
+    const t = built.transfer;
+    if (!t || t.meanAbsDiff <= TRANSFER_TOLERANCE) return { chosen: { candidate, built }, rejected };
+    rejected.push(
+      `${candidate.name} passes, but retrained on every source its calibrated probability differs from the fold models' by ${t.meanAbsDiff.toFixed(3)} on average (${(100 * t.crossings).toFixed(1)} % of windows across the threshold), over the tolerance of ${TRANSFER_TOLERANCE}: not shipped`,
+    );
+  }
+  return { chosen: null, rejected };
 }
 
 export const BENCHMARK_HEADING = "## Leave-source-out benchmark (issue 14)";

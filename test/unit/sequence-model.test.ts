@@ -76,57 +76,64 @@ const options = {
   dropout: 0,
   seed: 2,
   inputScale: 0.25,
+  pooling: "stack" as const,
 };
 
-test("the sequence model tells bursts over several windows from one burst, and the exported model computes the same", async () => {
-  const p = pool(360, 1);
-  const set = sequenceSet(p, {
-    windows: T,
-    backgroundEvery: 1,
-    bands: ["full"],
-    seed: 1,
-    streams: () => true,
-    exclude: new Set(),
-  });
-  const w = fitSequenceModel(set, options);
-  const test = stream(360, 9);
-  const z = streamLogits(test.logits, w);
-  let right = 0;
-  let counted = 0;
-  test.labels.forEach((l, i) => {
-    if (l.label === LEFT_OUT) return;
-    counted++;
-    if ((z[i] > 0 ? CRY : NOT_CRY) === l.label) right++;
-  });
-  assert.ok(right / counted > 0.95, `only ${right}/${counted} synthetic windows right`);
-  // the in-sample scorer agrees with the stream scorer on the same sequences
-  const inSample = sequenceSetLogits(set, w);
-  const zTrain = streamLogits(p.logits.subarray(0, 360 * CLASSES), w);
-  const lastRows = Array.from({ length: set.labels.length }, (_, j) => set.rows[j * T + T - 1]);
-  for (const [j, r] of lastRows.entries()) assert.ok(Math.abs(inSample[j] - zTrain[r]) < 1e-4);
+for (const pooling of ["stack", "attention"] as const)
+  test(`the sequence model (${pooling} pooling) tells bursts over several windows from one burst, and the exported model computes the same`, async () => {
+    const p = pool(360, 1);
+    const set = sequenceSet(p, {
+      windows: T,
+      backgroundEvery: 1,
+      bands: ["full"],
+      seed: 1,
+      streams: () => true,
+      exclude: new Set(),
+    });
+    const w = fitSequenceModel(set, { ...options, pooling });
+    assert.equal(w.pooling, pooling);
+    assert.equal(w.wa?.length, pooling === "attention" ? options.project : undefined);
+    const test = stream(360, 9);
+    const z = streamLogits(test.logits, w);
+    let right = 0;
+    let counted = 0;
+    test.labels.forEach((l, i) => {
+      if (l.label === LEFT_OUT) return;
+      counted++;
+      if ((z[i] > 0 ? CRY : NOT_CRY) === l.label) right++;
+    });
+    assert.ok(right / counted > 0.95, `only ${right}/${counted} synthetic windows right`);
+    // the in-sample scorer agrees with the stream scorer on the same sequences
+    const inSample = sequenceSetLogits(set, w);
+    const zTrain = streamLogits(p.logits.subarray(0, 360 * CLASSES), w);
+    const lastRows = Array.from({ length: set.labels.length }, (_, j) => set.rows[j * T + T - 1]);
+    for (const [j, r] of lastRows.entries()) assert.ok(Math.abs(inSample[j] - zTrain[r]) < 1e-4);
 
-  const model = sequenceLayersModel(w);
-  await saveQuantizedModel(model, join(dir, "sequence"), { quantize: false });
-  model.dispose();
-  const json = JSON.parse(readFileSync(join(dir, "sequence", "model.json"), "utf8"));
-  assert.ok(json.weightsManifest[0].weights.every((s: { quantization?: unknown }) => !s.quantization));
-  const loaded = await loadLayersModelFromDir(join(dir, "sequence"));
-  assert.deepEqual(loaded.inputs[0].shape, [null, T, CLASSES]);
-  // window 30: its stack is windows 27..30; window 1: windows 0, 0, 0, 1 (the first repeated)
-  const stack = (i: number) => {
-    const x = new Float32Array(T * CLASSES);
-    for (let t = 0; t < T; t++) {
-      const r = Math.max(0, i - T + 1 + t);
-      x.set(test.logits.subarray(r * CLASSES, (r + 1) * CLASSES), t * CLASSES);
+    const model = sequenceLayersModel(w);
+    const out = join(dir, `sequence-${pooling}`);
+    await saveQuantizedModel(model, out, { quantize: false });
+    model.dispose();
+    const json = JSON.parse(readFileSync(join(out, "model.json"), "utf8"));
+    assert.ok(json.weightsManifest[0].weights.every((s: { quantization?: unknown }) => !s.quantization));
+    const loaded = await loadLayersModelFromDir(out);
+    assert.deepEqual(loaded.inputs[0].shape, [null, T, CLASSES]);
+    // window 30: its stack is windows 27..30; window 1: windows 0, 0, 0, 1 (the first repeated)
+    const stack = (i: number) => {
+      const x = new Float32Array(T * CLASSES);
+      for (let t = 0; t < T; t++) {
+        const r = Math.max(0, i - T + 1 + t);
+        x.set(test.logits.subarray(r * CLASSES, (r + 1) * CLASSES), t * CLASSES);
+      }
+      return x;
+    };
+    for (const i of [1, 30, 200]) {
+      const y = tf.tidy(() =>
+        (loaded.predict(tf.tensor3d(stack(i), [1, T, CLASSES])) as tf.Tensor).dataSync(),
+      );
+      assert.ok(Math.abs(y[0] - z[i]) < 1e-3, `window ${i}: exported ${y[0]} vs ${z[i]}`);
     }
-    return x;
-  };
-  for (const i of [1, 30, 200]) {
-    const y = tf.tidy(() => (loaded.predict(tf.tensor3d(stack(i), [1, T, CLASSES])) as tf.Tensor).dataSync());
-    assert.ok(Math.abs(y[0] - z[i]) < 1e-3, `window ${i}: exported ${y[0]} vs ${z[i]}`);
-  }
-  loaded.dispose();
-});
+    loaded.dispose();
+  });
 
 test("no training sequence hears an excluded source in any of its windows; mining upweights false highs", () => {
   const p = pool(144, 3);

@@ -4,7 +4,8 @@ import type { ScoreResult } from "../../src/dev/benchmark/evaluate.js";
 import { summarise } from "../../src/dev/benchmark/summary.js";
 import {
   BENCHMARK_HEADING,
-  chooseDetector,
+  firstTransferable,
+  rankDetectors,
   shipVerdict,
   withBenchmarkSection,
 } from "../../src/train/ship-rule.js";
@@ -74,13 +75,50 @@ test("the detector is the candidate finding the most cries among those that pass
   const a = result("sequence a", 7, 1);
   const b = result("sequence b", 8, 0);
   const over = result("sequence over", 10, 3);
-  const picked = chooseDetector([a, b, over], baselines, 1);
-  assert.equal(picked.choice?.name, "sequence b");
+  const picked = rankDetectors([a, b, over], baselines, 1);
+  assert.deepEqual(
+    picked.ranked.map((r) => r.name),
+    ["sequence b", "sequence a"],
+  );
   assert.deepEqual(
     picked.verdicts.map((v) => v.ship),
     [true, true, false],
   );
-  const none = chooseDetector([result("sequence c", 5, 0)], baselines, 1);
-  assert.equal(none.choice, null);
+  const none = rankDetectors([result("sequence c", 5, 0)], baselines, 1);
+  assert.deepEqual(none.ranked, []);
   assert.match(none.verdicts[0].why, /finds no more cries than YAMNet, Platt-scaled 5\/10/);
+});
+
+test("a passing candidate whose retrained model its calibration does not describe is passed over for the next", () => {
+  const transfer = (meanAbsDiff: number) => ({ windows: 100, meanAbsDiff, crossings: 0.03 });
+  const built: string[] = [];
+  const build = (c: { name: string; diff?: number }) => {
+    built.push(c.name);
+    return { transfer: c.diff === undefined ? undefined : transfer(c.diff) };
+  };
+  const ranked = [
+    { name: "sequence T=4", diff: 0.059 },
+    { name: "linear 521", diff: 0.05 },
+    { name: "never built", diff: 0 },
+  ];
+  const picked = firstTransferable(ranked, build);
+  assert.equal(picked.chosen?.candidate.name, "linear 521");
+  assert.deepEqual(built, ["sequence T=4", "linear 521"]);
+  assert.equal(picked.rejected.length, 1);
+  assert.match(
+    picked.rejected[0],
+    /sequence T=4 passes, but .* differs from the fold models' by 0\.059 on average \(3\.0 % of windows across the threshold\), over the tolerance of 0\.05: not shipped/,
+  );
+  // none within the tolerance: null (train-export then ships YAMNet's own score), every rejection named
+  const none = firstTransferable(
+    [
+      { name: "a", diff: 0.06 },
+      { name: "b", diff: 0.2 },
+    ],
+    build,
+  );
+  assert.equal(none.chosen, null);
+  assert.equal(none.rejected.length, 2);
+  // a candidate that is not retrained (no transfer) passes
+  assert.equal(firstTransferable([{ name: "fixed" }], build).chosen?.candidate.name, "fixed");
 });
