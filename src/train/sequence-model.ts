@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { seededDropout } from "../inference/head-layers.js";
 import { mulberry32 } from "./random.js";
+import { type Pooling, pool, pooledWidth, poolingLayers, poolingShapes } from "./sequence-pooling.js";
 import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 /**
@@ -10,15 +11,10 @@ import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./we
  * cry logit. A cry is seconds of voiced bursts with breaths between; one window of it looks like a voice or a meow,
  * the stack of several does not. Small enough to train per fold on the CPU.
  *
- * Pooling "stack": the T projections side by side (flattened, oldest first; T·P → H), so the model sees the order.
- * Pooling "attention": their weighted sum, the weights a softmax over the windows of a learnt score (P → 1) of each
- * projection (P → H): the order is lost, but the model can pick the windows that carry the cry, and its size does
- * not grow with T.
+ * How the projections are pooled: sequence-pooling.ts.
  */
 
 export const CLASSES = 521;
-
-export type Pooling = "stack" | "attention";
 
 export interface SequenceModelOptions extends FitSettings {
   /** T: windows the model reads, the current one last */
@@ -59,10 +55,9 @@ export interface SequenceWeights {
   /** 521 × P */
   w1: Float32Array;
   b1: Float32Array;
-  /** attention pooling: the score of each window's projection (P, and its bias) */
-  wa?: Float32Array;
-  ba?: number;
-  /** (T·P) × H stacked, P × H attention-pooled */
+  /** the pooling's own weights (sequence-pooling.ts poolingShapes) */
+  pool: Record<string, Float32Array>;
+  /** pooledWidth × H */
   w2: Float32Array;
   b2: Float32Array;
   /** H */
@@ -85,18 +80,14 @@ export interface SequenceSet {
 type Params = {
   w1: tf.Tensor;
   b1: tf.Tensor;
-  wa?: tf.Tensor;
-  ba?: tf.Tensor;
+  pool: Record<string, tf.Tensor>;
   w2: tf.Tensor;
   b2: tf.Tensor;
   w3: tf.Tensor;
   b3: tf.Tensor;
 };
 
-type Shape = Pick<SequenceModelOptions, "windows" | "project" | "pooling">;
-
-/** Rows of the second layer's input: the stacked projections, or the attention-pooled one. */
-const pooledWidth = (o: Shape) => (o.pooling === "stack" ? o.windows * o.project : o.project);
+type Shape = Pick<SequenceModelOptions, "windows" | "project" | "hidden" | "pooling">;
 
 /** Cry logits of m stacks (x: m·T × 521, oldest first within each stack). */
 function forward(
@@ -108,26 +99,8 @@ function forward(
   rand: () => number,
 ): tf.Tensor1D {
   const h = seededDropout(tf.relu(tf.add(tf.matMul(x, v.w1 as tf.Tensor2D), v.b1)), dropout, rand);
-  const pooled =
-    o.pooling === "stack"
-      ? tf.reshape(h, [m, o.windows * o.project])
-      : tf.sum(
-          tf.mul(
-            tf.reshape(h, [m, o.windows, o.project]),
-            tf.reshape(
-              tf.softmax(
-                tf.reshape(tf.add(tf.matMul(h, v.wa as tf.Tensor2D), v.ba as tf.Tensor), [m, o.windows]),
-              ),
-              [m, o.windows, 1],
-            ),
-          ),
-          1,
-        );
-  const g = seededDropout(
-    tf.relu(tf.add(tf.matMul(pooled as tf.Tensor2D, v.w2 as tf.Tensor2D), v.b2)),
-    dropout,
-    rand,
-  );
+  const pooled = pool(h as tf.Tensor2D, v.pool, m, o);
+  const g = seededDropout(tf.relu(tf.add(tf.matMul(pooled, v.w2 as tf.Tensor2D), v.b2)), dropout, rand);
   return tf.reshape(tf.add(tf.matMul(g, v.w3 as tf.Tensor2D), v.b3), [-1]) as tf.Tensor1D;
 }
 
@@ -186,11 +159,15 @@ export function fitSequenceModel(
   const { mean, std } = moments(set);
   const scale = o.inputScale;
   const inv = std.map((s) => (scale === "per-class" ? 1 / s : scale));
-  const attention = o.pooling === "attention";
   const v: Params = {
     w1: tf.variable(glorot(CLASSES, o.project, rand)),
     b1: tf.variable(tf.zeros([o.project])),
-    ...(attention ? { wa: tf.variable(glorot(o.project, 1, rand)), ba: tf.variable(tf.zeros([1])) } : {}),
+    pool: Object.fromEntries(
+      Object.entries(poolingShapes(o)).map(([k, shape]) => [
+        k,
+        tf.variable(shape.length === 2 ? glorot(shape[0], shape[1], rand) : tf.zeros(shape)),
+      ]),
+    ),
     w2: tf.variable(glorot(pooledWidth(o), o.hidden, rand)),
     b2: tf.variable(tf.zeros([o.hidden])),
     w3: tf.variable(glorot(o.hidden, 1, rand)),
@@ -202,7 +179,7 @@ export function fitSequenceModel(
     labels: set.labels,
     weights: set.weights,
     rand,
-    penalised: [v.w1 as tf.Variable, v.w2 as tf.Variable],
+    penalised: [v.w1, v.w2, ...Object.values(v.pool).filter((t) => t.rank === 2)] as tf.Variable[],
     logits: (idx) => {
       const m = idx.length;
       gather(set, idx, T, mean, inv, batch);
@@ -231,13 +208,14 @@ export function fitSequenceModel(
     pooling: o.pooling,
     w1: first.kernel,
     b1: first.bias,
-    ...(v.wa && v.ba ? { wa: Float32Array.from(v.wa.dataSync()), ba: v.ba.dataSync()[0] } : {}),
+    pool: Object.fromEntries(Object.entries(v.pool).map(([k, t]) => [k, Float32Array.from(t.dataSync())])),
     w2: Float32Array.from(v.w2.dataSync()),
     b2: Float32Array.from(v.b2.dataSync()),
     w3: Float32Array.from(v.w3.dataSync()),
     b3: v.b3.dataSync()[0],
   };
-  for (const t of Object.values(v)) t.dispose();
+  const { pool: pooling, ...layers } = v;
+  for (const t of [...Object.values(layers), ...Object.values(pooling)]) t.dispose();
   return out;
 }
 
@@ -271,7 +249,9 @@ function stackLogits(x: Float32Array, m: number, w: SequenceWeights): Float32Arr
     const v: Params = {
       w1: tf.tensor2d(w.w1, [CLASSES, w.project]),
       b1: tf.tensor1d(w.b1),
-      ...(w.wa ? { wa: tf.tensor2d(w.wa, [w.project, 1]), ba: tf.scalar(w.ba ?? 0) } : {}),
+      pool: Object.fromEntries(
+        Object.entries(poolingShapes(w)).map(([k, sh]) => [k, tf.tensor(w.pool[k], sh)]),
+      ),
       w2: tf.tensor2d(w.w2, [pooledWidth(w), w.hidden]),
       b2: tf.tensor1d(w.b2),
       w3: tf.tensor2d(w.w3, [w.hidden, 1]),
@@ -312,22 +292,14 @@ export function sequenceLayersModel(w: SequenceWeights): tfl.LayersModel {
   const h = tfl.layers
     .dense({ units: w.project, activation: "relu", name: "project" })
     .apply(input) as tfl.SymbolicTensor;
-  let pooled: tfl.SymbolicTensor;
-  if (w.pooling === "stack") pooled = tfl.layers.flatten({ name: "stack" }).apply(h) as tfl.SymbolicTensor;
-  else {
-    const score = tfl.layers.dense({ units: 1, name: "attend" }).apply(h) as tfl.SymbolicTensor;
-    const flat = tfl.layers.flatten({ name: "scores" }).apply(score) as tfl.SymbolicTensor;
-    const a = tfl.layers.softmax({ name: "attention" }).apply(flat) as tfl.SymbolicTensor;
-    pooled = tfl.layers.dot({ axes: 1, name: "pool" }).apply([a, h]) as tfl.SymbolicTensor;
-  }
+  const { pooled, weights } = poolingLayers(h, w);
   const g = tfl.layers
     .dense({ units: w.hidden, activation: "relu", name: "temporal" })
     .apply(pooled) as tfl.SymbolicTensor;
   const cry = tfl.layers.dense({ units: 1, name: "cry" }).apply(g) as tfl.SymbolicTensor;
   const model = tfl.model({ inputs: input, outputs: cry, name: "babymon_sequence" });
   model.getLayer("project").setWeights([tf.tensor2d(w.w1, [CLASSES, w.project]), tf.tensor1d(w.b1)]);
-  if (w.wa)
-    model.getLayer("attend").setWeights([tf.tensor2d(w.wa, [w.project, 1]), tf.tensor1d([w.ba ?? 0])]);
+  weights(model, w.pool);
   model.getLayer("temporal").setWeights([tf.tensor2d(w.w2, [pooledWidth(w), w.hidden]), tf.tensor1d(w.b2)]);
   model.getLayer("cry").setWeights([tf.tensor2d(w.w3, [w.hidden, 1]), tf.tensor1d([w.b3])]);
   return model;

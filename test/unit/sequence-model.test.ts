@@ -79,7 +79,7 @@ const options = {
   pooling: "stack" as const,
 };
 
-for (const pooling of ["stack", "attention"] as const)
+for (const pooling of ["stack", "attention", "gru"] as const)
   test(`the sequence model (${pooling} pooling) tells bursts over several windows from one burst, and the exported model computes the same`, async () => {
     const p = pool(360, 1);
     const set = sequenceSet(p, {
@@ -92,7 +92,12 @@ for (const pooling of ["stack", "attention"] as const)
     });
     const w = fitSequenceModel(set, { ...options, pooling });
     assert.equal(w.pooling, pooling);
-    assert.equal(w.wa?.length, pooling === "attention" ? options.project : undefined);
+    assert.deepEqual(
+      Object.keys(w.pool),
+      { stack: [], attention: ["attendKernel", "attendBias"], gru: ["gruKernel", "gruRecurrent", "gruBias"] }[
+        pooling
+      ],
+    );
     const test = stream(360, 9);
     const z = streamLogits(test.logits, w);
     let right = 0;

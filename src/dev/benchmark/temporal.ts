@@ -47,10 +47,16 @@ export const DEFAULT_SEQUENCE_CANDIDATES: SequenceCandidateSpec[] = [
   { name: "sequence T=8 + hard negatives + mining", recipe: recipe(8, true, 3) },
 ];
 
+const POOLING_TEXT: Record<SequenceModelOptions["pooling"], (m: SequenceModelOptions) => string> = {
+  stack: (m) => `the ${m.windows} side by side`,
+  attention: (m) => `pooled by attention (a softmax over the ${m.windows} of a learnt score of each)`,
+  gru: (m) => `a GRU(${m.hidden}) over the ${m.windows}, oldest first, its last state`,
+};
+
 export function sequenceDescription(spec: SequenceCandidateSpec): string {
   const r = spec.recipe;
   const m = r.model;
-  return `temporal model over the last ${m.windows} windows (${(m.windows * 0.48).toFixed(1)} s) of YAMNet's 521 full-band class logits (${m.inputScale === "per-class" ? "standardised per class" : `centred, ×${m.inputScale}`}): Dense(${m.project}, ReLU) per window, ${m.pooling === "stack" ? `the ${m.windows} side by side` : `pooled by attention (softmax over the ${m.windows} of a learnt score of each)`}, Dense(${m.hidden}, ReLU), cry logit (Adam, ${m.epochs} epochs, L2 ${m.l2}, dropout ${m.dropout}); trained per fold on the other folds' streams (each sequence full band or 4 kHz band-limited at random${r.fullBandOnly ? FULL_BAND_ONLY : ""})${r.hardNegatives ? ", plus the generated hard negatives (espeak-ng voices, mixtures over nursery beds) that hear none of the fold's sources" : ""}${r.miningBoost > 1 ? `, a second round with the first round's falsely high negatives weighted ×${r.miningBoost}` : ""}; Platt-scaled on the other folds`;
+  return `temporal model over the last ${m.windows} windows (${(m.windows * 0.48).toFixed(1)} s) of YAMNet's 521 full-band class logits (${m.inputScale === "per-class" ? "standardised per class" : `centred, ×${m.inputScale}`}): Dense(${m.project}, ReLU) per window, ${POOLING_TEXT[m.pooling](m)}, Dense(${m.hidden}, ReLU), cry logit (Adam, ${m.epochs} epochs, L2 ${m.l2}, dropout ${m.dropout}); trained per fold on the other folds' streams (each sequence full band or 4 kHz band-limited at random${r.fullBandOnly ? FULL_BAND_ONLY : ""})${r.hardNegatives ? ", plus the generated hard negatives (espeak-ng voices, mixtures over nursery beds) that hear none of the fold's sources" : ""}${r.miningBoost > 1 ? `, a second round with the first round's falsely high negatives weighted ×${r.miningBoost}` : ""}; Platt-scaled on the other folds`;
 }
 
 export interface SequenceFold {
