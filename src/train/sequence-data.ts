@@ -6,8 +6,8 @@ import { CLASSES, type SequenceSet } from "./sequence-model.js";
 
 /**
  * The temporal model's training data: every labelled stream (the benchmark folds' streams, the generated hard
- * negatives) as YAMNet's raw class logits in one pool, full band and band-limited, and the sequences of T windows a
- * model may train on, with group-balanced loss weights.
+ * negatives) as YAMNet's raw class logits (or its embeddings) in one pool, full band and band-limited, and the
+ * sequences of T windows a model may train on, with group-balanced loss weights.
  */
 
 /** YAMNet's raw class logits (embedding · kernel + bias, before the sigmoid) of n embeddings (n × 1024). */
@@ -40,8 +40,10 @@ export interface PooledStream {
 }
 
 export interface LogitPool {
-  /** rows × 521 */
+  /** rows × width */
   logits: Float32Array;
+  /** values per row: 521 class logits, or 1024 embedding values (an embedding pool) */
+  width: number;
   streams: PooledStream[];
 }
 
@@ -53,25 +55,28 @@ export interface PoolInput {
   labels: WindowLabel[];
 }
 
-export function logitPool(inputs: readonly PoolInput[], classifier: YamnetClassifier): LogitPool {
+/** The inputs as YAMNet's class logits, or with `classifier` null as its embeddings themselves. */
+export function logitPool(inputs: readonly PoolInput[], classifier: YamnetClassifier | null): LogitPool {
+  const width = classifier ? CLASSES : EMBEDDING_DIM;
+  const values = (e: Float32Array) => (classifier ? classLogits(e, classifier) : e);
   const total = inputs.reduce((s, x) => s + (2 * x.fullEmbedding.length) / EMBEDDING_DIM, 0);
-  const logits = new Float32Array(total * CLASSES);
+  const logits = new Float32Array(total * width);
   const streams: PooledStream[] = [];
   let row = 0;
   for (const x of inputs) {
     const n = x.fullEmbedding.length / EMBEDDING_DIM;
     if (x.labels.length !== n) throw new RangeError(`${x.id}: ${x.labels.length} labels for ${n} windows`);
-    logits.set(classLogits(x.fullEmbedding, classifier), row * CLASSES);
-    logits.set(classLogits(x.limitedEmbedding, classifier), (row + n) * CLASSES);
+    logits.set(values(x.fullEmbedding), row * width);
+    logits.set(values(x.limitedEmbedding), (row + n) * width);
     streams.push({ id: x.id, fold: x.fold, n, rows: { full: row, limited: row + n }, labels: x.labels });
     row += 2 * n;
   }
-  return { logits, streams };
+  return { logits, width, streams };
 }
 
-/** The full-band logits of one pooled stream (n × 521), a view into the pool. */
+/** The full-band rows of one pooled stream (n × width), a view into the pool. */
 export function fullBandLogits(pool: LogitPool, s: PooledStream): Float32Array {
-  return pool.logits.subarray(s.rows.full * CLASSES, (s.rows.full + s.n) * CLASSES);
+  return pool.logits.subarray(s.rows.full * pool.width, (s.rows.full + s.n) * pool.width);
 }
 
 /** Share of the loss weight per group: crying, background alone, and the negative categories together. */
@@ -136,6 +141,7 @@ export function sequenceSet(pool: LogitPool, sel: SequenceSelection): SequenceSe
   }
   return {
     pool: pool.logits,
+    width: pool.width,
     rows: Int32Array.from(rows),
     labels: Uint8Array.from(labels),
     weights: groupBalancedWeights(groups),

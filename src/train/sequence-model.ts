@@ -49,6 +49,8 @@ export const DEFAULT_SEQUENCE_MODEL: SequenceModelOptions = {
 /** Trained weights, taking raw YAMNet logits (the input standardisation is folded into w1, b1). */
 export interface SequenceWeights {
   windows: number;
+  /** values per window: 521 (YAMNet's class logits) or 1024 (its embedding) */
+  inputs: number;
   project: number;
   hidden: number;
   pooling: Pooling;
@@ -71,6 +73,8 @@ export interface SequenceWeights {
  */
 export interface SequenceSet {
   pool: Float32Array;
+  /** values per pool row */
+  width: number;
   /** n × T pool rows, oldest first */
   rows: Int32Array;
   labels: Uint8Array;
@@ -106,16 +110,17 @@ function forward(
 
 /** Per-class mean and standard deviation over the pool rows the set uses (each distinct row once). */
 function moments(set: SequenceSet): { mean: Float32Array; std: Float32Array } {
-  const used = new Uint8Array(set.pool.length / CLASSES);
+  const D = set.width;
+  const used = new Uint8Array(set.pool.length / D);
   for (const r of set.rows) used[r] = 1;
-  const sum = new Float64Array(CLASSES);
-  const sq = new Float64Array(CLASSES);
+  const sum = new Float64Array(D);
+  const sq = new Float64Array(D);
   let n = 0;
   used.forEach((u, r) => {
     if (!u) return;
     n++;
-    for (let d = 0; d < CLASSES; d++) {
-      const x = set.pool[r * CLASSES + d];
+    for (let d = 0; d < D; d++) {
+      const x = set.pool[r * D + d];
       sum[d] += x;
       sq[d] += x * x;
     }
@@ -127,7 +132,7 @@ function moments(set: SequenceSet): { mean: Float32Array; std: Float32Array } {
   return { mean, std };
 }
 
-/** Copies the set's samples `idx` into `out` (m·T × 521), standardised. */
+/** Copies the set's samples `idx` into `out` (m·T × width), standardised. */
 function gather(
   set: SequenceSet,
   idx: ArrayLike<number>,
@@ -136,12 +141,13 @@ function gather(
   inv: Float32Array,
   out: Float32Array,
 ) {
+  const D = set.width;
   for (let j = 0; j < idx.length; j++)
     for (let t = 0; t < T; t++) {
       const r = set.rows[idx[j] * T + t];
-      const src = r * CLASSES;
-      const dst = (j * T + t) * CLASSES;
-      for (let d = 0; d < CLASSES; d++) out[dst + d] = (set.pool[src + d] - mean[d]) * inv[d];
+      const src = r * D;
+      const dst = (j * T + t) * D;
+      for (let d = 0; d < D; d++) out[dst + d] = (set.pool[src + d] - mean[d]) * inv[d];
     }
 }
 
@@ -152,6 +158,7 @@ export function fitSequenceModel(
   log?: (line: string) => void,
 ): SequenceWeights {
   const T = o.windows;
+  const D = set.width;
   const n = set.labels.length;
   if (set.rows.length !== n * T)
     throw new RangeError(`Expected ${n} × ${T} sequence rows, got ${set.rows.length}`);
@@ -160,7 +167,7 @@ export function fitSequenceModel(
   const scale = o.inputScale;
   const inv = std.map((s) => (scale === "per-class" ? 1 / s : scale));
   const v: Params = {
-    w1: tf.variable(glorot(CLASSES, o.project, rand)),
+    w1: tf.variable(glorot(D, o.project, rand)),
     b1: tf.variable(tf.zeros([o.project])),
     pool: Object.fromEntries(
       Object.entries(poolingShapes(o)).map(([k, shape]) => [
@@ -173,7 +180,7 @@ export function fitSequenceModel(
     w3: tf.variable(glorot(o.hidden, 1, rand)),
     b3: tf.variable(tf.zeros([1])),
   };
-  const batch = new Float32Array(o.batchSize * T * CLASSES);
+  const batch = new Float32Array(o.batchSize * T * D);
   fitWeighted({
     ...o,
     labels: set.labels,
@@ -183,14 +190,7 @@ export function fitSequenceModel(
     logits: (idx) => {
       const m = idx.length;
       gather(set, idx, T, mean, inv, batch);
-      return forward(
-        tf.tensor2d(batch.subarray(0, m * T * CLASSES), [m * T, CLASSES]),
-        v,
-        m,
-        o,
-        o.dropout,
-        rand,
-      );
+      return forward(tf.tensor2d(batch.subarray(0, m * T * D), [m * T, D]), v, m, o, o.dropout, rand);
     },
     log,
   });
@@ -203,6 +203,7 @@ export function fitSequenceModel(
   );
   const out: SequenceWeights = {
     windows: T,
+    inputs: D,
     project: o.project,
     hidden: o.hidden,
     pooling: o.pooling,
@@ -222,12 +223,13 @@ export function fitSequenceModel(
 /** The logits of the set's own samples (e.g. to mine the ones a first round scored falsely high). */
 export function sequenceSetLogits(set: SequenceSet, w: SequenceWeights): Float32Array {
   const T = w.windows;
+  const D = w.inputs;
   const n = set.labels.length;
   const out = new Float32Array(n);
   const step = 512;
-  const ones = new Float32Array(CLASSES).fill(1);
-  const zeros = new Float32Array(CLASSES);
-  const x = new Float32Array(step * T * CLASSES);
+  const ones = new Float32Array(D).fill(1);
+  const zeros = new Float32Array(D);
+  const x = new Float32Array(step * T * D);
   for (let s = 0; s < n; s += step) {
     const m = Math.min(step, n - s);
     gather(
@@ -238,16 +240,17 @@ export function sequenceSetLogits(set: SequenceSet, w: SequenceWeights): Float32
       ones,
       x,
     );
-    out.set(stackLogits(x.subarray(0, m * T * CLASSES), m, w), s);
+    out.set(stackLogits(x.subarray(0, m * T * D), m, w), s);
   }
   return out;
 }
 
 /** Logits of m stacks (m·T × 521 raw logits, oldest first within each stack). */
 function stackLogits(x: Float32Array, m: number, w: SequenceWeights): Float32Array {
+  const D = w.inputs;
   return tf.tidy(() => {
     const v: Params = {
-      w1: tf.tensor2d(w.w1, [CLASSES, w.project]),
+      w1: tf.tensor2d(w.w1, [D, w.project]),
       b1: tf.tensor1d(w.b1),
       pool: Object.fromEntries(
         Object.entries(poolingShapes(w)).map(([k, sh]) => [k, tf.tensor(w.pool[k], sh)]),
@@ -257,7 +260,7 @@ function stackLogits(x: Float32Array, m: number, w: SequenceWeights): Float32Arr
       w3: tf.tensor2d(w.w3, [w.hidden, 1]),
       b3: tf.scalar(w.b3),
     };
-    return forward(tf.tensor2d(x, [m * w.windows, CLASSES]), v, m, w, 0, () => 0).dataSync() as Float32Array;
+    return forward(tf.tensor2d(x, [m * w.windows, D]), v, m, w, 0, () => 0).dataSync() as Float32Array;
   });
 }
 
@@ -266,19 +269,20 @@ function stackLogits(x: Float32Array, m: number, w: SequenceWeights): Float32Arr
  * ending there; at the start of the stream the first window is repeated, as the daemon does.
  */
 export function streamLogits(logits: Float32Array, w: SequenceWeights): Float32Array {
-  const n = logits.length / CLASSES;
+  const D = w.inputs;
+  const n = logits.length / D;
   const T = w.windows;
   const out = new Float32Array(n);
   const step = 512;
-  const x = new Float32Array(step * T * CLASSES);
+  const x = new Float32Array(step * T * D);
   for (let s = 0; s < n; s += step) {
     const m = Math.min(step, n - s);
     for (let j = 0; j < m; j++)
       for (let t = 0; t < T; t++) {
         const r = Math.max(0, s + j - T + 1 + t);
-        x.set(logits.subarray(r * CLASSES, (r + 1) * CLASSES), (j * T + t) * CLASSES);
+        x.set(logits.subarray(r * D, (r + 1) * D), (j * T + t) * D);
       }
-    out.set(stackLogits(x.subarray(0, m * T * CLASSES), m, w), s);
+    out.set(stackLogits(x.subarray(0, m * T * D), m, w), s);
   }
   return out;
 }
@@ -288,7 +292,8 @@ export function streamLogits(logits: Float32Array, w: SequenceWeights): Float32A
  * [batch, 1] cry logit. The same arithmetic as streamLogits.
  */
 export function sequenceLayersModel(w: SequenceWeights): tfl.LayersModel {
-  const input = tfl.input({ shape: [w.windows, CLASSES], name: "yamnet_logits" });
+  const D = w.inputs;
+  const input = tfl.input({ shape: [w.windows, D], name: "yamnet_logits" });
   const h = tfl.layers
     .dense({ units: w.project, activation: "relu", name: "project" })
     .apply(input) as tfl.SymbolicTensor;
@@ -298,7 +303,7 @@ export function sequenceLayersModel(w: SequenceWeights): tfl.LayersModel {
     .apply(pooled) as tfl.SymbolicTensor;
   const cry = tfl.layers.dense({ units: 1, name: "cry" }).apply(g) as tfl.SymbolicTensor;
   const model = tfl.model({ inputs: input, outputs: cry, name: "babymon_sequence" });
-  model.getLayer("project").setWeights([tf.tensor2d(w.w1, [CLASSES, w.project]), tf.tensor1d(w.b1)]);
+  model.getLayer("project").setWeights([tf.tensor2d(w.w1, [D, w.project]), tf.tensor1d(w.b1)]);
   weights(model, w.pool);
   model.getLayer("temporal").setWeights([tf.tensor2d(w.w2, [pooledWidth(w), w.hidden]), tf.tensor1d(w.b2)]);
   model.getLayer("cry").setWeights([tf.tensor2d(w.w3, [w.hidden, 1]), tf.tensor1d([w.b3])]);

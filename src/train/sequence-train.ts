@@ -17,6 +17,11 @@ export interface SequenceRecipe {
   miningBoost: number;
   /** learn only from the streams' full-band stretches (CandidateSpec.fullBandOnly) */
   fullBandOnly?: boolean;
+  /**
+   * what the model reads per window: YAMNet's 521 class logits (the default; what the daemon feeds a temporal
+   * model), or its 1024-value embedding (benchmark only)
+   */
+  input?: "logits" | "embedding";
 }
 
 export interface SequenceTraining {

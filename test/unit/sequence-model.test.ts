@@ -12,7 +12,13 @@ import { loadLayersModelFromDir } from "../../src/inference/heads.js";
 import { saveQuantizedModel } from "../../src/train/export.js";
 import { finalSequence } from "../../src/train/final-sequence.js";
 import { mulberry32 } from "../../src/train/random.js";
-import { type LogitPool, minedWeights, sequenceSet } from "../../src/train/sequence-data.js";
+import {
+  fullBandLogits,
+  type LogitPool,
+  logitPool,
+  minedWeights,
+  sequenceSet,
+} from "../../src/train/sequence-data.js";
 import {
   CLASSES,
   fitSequenceModel,
@@ -62,7 +68,11 @@ function pool(n: number, seed: number): LogitPool {
   const logits = new Float32Array(2 * n * CLASSES);
   logits.set(s.logits);
   logits.set(s.logits, n * CLASSES); // the "limited" copy: the same here
-  return { logits, streams: [{ id: "s", fold: 0, n, rows: { full: 0, limited: n }, labels: s.labels }] };
+  return {
+    logits,
+    width: CLASSES,
+    streams: [{ id: "s", fold: 0, n, rows: { full: 0, limited: n }, labels: s.labels }],
+  };
 }
 
 const options = {
@@ -179,6 +189,31 @@ test("no training sequence hears an excluded source in any of its windows; minin
   all.labels.forEach((y, i) => {
     assert.ok(Math.abs(m.weights[i] - all.weights[i] * (y === 0 && i % 2 === 0 ? 3 : 1)) < 1e-6);
   });
+});
+
+test("an embedding pool keeps YAMNet's 1024 values per window, and a model trained on it reads 1024 of them", () => {
+  const n = 40;
+  const rand = mulberry32(5);
+  const emb = (k: number) => Float32Array.from({ length: n * 1024 }, () => rand() + k);
+  const labels = stream(n, 1).labels;
+  const input = { id: "s", fold: 0, fullEmbedding: emb(0), limitedEmbedding: emb(1), labels };
+  const p = logitPool([input], null);
+  assert.equal(p.width, 1024);
+  assert.deepEqual(fullBandLogits(p, p.streams[0]), input.fullEmbedding);
+  assert.deepEqual(p.logits.subarray(n * 1024), input.limitedEmbedding);
+  const set = sequenceSet(p, {
+    windows: T,
+    backgroundEvery: 1,
+    bands: ["full"],
+    seed: 1,
+    streams: () => true,
+    exclude: new Set(),
+  });
+  assert.equal(set.width, 1024);
+  const w = fitSequenceModel(set, { ...options, epochs: 1 });
+  assert.equal(w.inputs, 1024);
+  assert.equal(w.w1.length, 1024 * options.project);
+  assert.equal(streamLogits(fullBandLogits(p, p.streams[0]), w).length, n);
 });
 
 test("a full-band-only set has no sequence touching a band-limited window", () => {

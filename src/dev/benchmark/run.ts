@@ -288,10 +288,21 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
     if (o.sequenceCandidates.some((c) => c.recipe.hardNegatives))
       inputs.push(await hardNegativeFeatures(data.clips, { yamnet: o.yamnet, hopSec: o.hopSec, log: o.log }));
     pool = logitPool(inputs, o.classifier);
+    const embeddings = o.sequenceCandidates.some((c) => c.recipe.input === "embedding")
+      ? logitPool(inputs, null)
+      : null;
     const foldIds = data.features.map((f) => f.info.fold);
     for (const spec of o.sequenceCandidates) {
       o.log?.(`training ${spec.name} per fold`);
-      const cv = crossValidateSequence(spec, pool, foldIds, data.folds, o.log, held);
+      const onEmbeddings = spec.recipe.input === "embedding";
+      const cv = crossValidateSequence(
+        spec,
+        onEmbeddings && embeddings ? embeddings : pool,
+        foldIds,
+        data.folds,
+        o.log,
+        held,
+      );
       sequenceFolds.set(spec.name, cv);
       results.push(
         scoreLogits(
@@ -300,7 +311,8 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<BenchmarkRun> {
           cv.map((c) => c.logits),
         ),
       );
-      detectorCandidates.push({ name: spec.name, source: "sequence", spec });
+      // the daemon feeds a temporal model YAMNet's class logits only
+      if (!onEmbeddings) detectorCandidates.push({ name: spec.name, source: "sequence", spec });
     }
   }
   const folds = data.features.map((f) => ({
