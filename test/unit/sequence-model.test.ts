@@ -17,6 +17,7 @@ import {
   type LogitPool,
   logitPool,
   minedWeights,
+  type SequenceSelection,
   sequenceSet,
 } from "../../src/train/sequence-data.js";
 import {
@@ -75,6 +76,17 @@ function pool(n: number, seed: number): LogitPool {
   };
 }
 
+/** Every labelled window of every stream, full band, nothing excluded, unless `o` says otherwise. */
+const every = (o: Partial<SequenceSelection> = {}): SequenceSelection => ({
+  windows: T,
+  backgroundEvery: 1,
+  bands: ["full"],
+  seed: 1,
+  streams: () => true,
+  exclude: new Set(),
+  ...o,
+});
+
 const options = {
   windows: T,
   project: 8,
@@ -92,14 +104,7 @@ const options = {
 for (const pooling of ["stack", "attention", "gru"] as const)
   test(`the sequence model (${pooling} pooling) tells bursts over several windows from one burst, and the exported model computes the same`, async () => {
     const p = pool(360, 1);
-    const set = sequenceSet(p, {
-      windows: T,
-      backgroundEvery: 1,
-      bands: ["full"],
-      seed: 1,
-      streams: () => true,
-      exclude: new Set(),
-    });
+    const set = sequenceSet(p, every());
     const w = fitSequenceModel(set, { ...options, pooling });
     assert.equal(w.pooling, pooling);
     assert.deepEqual(
@@ -152,22 +157,8 @@ for (const pooling of ["stack", "attention", "gru"] as const)
 
 test("no training sequence hears an excluded source in any of its windows; mining upweights false highs", () => {
   const p = pool(144, 3);
-  const all = sequenceSet(p, {
-    windows: T,
-    backgroundEvery: 1,
-    bands: ["full", "limited"],
-    seed: 1,
-    streams: () => true,
-    exclude: new Set(),
-  });
-  const without = sequenceSet(p, {
-    windows: T,
-    backgroundEvery: 1,
-    bands: ["full", "limited"],
-    seed: 1,
-    streams: () => true,
-    exclude: new Set(["voice:0"]),
-  });
+  const all = sequenceSet(p, every({ bands: ["full", "limited"] }));
+  const without = sequenceSet(p, every({ bands: ["full", "limited"], exclude: new Set(["voice:0"]) }));
   const labels = p.streams[0].labels;
   const window = (r: number) => (r >= 144 ? r - 144 : r);
   for (let j = 0; j < without.labels.length; j++)
@@ -201,14 +192,7 @@ test("an embedding pool keeps YAMNet's 1024 values per window, and a model train
   assert.equal(p.width, 1024);
   assert.deepEqual(fullBandLogits(p, p.streams[0]), input.fullEmbedding);
   assert.deepEqual(p.logits.subarray(n * 1024), input.limitedEmbedding);
-  const set = sequenceSet(p, {
-    windows: T,
-    backgroundEvery: 1,
-    bands: ["full"],
-    seed: 1,
-    streams: () => true,
-    exclude: new Set(),
-  });
+  const set = sequenceSet(p, every());
   assert.equal(set.width, 1024);
   const w = fitSequenceModel(set, { ...options, epochs: 1 });
   assert.equal(w.inputs, 1024);
@@ -218,9 +202,8 @@ test("an embedding pool keeps YAMNet's 1024 values per window, and a model train
 
 test("a full-band-only set has no sequence touching a band-limited window", () => {
   const p = pool(144, 3);
-  const sel = { windows: T, backgroundEvery: 1, bands: ["full"] as const, seed: 1, streams: () => true };
-  const all = sequenceSet(p, { ...sel, exclude: new Set() });
-  const full = sequenceSet(p, { ...sel, exclude: new Set(), fullBandOnly: true });
+  const all = sequenceSet(p, every());
+  const full = sequenceSet(p, every({ fullBandOnly: true }));
   const labels = p.streams[0].labels;
   for (const r of full.rows) assert.equal(labels[r].bandLimited, false);
   // the sequences ending at 60..74 reach into 60..71
@@ -265,14 +248,7 @@ test("the final sequence model is trained without the held-out sources, and its 
     JSON.stringify(again.transfer),
   );
   // trained without voice:0 (windows 24..35 of each of the two streams: 15 sequences each hear it)
-  const all = sequenceSet(p, {
-    windows: T,
-    backgroundEvery: 1,
-    bands: ["full"],
-    seed: 2,
-    streams: () => true,
-    exclude: new Set(),
-  });
+  const all = sequenceSet(p, every({ seed: 2 }));
   assert.match(lines.join("\n"), new RegExp(`T=4: ${all.labels.length - 30} sequences`));
 });
 
