@@ -45,6 +45,11 @@ export const DEFAULT_SEQUENCE_CANDIDATES: SequenceCandidateSpec[] = [
   // the same windows pooled by attention or a GRU instead of side by side (2026-12-03, issue 14's list)
   { name: "sequence T=4 attention + hard negatives", recipe: recipe(4, true, 0, { pooling: "attention" }) },
   { name: "sequence T=4 GRU + hard negatives", recipe: recipe(4, true, 0, { pooling: "gru" }) },
+  // YAMNet's embeddings instead of its class logits: benchmark only (the daemon feeds a temporal model logits)
+  {
+    name: "sequence T=4 over embeddings + hard negatives",
+    recipe: { ...recipe(4, true, 0), input: "embedding" },
+  },
   { name: "sequence T=8 + hard negatives", recipe: recipe(8, true, 0) },
   { name: "sequence T=12 + hard negatives", recipe: recipe(12, true, 0) },
   { name: "sequence T=8 + hard negatives + mining", recipe: recipe(8, true, 3) },
