@@ -7,7 +7,8 @@ import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./we
 
 /**
  * The temporal cry model: over the last T windows (0.48 s hop) of YAMNet's 521 full-band class logits, each window
- * projected by one shared dense layer (521 → P, ReLU), the T projections pooled, a dense layer (→ H, ReLU) and the
+ * projected by one shared dense layer (521 → P, ReLU; the benchmark also tries its 1024-value embedding in their
+ * place), the T projections pooled, a dense layer (→ H, ReLU) and the
  * cry logit. A cry is seconds of voiced bursts with breaths between; one window of it looks like a voice or a meow,
  * the stack of several does not. Small enough to train per fold on the CPU.
  *
@@ -46,7 +47,7 @@ export const DEFAULT_SEQUENCE_MODEL: SequenceModelOptions = {
   pooling: "stack",
 };
 
-/** Trained weights, taking raw YAMNet logits (the input standardisation is folded into w1, b1). */
+/** Trained weights, taking raw YAMNet logits or embeddings (the input standardisation is folded into w1, b1). */
 export interface SequenceWeights {
   windows: number;
   /** values per window: 521 (YAMNet's class logits) or 1024 (its embedding) */
@@ -54,7 +55,7 @@ export interface SequenceWeights {
   project: number;
   hidden: number;
   pooling: Pooling;
-  /** 521 × P */
+  /** inputs × P */
   w1: Float32Array;
   b1: Float32Array;
   /** the pooling's own weights (sequence-pooling.ts poolingShapes) */
@@ -69,7 +70,7 @@ export interface SequenceWeights {
 
 /**
  * Training sequences as rows of window indices into a pool of per-window logits (pool row r = logits
- * [r·521, (r+1)·521)), so a window shared by T sequences is stored once.
+ * [r·width, (r+1)·width)), so a window shared by T sequences is stored once.
  */
 export interface SequenceSet {
   pool: Float32Array;
@@ -93,7 +94,7 @@ type Params = {
 
 type Shape = Pick<SequenceModelOptions, "windows" | "project" | "hidden" | "pooling">;
 
-/** Cry logits of m stacks (x: m·T × 521, oldest first within each stack). */
+/** Cry logits of m stacks (x: m·T × inputs, oldest first within each stack). */
 function forward(
   x: tf.Tensor2D,
   v: Params,
@@ -108,7 +109,7 @@ function forward(
   return tf.reshape(tf.add(tf.matMul(g, v.w3 as tf.Tensor2D), v.b3), [-1]) as tf.Tensor1D;
 }
 
-/** Per-class mean and standard deviation over the pool rows the set uses (each distinct row once). */
+/** Per-value mean and standard deviation over the pool rows the set uses (each distinct row once). */
 function moments(set: SequenceSet): { mean: Float32Array; std: Float32Array } {
   const D = set.width;
   const used = new Uint8Array(set.pool.length / D);
@@ -245,7 +246,7 @@ export function sequenceSetLogits(set: SequenceSet, w: SequenceWeights): Float32
   return out;
 }
 
-/** Logits of m stacks (m·T × 521 raw logits, oldest first within each stack). */
+/** Logits of m stacks (m·T × inputs raw values, oldest first within each stack). */
 function stackLogits(x: Float32Array, m: number, w: SequenceWeights): Float32Array {
   const D = w.inputs;
   return tf.tidy(() => {
@@ -265,7 +266,7 @@ function stackLogits(x: Float32Array, m: number, w: SequenceWeights): Float32Arr
 }
 
 /**
- * The cry logit of every window of one stream (n × 521 raw logits, in time order), each from the last T windows
+ * The cry logit of every window of one stream (n × inputs raw values, in time order), each from the last T windows
  * ending there; at the start of the stream the first window is repeated, as the daemon does.
  */
 export function streamLogits(logits: Float32Array, w: SequenceWeights): Float32Array {
@@ -288,7 +289,7 @@ export function streamLogits(logits: Float32Array, w: SequenceWeights): Float32A
 }
 
 /**
- * The model as a TF.js layers model for the daemon: input [batch, T, 521] raw YAMNet logits (oldest first), output
+ * The model as a TF.js layers model for the daemon: input [batch, T, inputs] raw YAMNet logits (oldest first), output
  * [batch, 1] cry logit. The same arithmetic as streamLogits.
  */
 export function sequenceLayersModel(w: SequenceWeights): tfl.LayersModel {
