@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import * as tf from "@tensorflow/tfjs-core";
 import { applyPlatt, fitPlatt } from "../../src/dev/benchmark/calibration.js";
 import { CRY, LEFT_OUT, NOT_CRY, type WindowLabel } from "../../src/dev/benchmark/labels.js";
 import { logitOf, smoothed } from "../../src/dev/benchmark/temporal.js";
 import { selectBackend } from "../../src/inference/backend.js";
 import { loadLayersModelFromDir } from "../../src/inference/heads.js";
+import { SequenceModel } from "../../src/inference/sequence-model.js";
 import { saveQuantizedModel } from "../../src/train/export.js";
 import { finalSequence } from "../../src/train/final-sequence.js";
 import { mulberry32 } from "../../src/train/random.js";
@@ -137,21 +137,13 @@ for (const pooling of ["stack", "attention", "gru"] as const)
     assert.ok(json.weightsManifest[0].weights.every((s: { quantization?: unknown }) => !s.quantization));
     const loaded = await loadLayersModelFromDir(out);
     assert.deepEqual(loaded.inputs[0].shape, [null, T, CLASSES]);
-    // window 30: its stack is windows 27..30; window 1: windows 0, 0, 0, 1 (the first repeated)
-    const stack = (i: number) => {
-      const x = new Float32Array(T * CLASSES);
-      for (let t = 0; t < T; t++) {
-        const r = Math.max(0, i - T + 1 + t);
-        x.set(test.logits.subarray(r * CLASSES, (r + 1) * CLASSES), t * CLASSES);
-      }
-      return x;
-    };
-    for (const i of [1, 30, 200]) {
-      const y = tf.tidy(() =>
-        (loaded.predict(tf.tensor3d(stack(i), [1, T, CLASSES])) as tf.Tensor).dataSync(),
-      );
-      assert.ok(Math.abs(y[0] - z[i]) < 1e-3, `window ${i}: exported ${y[0]} vs ${z[i]}`);
-    }
+    // the daemon's model, window by window from the stream's start (the first window repeated), as streamLogits
+    const daemon = await SequenceModel.load(dir, `sequence-${pooling}`, T);
+    const windows = Array.from({ length: 210 }, (_, i) => test.logits.slice(i * CLASSES, (i + 1) * CLASSES));
+    const y = daemon.logits(windows);
+    daemon.dispose();
+    for (let i = 0; i < windows.length; i++)
+      assert.ok(Math.abs(y[i] - z[i]) < 1e-3, `window ${i}: the daemon's ${y[i]} vs ${z[i]}`);
     loaded.dispose();
   });
 
