@@ -16,6 +16,9 @@ export interface CalibrationTransfer {
 /** Above this mean difference the benchmark's figures do not describe the shipped model well (as the ECE goal). */
 export const TRANSFER_TOLERANCE = 0.05;
 
+/** Whether the fold models' calibration describes the shipped model (mean difference within the tolerance). */
+export const withinTolerance = (t: CalibrationTransfer): boolean => t.meanAbsDiff <= TRANSFER_TOLERANCE;
+
 export function calibrationTransfer(
   shipped: readonly Float32Array[],
   outOfFold: readonly Float32Array[],
@@ -50,7 +53,7 @@ export function measuredTransfer(
 ): CalibrationTransfer {
   const t = calibrationTransfer(shipped, outOfFold, calibration.platt, calibration.point.threshold);
   log(
-    `calibration transfer: over ${t.windows} windows the shipped model's calibrated probability differs from the fold models' by ${t.meanAbsDiff.toFixed(4)} on average, and ${(100 * t.crossings).toFixed(2)} % of windows are on the other side of the threshold${t.meanAbsDiff > TRANSFER_TOLERANCE ? ` — over the tolerance of ${TRANSFER_TOLERANCE}: the benchmark's figures do not describe the shipped model well` : ""}`,
+    `calibration transfer: over ${t.windows} windows the shipped model's calibrated probability differs from the fold models' by ${t.meanAbsDiff.toFixed(4)} on average, and ${(100 * t.crossings).toFixed(2)} % of windows are on the other side of the threshold${withinTolerance(t) ? "" : ` — over the tolerance of ${TRANSFER_TOLERANCE}: the benchmark's figures do not describe the shipped model well`}`,
   );
   return t;
 }

@@ -2,7 +2,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { seededDropout } from "../inference/head-layers.js";
 import { mulberry32 } from "./random.js";
-import { type Pooling, pool, pooledWidth, poolingLayers, poolingShapes } from "./sequence-pooling.js";
+import {
+  type Pooling,
+  type PoolShape,
+  pool,
+  pooledWidth,
+  poolingLayers,
+  poolingShapes,
+} from "./sequence-pooling.js";
 import { type FitSettings, fitWeighted, foldStandardisation, glorot } from "./weighted-fit.js";
 
 /**
@@ -92,14 +99,12 @@ type Params = {
   b3: tf.Tensor;
 };
 
-type Shape = Pick<SequenceModelOptions, "windows" | "project" | "hidden" | "pooling">;
-
 /** Cry logits of m stacks (x: m·T × inputs, oldest first within each stack). */
 function forward(
   x: tf.Tensor2D,
   v: Params,
   m: number,
-  o: Shape,
+  o: PoolShape,
   dropout: number,
   rand: () => number,
 ): tf.Tensor1D {

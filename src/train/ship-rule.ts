@@ -1,5 +1,5 @@
 import type { ScoreResult } from "../dev/benchmark/evaluate.js";
-import { type CalibrationTransfer, TRANSFER_TOLERANCE } from "./calibration-transfer.js";
+import { type CalibrationTransfer, TRANSFER_TOLERANCE, withinTolerance } from "./calibration-transfer.js";
 
 const ORIGINAL = "16 kHz original";
 
@@ -77,7 +77,7 @@ export function firstTransferable<C extends { name: string }, B extends { transf
   for (const candidate of ranked) {
     const built = build(candidate);
     const t = built.transfer;
-    if (!t || t.meanAbsDiff <= TRANSFER_TOLERANCE) return { chosen: { candidate, built }, rejected };
+    if (!t || withinTolerance(t)) return { chosen: { candidate, built }, rejected };
     rejected.push(
       `${candidate.name} passes, but retrained on every source its calibrated probability differs from the fold models' by ${t.meanAbsDiff.toFixed(3)} on average (${(100 * t.crossings).toFixed(1)} % of windows across the threshold), over the tolerance of ${TRANSFER_TOLERANCE}: not shipped`,
     );
